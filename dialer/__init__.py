@@ -1,0 +1,27 @@
+"""dialer: a discrete-event simulator of outbound call-centre dialing (Genesys-style OCS).
+
+Public API::
+
+    from dialer import load_campaign, simulate
+    result = simulate(load_campaign("campaigns/b2c-renewals.yaml"))
+    result.summary["occupancy"]
+"""
+
+from __future__ import annotations
+
+__version__ = "0.1.0"
+
+__all__ = ["__version__", "load_campaign", "simulate", "Campaign"]
+
+
+def __getattr__(name: str):
+    # Lazy, so that `dialer --help` does not import numpy, scipy or SimPy.
+    if name in ("load_campaign", "Campaign"):
+        from . import config
+
+        return getattr(config, name)
+    if name == "simulate":
+        from .experiment import simulate
+
+        return simulate
+    raise AttributeError(name)

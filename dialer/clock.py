@@ -1,0 +1,111 @@
+"""The site calendar: simulated seconds against wall clocks in every time zone.
+
+Simulated time 0 is the campaign's ``start`` in the site's zone. A calling window is a
+wall-clock range in the *record's* zone (08:00-21:00 local means 08:00-21:00 on that day's
+local clock, DST included), so each zone's windows are turned once into intervals of simulated
+seconds; the OCS then only compares numbers. Calendar days (the Ofcom window) are days of the
+site's zone.
+"""
+
+from __future__ import annotations
+
+import bisect
+import datetime as dt
+from functools import lru_cache
+from zoneinfo import ZoneInfo
+
+DAY = 86400
+
+
+@lru_cache(maxsize=256)
+def zone(name: str) -> ZoneInfo:
+    return ZoneInfo(name)
+
+
+class Calendar:
+    """Converts simulated seconds to instants and local times for one run."""
+
+    def __init__(self, start: dt.datetime, site_timezone: str, horizon_s: float):
+        self.site = site_timezone
+        self.start = start.replace(tzinfo=zone(site_timezone))
+        self.epoch0 = self.start.timestamp()  # UTC seconds at simulated time 0
+        self.horizon_s = float(horizon_s)
+
+    def instant(self, t: float) -> dt.datetime:
+        return dt.datetime.fromtimestamp(self.epoch0 + t, tz=dt.timezone.utc)
+
+    def local(self, t: float, zone_name: str) -> dt.datetime:
+        return self.instant(t).astimezone(zone(zone_name))
+
+    def sim_time(self, epoch: float) -> float:
+        """Simulated seconds of a UTC epoch instant (e.g. Genesys dial_sched_time)."""
+        return epoch - self.epoch0
+
+    def epoch(self, t: float) -> float:
+        return self.epoch0 + t
+
+    def _local_dates(self, zone_name: str, pad_days: int = 1) -> list[dt.date]:
+        first = self.local(0, zone_name).date() - dt.timedelta(days=pad_days)
+        last = self.local(self.horizon_s, zone_name).date() + dt.timedelta(days=pad_days)
+        return [first + dt.timedelta(days=i) for i in range((last - first).days + 1)]
+
+    def wall_to_sim(self, date: dt.date, seconds: int, zone_name: str) -> float:
+        """Simulated time of ``seconds`` after local midnight of ``date`` (wall clock)."""
+        day = date + dt.timedelta(days=seconds // DAY)
+        s = seconds % DAY
+        local = dt.datetime(day.year, day.month, day.day, s // 3600, s % 3600 // 60, s % 60,
+                            tzinfo=zone(zone_name))
+        # A wall time skipped by DST (02:30 on spring-forward) maps past the gap; fold=0.
+        return local.timestamp() - self.epoch0
+
+    def windows(self, zone_name: str, daily_from: int, daily_till: int) -> list[tuple[float, float]]:
+        """Open intervals [open, close) in simulated seconds covering the horizon."""
+        out = []
+        for date in self._local_dates(zone_name):
+            a = self.wall_to_sim(date, daily_from, zone_name)
+            b = self.wall_to_sim(date, daily_till, zone_name)
+            if b > 0 and a < self.horizon_s and b > a:
+                out.append((a, b))
+        return out
+
+    def site_midnights(self) -> list[float]:
+        """Simulated times of the site's local midnights, one before the start through the end."""
+        return [self.wall_to_sim(d, 0, self.site) for d in self._local_dates(self.site)]
+
+    def site_day(self, t: float, midnights: list[float] | None = None) -> dt.date:
+        return self.local(t, self.site).date()
+
+
+class Window:
+    """A sorted run of open intervals, read as time only moves forward."""
+
+    __slots__ = ("opens", "closes", "i")
+
+    def __init__(self, intervals: list[tuple[float, float]]):
+        self.opens = [a for a, _ in intervals]
+        self.closes = [b for _, b in intervals]
+        self.i = 0
+
+    def _seek(self, t: float) -> None:
+        closes, i = self.closes, self.i
+        while i < len(closes) and closes[i] <= t:
+            i += 1
+        self.i = i
+
+    def is_open(self, t: float) -> bool:
+        self._seek(t)
+        i = self.i
+        return i < len(self.opens) and self.opens[i] <= t
+
+    def next_open(self, t: float) -> float | None:
+        """The first time >= t at which the window is open, or None after the last interval."""
+        self._seek(t)
+        i = self.i
+        if i >= len(self.opens):
+            return None
+        return max(t, self.opens[i])
+
+    def contains(self, t: float) -> bool:
+        """Open at t, without moving the cursor (for checks and tests)."""
+        j = bisect.bisect_right(self.opens, t) - 1
+        return j >= 0 and t < self.closes[j]

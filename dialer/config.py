@@ -1,0 +1,375 @@
+"""The campaign file: its schema with every default, validation at load, and dotted overrides.
+
+This is the only module that reads or writes YAML. A campaign is a tree of frozen
+dataclasses; each field's metadata (see :mod:`dialer.schema`) says how it is parsed, what it
+defaults to and what it means, so the defaults live here and nowhere else. The same dotted key
+(``dialing.ratio``, ``agents.groups.renewals.count``, ``agents.groups.0.count``) addresses a
+value in the YAML file, in ``--set``, in :meth:`Campaign.override` and in sweep factors.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .errors import InputError, show
+from .rng import Dist
+from .schema import (
+    BAD,
+    Duration,
+    Flag,
+    Items,
+    Number,
+    Optional,
+    Problems,
+    Seconds,
+    Share,
+    Shares,
+    Text,
+    TimeOfDay,
+    Timestamp,
+    Zone,
+    build,
+    did_you_mean,
+    dump,
+    opt,
+    section,
+)
+
+MODES = ("preview", "progressive", "power", "predictive", "optimized", "adaptive")
+OUTCOMES = ("human", "machine", "busy", "no_answer", "fax", "invalid")
+# Results a treatment can be attached to (see docs/treatments.md).
+TREATABLE = ("busy", "no_answer", "answering_machine", "fax", "invalid", "abandoned", "dropped")
+
+
+def lognormal(mean: float, sd: float) -> Dist:
+    return Dist("lognormal", mean_=mean, sd=sd)
+
+
+def exponential(mean: float) -> Dist:
+    return Dist("exponential", mean_=mean)
+
+
+@dataclass(frozen=True)
+class CallingList:
+    size: int | None = opt(
+        Optional(Number(1, integer=True)), 10000,
+        "records in the synthetic list; null = an endless stream (steady-state studies)",
+    )
+    timezones: dict[str, float] | None = opt(
+        Optional(Shares(Zone())), None,
+        "synthetic list: share of records per IANA time zone; null = all in the site's zone",
+    )
+    daily_from: int = opt(TimeOfDay(), 8 * 3600, "start of each record's calling window, in its local time")
+    daily_till: int = opt(TimeOfDay(), 21 * 3600, "end of each record's calling window, in its local time")
+    max_attempts: int = opt(Number(1, integer=True), 5, "dials per record at most (Genesys Maximum Attempts)")
+
+    def check(self, key: str, problems: Problems) -> None:
+        if self.daily_till <= self.daily_from:
+            problems.say(f"{key}.daily_till", "expected a time after daily_from")
+
+
+@dataclass(frozen=True)
+class Dnc:
+    share: float = opt(Share(), 0.0, "synthetic lists: share of records whose phone is on the DNC list")
+
+
+@dataclass(frozen=True)
+class Population:
+    human: float = opt(Share(), 0.22, "share of dials a live person answers (per dial)")
+    machine: float = opt(Share(), 0.18, "share of dials an answering machine answers")
+    busy: float = opt(Share(), 0.05, "share of dials that find the line busy")
+    no_answer: float = opt(Share(), 0.45, "share of dials nobody answers")
+    fax: float = opt(Share(), 0.02, "share of dials a fax or modem answers")
+    invalid: float = opt(
+        Share(), 0.08,
+        "share of records whose number is invalid (SIT); drawn once per record",
+    )
+    answer_time_s: Dist = opt(Duration(), lognormal(9, 4), "time from dial to a person's answer")
+    machine_answer_time_s: Dist = opt(Duration(), lognormal(18, 4), "time from dial to a machine's (or fax's) answer")
+    busy_time_s: Dist = opt(Duration(), Dist.constant(4), "time from dial to the busy signal")
+    invalid_time_s: Dist = opt(Duration(), Dist.constant(3), "time from dial to the SIT tones")
+    patience_s: Dist = opt(
+        Duration(), exponential(4),
+        "how long a person who answered waits in silence before hanging up",
+    )
+
+    def shares(self) -> dict[str, float]:
+        return {o: getattr(self, o) for o in OUTCOMES}
+
+    def check(self, key: str, problems: Problems) -> None:
+        total = sum(self.shares().values())
+        if abs(total - 1) > 1e-6:
+            problems.say(
+                key or "population",
+                f"expected human + machine + busy + no_answer + fax + invalid = 1, got {total:g}",
+            )
+        elif self.invalid >= 1:
+            problems.add(f"{key}.invalid", "a share below 1", self.invalid)
+
+
+@dataclass(frozen=True)
+class Cpd:
+    ring_timeout_s: float = opt(Seconds(0, low_open=True), 25.0, "ringing time before a dial counts as no answer")
+    amd: bool = opt(Flag(), True, "answering-machine detection on")
+    amd_false_positive: float = opt(Share(), 0.05, "share of persons AMD classifies as machines (and hangs up on)")
+    amd_false_negative: float = opt(Share(), 0.15, "share of machines AMD classifies as persons (passed to agents)")
+    amd_false_positive_estimate: float = opt(
+        Number(0, 0.99), 0.05, "the centre's own estimate of amd_false_positive (Ofcom abandon rate)"
+    )
+    detect_time_s: Dist = opt(
+        Duration(), Dist("uniform", low=1.5, high=3.5), "AMD analysis time after the answer (skipped when amd is false)"
+    )
+
+
+@dataclass(frozen=True)
+class AgentGroup:
+    name: str = opt(Text(), "agents", "group name (addressable in --set as agents.groups.<name>)")
+    count: int = opt(Number(0, integer=True), 10, "agents logged in")
+    talk_time_s: Dist = opt(Duration(), lognormal(180, 120), "talk time of a connected call")
+    wrap_time_s: Dist = opt(Duration(), exponential(20), "after-call work (wrap-up) time")
+    machine_time_s: Dist = opt(Duration(), Dist.constant(6), "agent time on a machine that AMD passed as a person")
+
+
+@dataclass(frozen=True)
+class Agents:
+    groups: tuple[AgentGroup, ...] = opt(
+        Items(AgentGroup), factory=lambda: (AgentGroup(),),
+        doc="agent groups; every group serves the campaign",
+    )
+
+    @property
+    def count(self) -> int:
+        return sum(g.count for g in self.groups)
+
+    def check(self, key: str, problems: Problems) -> None:
+        if self.count < 1:
+            problems.say(f"{key}.groups", "expected at least one agent in all, got 0")
+
+
+@dataclass(frozen=True)
+class Dialing:
+    mode: str = opt(Text(MODES), "progressive", "dialing mode: " + ", ".join(MODES))
+    lines: int | None = opt(Optional(Number(1, integer=True)), None, "lines (trunks) for calls in progress; null = unlimited")
+    abandon_after_s: float = opt(
+        Seconds(), 2.0, "an answered person gets no agent within this many seconds: abandoned (US/UK rule 2 s)"
+    )
+    ratio: float = opt(Number(1.0), 2.0, "power mode: dials in flight per ready agent")
+    preview_time_s: Dist = opt(Duration(), lognormal(20, 8), "preview mode: time an agent reviews a record before dialing")
+
+
+@dataclass(frozen=True)
+class Compliance:
+    regime: str = opt(
+        Text(("fcc", "ofcom")), "fcc",
+        "fcc: US rule, 3% of live answers per 30 days, calls 08:00-21:00 called-party time; "
+        "ofcom: UK rule, 3% per calendar day with AMD false positives estimated in",
+    )
+    limit: float = opt(Share(), 0.03, "the abandon-rate limit of the regime")
+    legal_hours: bool = opt(
+        Flag(), True,
+        "also restrict dials to the regime's legal hours (fcc: 08:00-21:00 called-party local time)",
+    )
+
+
+@dataclass(frozen=True)
+class Treatment:
+    retry_after_s: float = opt(Seconds(), 1800.0, "wait before the first retry")
+    increment_s: float = opt(Seconds(), 0.0, "added to the wait at each further retry")
+    retries: int = opt(Number(0, integer=True), 1, "retries for consecutive occurrences of this result")
+    then: str = opt(Text(("finish", "next_in_chain")), "finish", "when retries run out: finish the record or dial the chain's next number")
+
+
+class TreatmentsSpec(Items):
+    """A mapping result -> treatment (only the results of TREATABLE)."""
+
+    kind = "mapping result: treatment"
+
+    def parse(self, raw, key, problems):
+        if raw is None:
+            return {}
+        if not isinstance(raw, dict):
+            return problems.add(key, "a mapping result: {retry_after_s, ...}", raw)
+        out = {}
+        before = len(problems)
+        for result, spec in raw.items():
+            if result not in TREATABLE:
+                problems.say(
+                    f"{key}.{result}",
+                    f"unknown result (expected one of {', '.join(TREATABLE)})"
+                    + did_you_mean(result, TREATABLE),
+                )
+                continue
+            out[result] = build(Treatment, spec, f"{key}.{result}", problems)
+        return BAD if len(problems) > before else out
+
+    def dump(self, value):
+        return {k: dump(v) for k, v in value.items()}
+
+
+@dataclass(frozen=True)
+class Campaign:
+    name: str = opt(Text(), "campaign", "campaign name")
+    seed: int = opt(Number(0, integer=True), 1, "random seed: same seed, same results")
+    start: dt.datetime = opt(Timestamp(), dt.datetime(2026, 3, 2, 9, 0), "start of the run in site local time")
+    site_timezone: str = opt(Zone(), "America/New_York", "the contact centre's time zone")
+    horizon_s: float = opt(Seconds(0, low_open=True), 28800.0, "simulated time")
+    warmup_s: float = opt(Seconds(), 0.0, "excluded from the summary (dials by dial time, agent time by the clock)")
+    calling_list: CallingList = section(CallingList, "the calling list")
+    dnc: Dnc = section(Dnc, "the do-not-call list")
+    population: Population = section(Population, "the truth: what a dial reaches and how long things take")
+    cpd: Cpd = section(Cpd, "call progress detection and AMD")
+    agents: Agents = section(Agents, "agents")
+    dialing: Dialing = section(Dialing, "pacing")
+    compliance: Compliance = section(Compliance, "regulation")
+    treatments: dict[str, Treatment] = opt(
+        TreatmentsSpec(Treatment), factory=dict,
+        doc="what to do with a record after each result; a result with none finishes the record",
+    )
+
+    def check(self, key: str, problems: Problems) -> None:
+        if self.warmup_s >= self.horizon_s:
+            problems.add("warmup_s", f"a warm-up shorter than horizon_s ({self.horizon_s:g})", self.warmup_s)
+
+    # -- derived -------------------------------------------------------------------------
+    def to_dict(self) -> dict:
+        return dump(self)
+
+    def override(self, changes: dict[str, Any] | None = None, **kw: Any) -> Campaign:
+        """A new campaign with dotted keys set, validated like a file."""
+        raw = self.to_dict()
+        for k, v in {**(changes or {}), **kw}.items():
+            set_dotted(raw, k, v)
+        return from_dict(raw)
+
+    def to_yaml(self) -> str:
+        return dump_yaml(self.to_dict())
+
+    def get(self, dotted: str) -> Any:
+        return get_dotted(self.to_dict(), dotted)
+
+
+# -- dotted keys ---------------------------------------------------------------------------
+
+
+def _step(node: Any, part: str, key: str, create: bool) -> Any:
+    if isinstance(node, list):
+        if re.fullmatch(r"-?\d+", part):
+            i = int(part)
+            if -len(node) <= i < len(node):
+                return i
+            raise InputError(f"{key}: no item {i} (the list has {len(node)})")
+        names = [item.get("name") for item in node if isinstance(item, dict)]
+        if part in names:
+            return names.index(part)
+        listed = ", ".join(str(n) for n in names)
+        raise InputError(f"{key}: no item named '{part}' (have: {listed}){did_you_mean(part, names)}")
+    if isinstance(node, dict):
+        if part not in node and create:
+            node[part] = {}
+        return part
+    raise InputError(f"{key}: cannot address '{part}' inside {show(node)}")
+
+
+def set_dotted(raw: dict, dotted: str, value: Any) -> None:
+    parts = dotted.split(".")
+    if not all(parts):
+        raise InputError(f"{dotted}: expected a dotted key such as dialing.ratio")
+    node: Any = raw
+    for i, part in enumerate(parts[:-1]):
+        idx = _step(node, part, ".".join(parts[: i + 1]), create=True)
+        if node[idx] is None:
+            node[idx] = {}
+        node = node[idx]
+    node[_step(node, parts[-1], dotted, create=False)] = value
+
+
+def get_dotted(raw: dict, dotted: str) -> Any:
+    node: Any = raw
+    parts = dotted.split(".")
+    for i, part in enumerate(parts):
+        idx = _step(node, part, ".".join(parts[: i + 1]), create=False)
+        if isinstance(node, dict) and idx not in node:
+            raise InputError(f"{dotted}: unknown key{did_you_mean(part, node)}")
+        node = node[idx]
+    return node
+
+
+_CLOCK = re.compile(r"^\d{1,2}:\d{2}$")
+
+
+def parse_value(text: str) -> Any:
+    """A --set value, read as YAML (so 2.5 is a number, true a flag); HH:MM stays a time."""
+    if _CLOCK.match(text.strip()):
+        return text.strip()
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError:
+        return text
+
+
+def parse_override(item: str) -> tuple[str, Any]:
+    key, sep, value = item.partition("=")
+    if not sep or not key.strip():
+        raise InputError(f"--set {item}: expected dotted.key=value")
+    return key.strip(), parse_value(value)
+
+
+# -- loading -------------------------------------------------------------------------------
+
+
+def from_dict(raw: Any, source: str = "") -> Campaign:
+    problems = Problems()
+    campaign = build(Campaign, raw, "", problems)
+    if problems or campaign is BAD:
+        prefix = f"{source}: " if source else ""
+        raise InputError([prefix + p for p in problems] or [prefix + "invalid campaign"])
+    return campaign
+
+
+def read_yaml(path: str | os.PathLike) -> Any:
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise InputError(f"{path}: no such file") from None
+    except (IsADirectoryError, PermissionError, UnicodeDecodeError) as exc:
+        raise InputError(f"{path}: cannot read ({exc.__class__.__name__})") from None
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" line {mark.line + 1}" if mark else ""
+        what = getattr(exc, "problem", None) or "invalid YAML"
+        raise InputError(f"{path}{where}: expected valid YAML, got {what}") from None
+
+
+def load_campaign(path: str | os.PathLike, overrides: list[str] | dict[str, Any] | None = None) -> Campaign:
+    """Read, override and validate a campaign file; every problem raised as one InputError."""
+    raw = read_yaml(path)
+    if raw is None:
+        raw = {}
+    if not isinstance(raw, dict):
+        raise InputError(f"{path}: expected a mapping of campaign keys, got {show(raw)}")
+    items = overrides.items() if isinstance(overrides, dict) else map(parse_override, overrides or [])
+    for key, value in items:
+        set_dotted(raw, key, value)
+    return from_dict(raw, str(path))
+
+
+def dump_yaml(data: Any) -> str:
+    return yaml.safe_dump(data, sort_keys=False, allow_unicode=True, default_flow_style=None)
+
+
+def load_yaml_mapping(path: str | os.PathLike) -> dict:
+    """A YAML file that must hold a mapping (sweep specifications and the like)."""
+    raw = read_yaml(path)
+    if not isinstance(raw, dict):
+        raise InputError(f"{path}: expected a mapping, got {show(raw)}")
+    return raw

@@ -1,0 +1,28 @@
+"""Errors a user can cause.
+
+Everything the user can get wrong (a campaign key, a list row, a command-line value) is
+reported as an :class:`InputError`: one line per problem, naming where it is, what was
+expected and what was found. The command line prints the lines and exits with status 2.
+"""
+
+from __future__ import annotations
+
+
+class InputError(Exception):
+    """Bad input: one or more one-line problem descriptions."""
+
+    def __init__(self, problems: str | list[str]):
+        self.problems = [problems] if isinstance(problems, str) else list(problems)
+        super().__init__("\n".join(self.problems))
+
+
+def show(value: object, limit: int = 60) -> str:
+    """A found value as the user would recognise it in an error line."""
+    text = repr(value) if isinstance(value, str) else str(value)
+    if isinstance(value, dict):
+        text = "a mapping"
+    elif isinstance(value, list):
+        text = "a list"
+    elif value is None:
+        text = "nothing (null)"
+    return text if len(text) <= limit else text[: limit - 3] + "..."

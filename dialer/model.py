@@ -1,0 +1,419 @@
+"""The outbound contact centre in SimPy: the OCS loop, the life of a dial, agents.
+
+A dial's life (design.md section 3): the pacer asks for n dials; the OCS takes the next
+dialable records and seizes a line for each; the outcome arrives after its own delay (busy and
+SIT after a few seconds, a person or a machine at its answer time, nothing at the ring
+timeout); with AMD on, CPD takes its detection time and says human or machine, wrongly now and
+then; a call classified human takes a ready agent at once or waits, and is abandoned if no
+agent takes it within ``abandon_after_s`` or the person's patience; the agent talks, wraps up
+and is ready again; a treatment decides what happens to the record.
+
+The model is lean on purpose: no SimPy process per call or agent. Each step of a call is one
+Timeout whose callback moves the call on, so a failed dial costs one event and a connected
+call three (verdict, end of talk, end of wrap-up). The OCS decides after every change of what
+it can observe. The model computes no statistics and writes no files: it emits every call
+and agent change to a :class:`~dialer.records.Tally` and, when asked, calls to ``on_call``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+from collections.abc import Callable
+
+import simpy
+from simpy.events import Timeout
+
+from .clock import Calendar
+from .config import Campaign
+from .contacts import (
+    ANSWER_S,
+    BUSY,
+    BUSY_S,
+    DETECT_S,
+    FAX,
+    GROUP_COLUMNS,
+    HUMAN,
+    INVALID,
+    INVALID_S,
+    MACHINE,
+    MACHINE_ANSWER_S,
+    MACHINE_TIME,
+    NO_ANSWER,
+    PATIENCE_S,
+    PREVIEW_S,
+    RESULT_CODES,
+    TALK,
+    U_AMD,
+    WRAP,
+    CallingList,
+    Truth,
+)
+from .pacing import (
+    ABANDONED,
+    CONNECTED,
+    FAILED,
+    HUMAN_VERDICT,
+    MACHINE_VERDICT,
+    Observation,
+    Pacer,
+    make_pacer,
+)
+from .records import (
+    AGENT_STATE_NAMES,
+    IDLE,
+    LOGGED_OUT,
+    ON_MACHINE,
+    PREVIEW,
+    RESERVED,
+    Call,
+    Tally,
+)
+from .records import (
+    TALK as TALKING,
+)
+from .records import (
+    WRAP as WRAPPING,
+)
+
+_RESULT_OF_VERDICT = {MACHINE: "answering_machine", FAX: "fax", BUSY: "busy",
+                      NO_ANSWER: "no_answer", INVALID: "invalid"}
+_BUSY_STATES = {TALKING: "talk", WRAPPING: "wrap", ON_MACHINE: "machine"}
+
+
+class Agent:
+    __slots__ = ("agent_id", "group", "state", "since", "ready_since", "call")
+
+    def __init__(self, agent_id: str, group: int):
+        self.agent_id = agent_id
+        self.group = group
+        self.state = LOGGED_OUT
+        self.since = 0.0
+        self.ready_since = 0.0
+        self.call: Call | None = None
+
+
+class Model:
+    """One run of one campaign. ``run()`` returns the closed :class:`Tally`."""
+
+    def __init__(
+        self,
+        campaign: Campaign,
+        pacer: Pacer | None = None,
+        *,
+        on_call: Callable[[Call], None] | None = None,
+        trace: Callable[[float, str, object], None] | None = None,
+    ):
+        self.campaign = campaign
+        self.env = simpy.Environment()
+        self.calendar = Calendar(campaign.start, campaign.site_timezone, campaign.horizon_s)
+        self.calls = CallingList(campaign, self.calendar)
+        self.truth = Truth(campaign)
+        self.pacer = pacer if pacer is not None else make_pacer(campaign)
+        self.tally = Tally(campaign.warmup_s, self.calendar.site_midnights())
+        self.on_call = on_call
+        self.trace = trace
+        cpd, d = campaign.cpd, campaign.dialing
+        self.amd = cpd.amd
+        self.fp, self.fn = cpd.amd_false_positive, cpd.amd_false_negative
+        self.ring_timeout = cpd.ring_timeout_s
+        self.abandon_after = d.abandon_after_s
+        self.line_limit = d.lines if d.lines is not None else math.inf
+        self.agents = [
+            Agent(f"{g.name}-{i + 1}", gi)
+            for gi, g in enumerate(campaign.agents.groups)
+            for i in range(g.count)
+        ]
+        self.ready: deque[Agent] = deque()  # idle agents, longest idle first
+        self.waiting: deque[Call] = deque()  # calls classified human, waiting for an agent
+        self.in_flight = 0
+        self.lines_in_use = 0
+        self.previewing = 0
+        self.live: dict[int, Call] | None = {} if on_call is not None else None
+        self.obs = Observation()
+        self.obs.line_limit = self.line_limit
+        self.obs.busy_agents = self._busy_agents
+        self._next_call_id = 1
+        self._wake_at = math.inf
+        self._pacing = False
+
+    # -- running -------------------------------------------------------------------------------
+    def run(self) -> Tally:
+        env = self.env
+        for agent in self.agents:
+            self._agent_ready(agent)
+        if self.pacer.tick_s:
+            self._tick(None)
+        self.pace()
+        env.run(until=self.campaign.horizon_s)
+        self.tally.close(self.campaign.horizon_s)
+        self.tally.counts["in_progress"] = self.lines_in_use
+        if self.live:
+            for call in sorted(self.live.values(), key=lambda c: c.call_id):
+                self.on_call(call)  # type: ignore[misc]
+        return self.tally
+
+    def _at(self, delay: float, handler: Callable, value: object) -> None:
+        Timeout(self.env, delay, value).callbacks.append(handler)
+
+    def _tick(self, _event) -> None:
+        self._at(self.pacer.tick_s, self._tick, None)
+        if _event is not None:
+            self.pace()
+
+    # -- what the OCS sees -----------------------------------------------------------------------
+    def _busy_agents(self) -> list[tuple[str, float, int]]:
+        now = self.env.now
+        return [(_BUSY_STATES[a.state], now - a.since, a.group) for a in self.agents if a.state in _BUSY_STATES]
+
+    def observe(self) -> Observation:
+        obs = self.obs
+        obs.now = self.env.now
+        obs.ready = len(self.ready)
+        obs.waiting = len(self.waiting)
+        obs.in_flight = self.in_flight
+        obs.lines_in_use = self.lines_in_use
+        levels = self.tally.agent_levels
+        obs.talking = levels[TALKING].n
+        obs.wrapping = levels[WRAPPING].n
+        obs.on_machine = levels[ON_MACHINE].n
+        obs.reserved = levels[RESERVED].n + levels[PREVIEW].n
+        obs.logged_in = len(self.agents) - levels[LOGGED_OUT].n
+        return obs
+
+    # -- the OCS loop ------------------------------------------------------------------------------
+    def pace(self) -> None:
+        """Ask the pacer and place what it asks for (lines and dialable records permitting)."""
+        if self._pacing:
+            return
+        self._pacing = True
+        try:
+            if self.pacer.reserve is not None:
+                self._pace_reserved()
+                return
+            n = self.pacer.decide(self.observe())
+            now = self.env.now
+            while n > 0 and self.lines_in_use < self.line_limit:
+                record = self.calls.next_record(now)
+                if record is None:
+                    self._wake_later()
+                    break
+                self._dial(record, None)
+                n -= 1
+        finally:
+            self._pacing = False
+
+    def _pace_reserved(self) -> None:
+        """Progressive and preview: one record and one reserved agent at a time."""
+        now = self.env.now
+        preview = self.pacer.reserve == "preview"
+        while self.ready and self.lines_in_use + self.previewing < self.line_limit:
+            record = self.calls.next_record(now)
+            if record is None:
+                self._wake_later()
+                return
+            agent = self.ready.popleft()
+            if preview:
+                self.previewing += 1
+                self._set_state(agent, PREVIEW)
+                row = self.truth.row(record.key, record.attempt + 1)
+                self._at(row[PREVIEW_S], self._on_preview_end, (record, agent))
+            else:
+                self._set_state(agent, RESERVED)
+                self._dial(record, agent)
+
+    def _wake_later(self) -> None:
+        at = self.calls.next_change(self.env.now)
+        if at is None or at >= self._wake_at:
+            return
+        if at <= self.env.now:
+            return
+        self._wake_at = at
+        self._at(at - self.env.now, self._on_wake, at)
+
+    def _on_wake(self, event) -> None:
+        if event._value == self._wake_at:
+            self._wake_at = math.inf
+        self.pace()
+
+    def _on_preview_end(self, event) -> None:
+        record, agent = event._value
+        self.previewing -= 1
+        self._set_state(agent, RESERVED)
+        self._dial(record, agent)
+
+    # -- a dial's life -------------------------------------------------------------------------------
+    def _dial(self, record, agent: Agent | None) -> None:
+        now = self.env.now
+        record.attempt += 1
+        call = Call(self._next_call_id, record, record.attempt, now)
+        self._next_call_id += 1
+        call.reserved_by = agent
+        tally = self.tally
+        self.lines_in_use += 1
+        tally.lines.add(now, 1)
+        self.in_flight += 1
+        tally.in_flight.add(now, 1)
+        tally.dial(now)
+        if self.live is not None:
+            self.live[call.call_id] = call
+        self.pacer.on_dial(now)
+
+        truth = self.truth
+        row = truth.row(record.key, record.attempt)
+        call.row = row
+        if truth.invalid(record.key):
+            kind, verdict, delay = INVALID, INVALID, row[INVALID_S]
+        else:
+            kind = truth.outcome(row)
+            if kind == HUMAN or kind == MACHINE or kind == FAX:
+                answer = row[ANSWER_S] if kind == HUMAN else row[MACHINE_ANSWER_S]
+                if answer > self.ring_timeout:
+                    kind, verdict, delay = NO_ANSWER, NO_ANSWER, self.ring_timeout
+                else:
+                    call.answered_at = now + answer
+                    delay = answer + row[DETECT_S] if self.amd else answer
+                    if kind == HUMAN:
+                        verdict = MACHINE if self.amd and row[U_AMD] < self.fp else HUMAN
+                    elif kind == MACHINE:
+                        verdict = HUMAN if not self.amd or row[U_AMD] < self.fn else MACHINE
+                    else:
+                        verdict = FAX
+            elif kind == BUSY:
+                verdict, delay = BUSY, row[BUSY_S]
+            else:
+                verdict, delay = NO_ANSWER, self.ring_timeout
+        call.truth = kind
+        call.verdict = verdict
+        if self.trace is not None:
+            self.trace(now, "dial", call)
+        self._at(delay, self._on_verdict, call)
+
+    def _on_verdict(self, event) -> None:
+        call: Call = event._value
+        now = self.env.now
+        call.verdict_at = now
+        self.in_flight -= 1
+        self.tally.in_flight.add(now, -1)
+        if self.trace is not None:
+            self.trace(now, "verdict", call)
+        if call.verdict == HUMAN:
+            self.pacer.on_result(now, HUMAN_VERDICT)
+            agent = call.reserved_by
+            if agent is None and self.ready:
+                agent = self.ready.popleft()
+            if agent is not None:
+                self._connect(call, agent)
+            else:
+                self._wait(call)
+        else:
+            self._end(call, _RESULT_OF_VERDICT[call.verdict])
+            self.pacer.on_result(now, MACHINE_VERDICT if call.verdict in (MACHINE, FAX) else FAILED)
+            if call.reserved_by is not None:
+                self._agent_ready(call.reserved_by)
+        self.pace()
+
+    def _wait(self, call: Call) -> None:
+        now = self.env.now
+        limit = self.abandon_after
+        if call.truth == HUMAN:
+            limit = min(limit, call.row[PATIENCE_S])
+        if limit <= 0:
+            self._abandon(call)
+            return
+        call.waiting = True
+        self.waiting.append(call)
+        self.tally.waiting.add(now, 1)
+        self._at(limit, self._on_abandon, call)
+
+    def _on_abandon(self, event) -> None:
+        call: Call = event._value
+        if not call.waiting:
+            return  # an agent took it in time
+        call.waiting = False
+        self.waiting.remove(call)
+        self.tally.waiting.add(self.env.now, -1)
+        self._abandon(call)
+        self.pace()
+
+    def _abandon(self, call: Call) -> None:
+        call.abandoned = True
+        if self.trace is not None:
+            self.trace(self.env.now, "abandon", call)
+        self._end(call, "abandoned" if call.truth == HUMAN else "dropped")
+        self.pacer.on_result(self.env.now, ABANDONED)
+
+    def _connect(self, call: Call, agent: Agent) -> None:
+        now = self.env.now
+        call.connected_at = now
+        call.agent = agent.agent_id
+        agent.call = call
+        base = GROUP_COLUMNS + 3 * agent.group
+        if call.truth == HUMAN:
+            self.tally.connect_wait(now, now - agent.ready_since)
+            self._set_state(agent, TALKING)
+            self._at(call.row[base + TALK], self._on_talk_end, agent)
+        else:
+            self._set_state(agent, ON_MACHINE)
+            self._at(call.row[base + MACHINE_TIME], self._on_machine_end, agent)
+        if self.trace is not None:
+            self.trace(now, "connect", call)
+        self.pacer.on_result(now, CONNECTED)
+
+    def _on_talk_end(self, event) -> None:
+        agent: Agent = event._value
+        call = agent.call
+        self._end(call, "answer")
+        self._set_state(agent, WRAPPING)
+        self._at(call.row[GROUP_COLUMNS + 3 * agent.group + WRAP], self._on_wrap_end, agent)
+        agent.call = None
+        self.pace()
+
+    def _on_wrap_end(self, event) -> None:
+        agent: Agent = event._value
+        agent.ready_since = self.env.now
+        self._agent_ready(agent)
+        self.pace()
+
+    def _on_machine_end(self, event) -> None:
+        agent: Agent = event._value
+        call = agent.call
+        agent.call = None
+        self._end(call, "answering_machine")
+        self._agent_ready(agent)
+        self.pace()
+
+    def _end(self, call: Call, result: str) -> None:
+        now = self.env.now
+        call.ended_at = now
+        call.result = RESULT_CODES[result]
+        self.lines_in_use -= 1
+        self.tally.lines.add(now, -1)
+        self.tally.ended(call)
+        self.calls.result(call.record, result, now)
+        if self.trace is not None:
+            self.trace(now, "end", call)
+        if self.live is not None:
+            del self.live[call.call_id]
+            self.on_call(call)  # type: ignore[misc]
+
+    # -- agents ------------------------------------------------------------------------------------
+    def _set_state(self, agent: Agent, state: int) -> None:
+        now = self.env.now
+        self.tally.agent_change(now, agent.state, state)
+        agent.state = state
+        agent.since = now
+        if self.trace is not None:
+            self.trace(now, AGENT_STATE_NAMES[state], agent)
+
+    def _agent_ready(self, agent: Agent) -> None:
+        """The agent is free: take the longest-waiting call, or join the ready agents."""
+        waiting = self.waiting
+        while waiting:
+            call = waiting.popleft()
+            call.waiting = False
+            self.tally.waiting.add(self.env.now, -1)
+            self._connect(call, agent)
+            return
+        self._set_state(agent, IDLE)
+        self.ready.append(agent)

@@ -1,0 +1,112 @@
+"""Result files, written so that a reader never sees half of one.
+
+Every file goes to a temporary name in its destination folder and is moved into place with
+``os.replace`` once complete; call records stream to their temporary file while the run goes,
+so a run with a million calls writes them without holding them.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+import os
+import tempfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import IO, Any
+
+from .clock import Calendar
+from .errors import InputError
+from .records import CDR_COLUMNS, Call, cdr_row
+
+
+def ensure_dir(path: str | os.PathLike) -> Path:
+    out = Path(path)
+    if out.exists() and not out.is_dir():
+        raise InputError(f"{out}: expected a folder for results, found a file")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise InputError(f"{out}: cannot create the results folder ({exc.strerror})") from None
+    return out
+
+
+@contextmanager
+def atomic(path: str | os.PathLike, mode: str = "w") -> Iterator[IO[Any]]:
+    """Open a temporary file beside ``path``; on success move it into place, else remove it."""
+    path = Path(path)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, mode, newline="" if "b" not in mode else None,
+                       **({} if "b" in mode else {"encoding": "utf-8"})) as fh:
+            yield fh
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
+        raise
+
+
+def _clean(value: Any) -> Any:
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {str(k): _clean(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_clean(v) for v in value]
+    return value
+
+
+def write_json(path: str | os.PathLike, data: Any) -> None:
+    with atomic(path) as fh:
+        json.dump(_clean(data), fh, indent=2)
+        fh.write("\n")
+
+
+def write_text(path: str | os.PathLike, text: str) -> None:
+    with atomic(path) as fh:
+        fh.write(text)
+
+
+def write_csv(path: str | os.PathLike, rows: list[dict], columns: list[str] | None = None) -> None:
+    columns = columns or (list(rows[0]) if rows else [])
+    with atomic(path) as fh:
+        w = csv.DictWriter(fh, fieldnames=columns, extrasaction="ignore")
+        w.writeheader()
+        for row in rows:
+            w.writerow({k: "" if v is None else v for k, v in row.items()})
+
+
+class CallWriter:
+    """Streams call records to ``calls.csv`` (temporary until :meth:`commit`)."""
+
+    def __init__(self, path: str | os.PathLike, calendar: Calendar):
+        self.path = Path(path)
+        self.calendar = calendar
+        self._cm = atomic(self.path)
+        self._fh = self._cm.__enter__()
+        self._w = csv.writer(self._fh)
+        self._w.writerow(CDR_COLUMNS)
+        self.rows = 0
+
+    def __call__(self, call: Call) -> None:
+        local = self.calendar.local(call.dialed_at, call.record.zone).isoformat(timespec="seconds")
+        self._w.writerow(cdr_row(call, local))
+        self.rows += 1
+
+    def commit(self) -> None:
+        self._cm.__exit__(None, None, None)
+
+    def abort(self, exc: BaseException) -> None:
+        try:
+            self._cm.__exit__(type(exc), exc, exc.__traceback__)
+        except BaseException:
+            pass
+
+
+def call_writer(out: Path, calendar: Calendar) -> Callable[[Call], None]:
+    return CallWriter(out / "calls.csv", calendar)

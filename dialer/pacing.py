@@ -1,0 +1,116 @@
+"""Dialing modes: each a small object from what the OCS observes to the dials to place now.
+
+A pacer never sees the truth. Its input is an :class:`Observation` (agent states from the Stat
+Server, dials in flight, lines) and the stream of results a real OCS hears about its own dials
+(:meth:`Pacer.on_dial`, :meth:`Pacer.on_result` with a CPD-level :data:`RESULTS` code). It
+returns how many dials to place now; the model places at most that many (lines and dialable
+records permitting). No SimPy here, so pacers are tested on hand-built observations.
+
+``reserve`` marks the agent-driven modes: in progressive and preview the model reserves one
+ready agent per dial and routes the answer to it, so these modes never abandon a call.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+
+from .config import Campaign
+
+# What the OCS learns about its dials (never the truth behind them).
+FAILED, MACHINE_VERDICT, HUMAN_VERDICT, ABANDONED, CONNECTED = range(5)
+RESULTS = ("failed", "machine", "human", "abandoned", "connected")
+
+
+class Observation:
+    """The OCS's view when it decides: Stat Server agent counts, its own calls and lines."""
+
+    __slots__ = (
+        "now", "ready", "waiting", "in_flight", "lines_in_use", "line_limit", "logged_in",
+        "talking", "wrapping", "on_machine", "reserved", "busy_agents",
+    )
+
+    def __init__(self) -> None:
+        self.now = 0.0
+        self.ready = 0  # idle agents, not reserved
+        self.waiting = 0  # calls classified human waiting for an agent
+        self.in_flight = 0  # dials placed whose CPD verdict is not known yet
+        self.lines_in_use = 0
+        self.line_limit: float = math.inf
+        self.logged_in = 0
+        self.talking = 0
+        self.wrapping = 0
+        self.on_machine = 0
+        self.reserved = 0
+        # () -> [(state, seconds in state, group index)] of agents in talk / wrap / machine
+        self.busy_agents: Callable[[], list[tuple[str, float, int]]] = list
+
+    @property
+    def lines_free(self) -> float:
+        return self.line_limit - self.lines_in_use
+
+
+class Pacer:
+    """A dialing mode. Subclasses override :meth:`decide` and the hooks they need."""
+
+    name = "pacer"
+    reserve: str | None = None  # "progressive" | "preview": one reserved agent per dial
+    tick_s: float | None = None  # also decide at least this often (time-driven pacers)
+
+    def decide(self, obs: Observation) -> int:
+        raise NotImplementedError
+
+    def on_dial(self, now: float) -> None:
+        """A dial was placed."""
+
+    def on_result(self, now: float, result: int) -> None:
+        """A CPD verdict, an abandonment or a connection (one of :data:`RESULTS`)."""
+
+
+class Preview(Pacer):
+    """An agent takes a record, previews it, dials it and waits on it (one per ready agent)."""
+
+    name = "preview"
+    reserve = "preview"
+
+    def decide(self, obs: Observation) -> int:
+        return obs.ready
+
+
+class Progressive(Pacer):
+    """One dial per ready agent, the agent reserved for it ("6 agents ready, 6 numbers dialed")."""
+
+    name = "progressive"
+    reserve = "progressive"
+
+    def decide(self, obs: Observation) -> int:
+        return obs.ready
+
+
+class Power(Pacer):
+    """Keep F = ceil(ratio x (R - W)) dials in flight (lines per ready agent)."""
+
+    name = "power"
+
+    def __init__(self, ratio: float):
+        self.ratio = ratio
+
+    def decide(self, obs: Observation) -> int:
+        free = obs.ready - obs.waiting
+        if free <= 0:
+            return 0
+        target = math.ceil(self.ratio * free - 1e-9)
+        return max(0, target - obs.in_flight)
+
+
+def make_pacer(campaign: Campaign) -> Pacer:
+    d = campaign.dialing
+    if d.mode == "preview":
+        return Preview()
+    if d.mode == "progressive":
+        return Progressive()
+    if d.mode == "power":
+        return Power(d.ratio)
+    from .errors import InputError
+
+    raise InputError(f"dialing.mode: '{d.mode}' is not available yet")

@@ -1,0 +1,433 @@
+"""The machinery of the campaign schema: typed fields that parse, check and document themselves.
+
+A section of the campaign file is a frozen dataclass; each field carries a :class:`Spec` in
+its metadata that turns the raw YAML value into the typed value (or records a one-line
+problem naming the dotted key, what was expected and what was found). :func:`build` walks a
+section, rejects unknown keys with a did-you-mean hint, fills defaults, and collects every
+problem instead of stopping at the first. :func:`dump` is the inverse, giving back the
+resolved campaign as plain YAML-able data. No YAML is read here: see :mod:`dialer.config`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import difflib
+import math
+import re
+import zoneinfo
+from collections.abc import Callable
+from dataclasses import MISSING, dataclass, field, fields
+from typing import Any
+
+from .errors import show
+from .rng import DIST_KINDS, Dist
+
+BAD: Any = object()  # a value that failed to parse; its problem is already recorded
+
+
+class Problems(list):
+    """Collected one-line problems."""
+
+    def add(self, key: str, expected: str, found: object) -> Any:
+        self.append(f"{key}: expected {expected}, got {show(found)}")
+        return BAD
+
+    def say(self, key: str, text: str) -> Any:
+        self.append(f"{key}: {text}")
+        return BAD
+
+
+def did_you_mean(word: str, choices) -> str:
+    close = difflib.get_close_matches(str(word), list(choices), n=1, cutoff=0.6)
+    return f" (did you mean '{close[0]}'?)" if close else ""
+
+
+def join(key: str, part: str | int) -> str:
+    return f"{key}.{part}" if key else str(part)
+
+
+class Spec:
+    """How one field is read from YAML, checked, documented and written back."""
+
+    kind = "value"
+
+    def parse(self, raw: Any, key: str, problems: Problems) -> Any:  # pragma: no cover
+        raise NotImplementedError
+
+    def dump(self, value: Any) -> Any:
+        return value
+
+
+def _is_number(raw: Any) -> bool:
+    return isinstance(raw, (int, float)) and not isinstance(raw, bool)
+
+
+@dataclass
+class Number(Spec):
+    low: float | None = None
+    high: float | None = None
+    low_open: bool = False
+    integer: bool = False
+    unit: str = ""
+
+    @property
+    def kind(self) -> str:  # type: ignore[override]
+        return "integer" if self.integer else "number"
+
+    def expected(self) -> str:
+        what = "an integer" if self.integer else "a number"
+        if self.low is not None and self.high is not None:
+            return f"{what} in [{self.low:g}, {self.high:g}]"
+        if self.low is not None:
+            return f"{what} {'>' if self.low_open else '>='} {self.low:g}"
+        return what
+
+    def parse(self, raw, key, problems):
+        if not _is_number(raw) or (isinstance(raw, float) and not math.isfinite(raw)):
+            return problems.add(key, self.expected(), raw)
+        if self.integer and not float(raw).is_integer():
+            return problems.add(key, self.expected(), raw)
+        if self.low is not None and (raw < self.low or (self.low_open and raw == self.low)):
+            return problems.add(key, self.expected(), raw)
+        if self.high is not None and raw > self.high:
+            return problems.add(key, self.expected(), raw)
+        return int(raw) if self.integer else float(raw)
+
+
+def Share() -> Number:
+    return Number(0.0, 1.0)
+
+
+def Seconds(low: float = 0.0, low_open: bool = False) -> Number:
+    return Number(low, low_open=low_open, unit="s")
+
+
+@dataclass
+class Flag(Spec):
+    kind = "true/false"
+
+    def parse(self, raw, key, problems):
+        if not isinstance(raw, bool):
+            return problems.add(key, "true or false", raw)
+        return raw
+
+
+@dataclass
+class Text(Spec):
+    choices: tuple[str, ...] = ()
+    kind = "text"
+
+    def parse(self, raw, key, problems):
+        if self.choices:
+            if raw not in self.choices:
+                hint = did_you_mean(raw, self.choices) if isinstance(raw, str) else ""
+                return problems.say(
+                    key, f"expected one of {', '.join(self.choices)}, got {show(raw)}{hint}"
+                )
+            return raw
+        if not isinstance(raw, str) or not raw:
+            return problems.add(key, "a non-empty text", raw)
+        return raw
+
+
+_HHMM = re.compile(r"^(\d{1,2}):(\d{2})$")
+
+
+@dataclass
+class TimeOfDay(Spec):
+    """A quoted "HH:MM" clock time, stored as seconds after midnight ("24:00" allowed)."""
+
+    kind = '"HH:MM"'
+
+    def parse(self, raw, key, problems):
+        if isinstance(raw, int) and not isinstance(raw, bool) and 0 <= raw <= 1440:
+            hhmm = f"{raw // 60:02d}:{raw % 60:02d}"
+            return problems.say(
+                key,
+                f'expected a quoted time "HH:MM", got the number {raw} '
+                f'(YAML reads an unquoted {hhmm} as base 60; write "{hhmm}")',
+            )
+        m = _HHMM.match(raw) if isinstance(raw, str) else None
+        if not m or int(m[2]) > 59 or int(m[1]) * 60 + int(m[2]) > 24 * 60:
+            return problems.add(key, 'a quoted time "HH:MM" between "00:00" and "24:00"', raw)
+        return int(m[1]) * 3600 + int(m[2]) * 60
+
+    def dump(self, value):
+        return f"{value // 3600:02d}:{value % 3600 // 60:02d}"
+
+
+@dataclass
+class Timestamp(Spec):
+    """A local date and time "YYYY-MM-DDTHH:MM:SS" (site time)."""
+
+    kind = '"YYYY-MM-DDTHH:MM:SS"'
+
+    def parse(self, raw, key, problems):
+        if isinstance(raw, dt.datetime):
+            return raw.replace(tzinfo=None)
+        if isinstance(raw, dt.date):
+            return dt.datetime(raw.year, raw.month, raw.day)
+        if isinstance(raw, str):
+            try:
+                value = dt.datetime.fromisoformat(raw)
+            except ValueError:
+                value = None
+            if value is not None and value.tzinfo is None:
+                return value
+        return problems.add(key, 'a local date and time "YYYY-MM-DDTHH:MM:SS" (no offset)', raw)
+
+    def dump(self, value):
+        return value.isoformat()
+
+
+_ZONES: set[str] | None = None
+
+
+def _zone_names() -> set[str]:
+    global _ZONES
+    if _ZONES is None:
+        _ZONES = set(zoneinfo.available_timezones())
+    return _ZONES
+
+
+@dataclass
+class Zone(Spec):
+    kind = "IANA time zone"
+
+    def parse(self, raw, key, problems):
+        if isinstance(raw, str) and raw:
+            try:
+                zoneinfo.ZoneInfo(raw)
+                return raw
+            except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+                pass
+        hint = did_you_mean(raw, _zone_names()) if isinstance(raw, str) else ""
+        return problems.say(
+            key, f"expected an IANA time zone such as 'America/New_York', got {show(raw)}{hint}"
+        )
+
+
+_DIST_PARAMS = {
+    "constant": ("value",),
+    "exponential": ("mean",),
+    "lognormal": ("mean", "sd"),
+    "gamma": ("mean", "sd"),
+    "uniform": ("low", "high"),
+    "empirical": ("values",),
+}
+
+
+@dataclass
+class Duration(Spec):
+    """A distribution of seconds: a bare number (constant) or {dist: ..., parameters}."""
+
+    kind = "duration distribution"
+
+    def parse(self, raw, key, problems):
+        if _is_number(raw):
+            if raw < 0 or not math.isfinite(raw):
+                return problems.add(key, "a duration >= 0 seconds", raw)
+            return Dist.constant(raw)
+        if not isinstance(raw, dict):
+            return problems.add(key, "a number of seconds or {dist: ..., ...}", raw)
+        kind = raw.get("dist")
+        if kind not in DIST_KINDS:
+            if "dist" not in raw:
+                return problems.say(key, f"expected a 'dist' key (one of {', '.join(DIST_KINDS)})")
+            return problems.say(
+                f"{key}.dist",
+                f"expected one of {', '.join(DIST_KINDS)}, got {show(kind)}"
+                + (did_you_mean(kind, DIST_KINDS) if isinstance(kind, str) else ""),
+            )
+        need = _DIST_PARAMS[kind]
+        before = len(problems)
+        for extra in sorted(set(raw) - set(need) - {"dist"}):
+            problems.say(
+                f"{key}.{extra}",
+                f"unknown parameter for a {kind} distribution (it takes {', '.join(need)})"
+                + did_you_mean(extra, need),
+            )
+        for name in need:
+            if name not in raw:
+                problems.say(key, f"a {kind} distribution needs '{name}'")
+        if len(problems) > before:
+            return BAD
+        if kind == "empirical":
+            vals = raw["values"]
+            if (
+                not isinstance(vals, list)
+                or not vals
+                or not all(_is_number(v) and v >= 0 for v in vals)
+            ):
+                return problems.add(f"{key}.values", "a non-empty list of seconds >= 0", vals)
+            return Dist("empirical", values=tuple(float(v) for v in vals))
+        nums = {}
+        for name in need:
+            v = raw[name]
+            ok = _is_number(v) and math.isfinite(v) and v >= 0
+            if ok and name == "mean" and v <= 0:
+                ok = False
+            if not ok:
+                problems.add(f"{key}.{name}", "a number > 0" if name == "mean" else "a number >= 0", v)
+            nums[name] = v
+        if len(problems) > before:
+            return BAD
+        if kind == "constant":
+            return Dist.constant(nums["value"])
+        if kind == "exponential":
+            return Dist(kind, mean_=float(nums["mean"]))
+        if kind == "uniform":
+            if nums["high"] < nums["low"]:
+                return problems.add(f"{key}.high", f"a number >= low ({nums['low']:g})", nums["high"])
+            return Dist(kind, low=float(nums["low"]), high=float(nums["high"]))
+        return Dist(kind, mean_=float(nums["mean"]), sd=float(nums["sd"]))
+
+    def dump(self, value):
+        return value.to_yaml()
+
+
+@dataclass
+class Optional(Spec):
+    inner: Spec = field(default_factory=Spec)
+
+    @property
+    def kind(self) -> str:  # type: ignore[override]
+        return f"{self.inner.kind} or null"
+
+    def parse(self, raw, key, problems):
+        return None if raw is None else self.inner.parse(raw, key, problems)
+
+    def dump(self, value):
+        return None if value is None else self.inner.dump(value)
+
+
+@dataclass
+class Shares(Spec):
+    """A mapping name -> share that sums to 1 (e.g. time zone -> share of records)."""
+
+    key_spec: Spec = field(default_factory=Spec)
+    kind = "mapping of shares summing to 1"
+
+    def parse(self, raw, key, problems):
+        if not isinstance(raw, dict) or not raw:
+            return problems.add(key, "a non-empty mapping name: share", raw)
+        before = len(problems)
+        out = {}
+        for name, share in raw.items():
+            k = self.key_spec.parse(name, f"{key}.{name}", problems)
+            v = Share().parse(share, f"{key}.{name}", problems)
+            out[k] = v
+        if len(problems) > before:
+            return BAD
+        total = sum(out.values())
+        if abs(total - 1.0) > 1e-6:
+            return problems.say(key, f"expected shares summing to 1, got {total:g}")
+        return dict(out)
+
+
+@dataclass
+class Section(Spec):
+    cls: type = object
+
+    @property
+    def kind(self) -> str:  # type: ignore[override]
+        return "mapping"
+
+    def parse(self, raw, key, problems):
+        return build(self.cls, raw, key, problems)
+
+    def dump(self, value):
+        return dump(value)
+
+
+@dataclass
+class Items(Spec):
+    """A non-empty list of sections; an item may be addressed by index or by its ``name``."""
+
+    cls: type = object
+    kind = "list"
+
+    def parse(self, raw, key, problems):
+        if not isinstance(raw, list) or not raw:
+            return problems.add(key, "a non-empty list", raw)
+        before = len(problems)
+        out = [build(self.cls, item, join(key, i), problems) for i, item in enumerate(raw)]
+        names = [getattr(item, "name", None) for item in out if item is not BAD]
+        dupes = sorted({n for n in names if n is not None and names.count(n) > 1})
+        if dupes:
+            problems.say(key, f"expected unique names, got '{dupes[0]}' twice")
+        return BAD if len(problems) > before else tuple(out)
+
+    def dump(self, value):
+        return [dump(v) for v in value]
+
+
+def opt(spec: Spec, default: Any = MISSING, doc: str = "", factory: Callable | None = None):
+    """A schema field: its parser, default and one-line documentation."""
+    meta = {"spec": spec, "doc": doc}
+    if factory is not None:
+        return field(default_factory=factory, metadata=meta)
+    return field(default=default, metadata=meta)
+
+
+def section(cls: type, doc: str = ""):
+    return opt(Section(cls), factory=cls, doc=doc)
+
+
+def build(cls: type, raw: Any, key: str, problems: Problems) -> Any:
+    """Build section ``cls`` from ``raw``, recording every problem under dotted ``key``."""
+    if raw is None:
+        raw = {}
+    if not isinstance(raw, dict):
+        return problems.add(key or "campaign", "a mapping", raw)
+    names = [f.name for f in fields(cls)]
+    before = len(problems)
+    for k in raw:
+        if k not in names:
+            problems.say(join(key, k), "unknown key" + did_you_mean(k, names))
+    values = {}
+    for f in fields(cls):
+        if f.name in raw:
+            values[f.name] = f.metadata["spec"].parse(raw[f.name], join(key, f.name), problems)
+        elif f.default is MISSING and f.default_factory is MISSING:
+            problems.say(join(key, f.name), "missing (required)")
+    if len(problems) > before:
+        return BAD
+    obj = cls(**values)
+    check = getattr(obj, "check", None)
+    if check is not None:
+        check(key, problems)
+    return BAD if len(problems) > before else obj
+
+
+def dump(obj: Any) -> dict:
+    """The resolved section as plain data (the inverse of :func:`build`)."""
+    return {f.name: f.metadata["spec"].dump(getattr(obj, f.name)) for f in fields(obj)}
+
+
+def describe(cls: type, key: str = "") -> list[tuple[str, str, str, str]]:
+    """(dotted key, kind, default, doc) for every field, for the docs."""
+    rows = []
+    for f in fields(cls):
+        spec, doc = f.metadata["spec"], f.metadata["doc"]
+        k = join(key, f.name)
+        if isinstance(spec, Section):
+            rows.append((k, "section", "", doc))
+            rows.extend(describe(spec.cls, k))
+            continue
+        if isinstance(spec, Items):
+            rows.append((k, "list", "", doc))
+            rows.extend(describe(spec.cls, k + ".<i>"))
+            continue
+        default = f.default if f.default is not MISSING else (
+            f.default_factory() if f.default_factory is not MISSING else "required"
+        )
+        if default not in ("required",):
+            default = spec.dump(default) if default is not None else None
+        rows.append((k, spec.kind, str(default), doc))
+    return rows
+
+
+def replace(obj: Any, **changes: Any) -> Any:
+    return dataclasses.replace(obj, **changes)
