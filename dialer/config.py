@@ -373,3 +373,30 @@ def load_yaml_mapping(path: str | os.PathLike) -> dict:
     if not isinstance(raw, dict):
         raise InputError(f"{path}: expected a mapping, got {show(raw)}")
     return raw
+
+
+def reference_rows() -> list[tuple[str, str, str, str]]:
+    """(dotted key, kind, default, meaning) of every campaign key, for docs/campaign.md."""
+    from .schema import describe
+
+    rows = describe(Campaign)
+    out = []
+    for key, kind, default, doc in rows:
+        if key == "treatments":
+            out.append((key, "mapping result: treatment", "{}", doc))
+            out += [(f"treatments.<result>.{k}", kd, df, dc) for k, kd, df, dc in describe(Treatment)]
+            continue
+        out.append((key, kind, default, doc))
+    return out
+
+
+def reference_markdown() -> str:
+    """The table of every key in docs/campaign.md (a test keeps the two identical)."""
+    lines = ["| key | kind | default | meaning |", "|---|---|---|---|"]
+    for key, kind, default, doc in reference_rows():
+        if kind in ("section", "list"):
+            lines.append(f"| **`{key}`** | {kind} | | {doc} |")
+        else:
+            shown = "null" if default == "None" else default.replace("|", "\\|")
+            lines.append(f"| `{key}` | {kind} | `{shown}` | {doc} |")
+    return "\n".join(lines) + "\n"

@@ -50,6 +50,7 @@ def simulate(
     cpd, comp = campaign.cpd, campaign.compliance
     summary = summarize(
         tally,
+        amd=cpd.amd,
         fp_estimate=cpd.amd_false_positive_estimate,
         regime=comp.regime,
         limit=comp.limit,

@@ -266,7 +266,7 @@ class Model:
             kind, verdict, delay = INVALID, INVALID, row[INVALID_S]
         else:
             kind = truth.outcome(row)
-            if kind == HUMAN or kind == MACHINE or kind == FAX:
+            if kind in (HUMAN, MACHINE, FAX):
                 answer = row[ANSWER_S] if kind == HUMAN else row[MACHINE_ANSWER_S]
                 if answer > self.ring_timeout:
                     kind, verdict, delay = NO_ANSWER, NO_ANSWER, self.ring_timeout

@@ -325,7 +325,7 @@ def compliance_windows(days: dict[str, list[int]], regime: str, fp_estimate: flo
     return out
 
 
-def summarize(tally: Tally, *, agents_total_s: float | None = None, fp_estimate: float,
+def summarize(tally: Tally, *, amd: bool, fp_estimate: float,
               regime: str, limit: float, records_total: int | None, records_finished: int,
               dnc_blocked: int, finished_by: dict[int, int] | None = None) -> dict:
     """Every summary key of design.md section 5 (counts, rates, shares) from a closed tally."""
@@ -349,7 +349,7 @@ def summarize(tally: Tally, *, agents_total_s: float | None = None, fp_estimate:
         "fax": c["fax"],
         "invalid": c["invalid"],
         "amd_false_positives": c["amd_false_positives"],
-        "amd_false_negatives": c["machines_to_agents"] if fp_estimate is not None else 0,
+        "amd_false_negatives": c["machines_to_agents"] if amd else 0,
         "machines_to_agents": c["machines_to_agents"],
         "dnc_blocked": dnc_blocked,
         "records_total": records_total,

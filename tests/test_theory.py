@@ -3,15 +3,13 @@ the finite Markov chain of power dialing. Tolerances come from the replications'
 
 from __future__ import annotations
 
-import itertools
 import math
 
 import numpy as np
 import pytest
+from conftest import make_campaign
 from scipy import sparse
 from scipy.sparse.linalg import spsolve
-
-from conftest import make_campaign
 from stats import assert_close, replicate
 
 pytestmark = pytest.mark.slow
