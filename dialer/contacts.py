@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 from .clock import Calendar, Window
 from .config import Campaign
-from .rng import hash_uniform, stream
+from .rng import stream
 
 # -- outcomes: what a dial reached (truth) and what CPD said (verdict) ----------------------
 HUMAN, MACHINE, BUSY, NO_ANSWER, FAX, INVALID = range(6)
@@ -50,8 +50,8 @@ RESULT_CODES = {
 # Columns of a truth row (per record and attempt). Person and machine answer times share one
 # uniform (they are alternatives); every other column has its own.
 (U_OUTCOME, ANSWER_S, MACHINE_ANSWER_S, U_AMD, DETECT_S, PATIENCE_S, PREVIEW_S, BUSY_S,
- INVALID_S) = range(9)
-GROUP_COLUMNS = 9  # then talk, wrap and machine time for each agent group
+ INVALID_S, IS_INVALID) = range(10)
+GROUP_COLUMNS = 10  # then talk, wrap and machine time for each agent group
 TALK, WRAP, MACHINE_TIME = range(3)
 
 
@@ -87,23 +87,23 @@ class Truth:
             (campaign.dialing.preview_time_s, "own"),
             (pop.busy_time_s, "own"),
             (pop.invalid_time_s, "own"),
+            (None, "invalid"),
         ]
         for g in campaign.agents.groups:
             self.columns += [(g.talk_time_s, "own"), (g.wrap_time_s, "own"), (g.machine_time_s, "own")]
         self._cache: OrderedDict[tuple[int, int], list[tuple[float, ...]]] = OrderedDict()
 
-    def invalid(self, key: int) -> bool:
-        """Whether the record's number is invalid: drawn once per record."""
-        return self.invalid_share > 0 and hash_uniform(self.seed, "invalid", key) < self.invalid_share
-
     def _block(self, block: int, attempt: int) -> list[tuple[float, ...]]:
         rng = stream(self.seed, "truth", block, attempt)
         n = self.BLOCK
-        shared = {"outcome": rng.random(n), "answer": rng.random(n), "amd": rng.random(n)}
+        shared = {"outcome": rng.random(n), "answer": rng.random(n), "amd": rng.random(n),
+                  # whether the number is invalid is the record's, the same on every attempt
+                  "invalid": stream(self.seed, "invalid", block).random(n) < self.invalid_share}
         cols = []
         for dist, source in self.columns:
             u = rng.random(n) if source == "own" else shared[source]
             cols.append(u if dist is None else dist.ppf(u))
+        cols[IS_INVALID] = shared["invalid"]
         return list(zip(*(c.tolist() for c in cols)))
 
     def row(self, key: int, attempt: int) -> tuple[float, ...]:
@@ -178,9 +178,12 @@ class SyntheticList:
     ``size`` records gives each zone its largest-remainder share of it.
     """
 
+    DNC_BLOCK = 1024
+
     def __init__(self, campaign: Campaign, calendar: Calendar):
         cl = campaign.calling_list
         shares = cl.timezones or {campaign.site_timezone: 1.0}
+        self._dnc: tuple[int, list[bool]] = (-1, [])
         self.seed = campaign.seed
         self.dnc_share = campaign.dnc.share
         self.size = cl.size
@@ -202,14 +205,22 @@ class SyntheticList:
     def position(self, c: WindowClass) -> float:
         return (c.taken + 0.5) / c.share if c.share > 0 else math.inf
 
+    def on_dnc(self, key: int) -> bool:
+        """Whether the synthetic record's phone is on the DNC list (drawn once per record)."""
+        if self.dnc_share <= 0:
+            return False
+        block, i = divmod(key, self.DNC_BLOCK)
+        if self._dnc[0] != block:
+            self._dnc = (block, (stream(self.seed, "dnc", block).random(self.DNC_BLOCK) < self.dnc_share).tolist())
+        return self._dnc[1][i]
+
     def take(self, ci: int) -> Record | None:
         c = self.classes[ci]
         if c.total is not None and c.taken >= c.total:
             return None
         key = c.taken * len(self.classes) + ci
         c.taken += 1
-        on_dnc = self.dnc_share > 0 and hash_uniform(self.seed, "dnc", key) < self.dnc_share
-        return Record(key, key + 1, f"+1555{key:07d}", c.zone, ci, on_dnc)
+        return Record(key, key + 1, f"+1555{key:07d}", c.zone, ci, self.on_dnc(key))
 
     def exhausted(self, ci: int) -> bool:
         c = self.classes[ci]

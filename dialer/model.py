@@ -36,6 +36,7 @@ from .contacts import (
     HUMAN,
     INVALID,
     INVALID_S,
+    IS_INVALID,
     MACHINE,
     MACHINE_ANSWER_S,
     MACHINE_TIME,
@@ -130,7 +131,7 @@ class Model:
         self.lines_in_use = 0
         self.previewing = 0
         self.live: dict[int, Call] | None = {} if on_call is not None else None
-        self.obs = Observation()
+        self.obs = Observation(len(self.agents), self.tally.agent_levels)
         self.obs.line_limit = self.line_limit
         self.obs.busy_agents = self._busy_agents
         self._next_call_id = 1
@@ -173,12 +174,6 @@ class Model:
         obs.waiting = len(self.waiting)
         obs.in_flight = self.in_flight
         obs.lines_in_use = self.lines_in_use
-        levels = self.tally.agent_levels
-        obs.talking = levels[TALKING].n
-        obs.wrapping = levels[WRAPPING].n
-        obs.on_machine = levels[ON_MACHINE].n
-        obs.reserved = levels[RESERVED].n + levels[PREVIEW].n
-        obs.logged_in = len(self.agents) - levels[LOGGED_OUT].n
         return obs
 
     # -- the OCS loop ------------------------------------------------------------------------------
@@ -262,7 +257,7 @@ class Model:
         truth = self.truth
         row = truth.row(record.key, record.attempt)
         call.row = row
-        if truth.invalid(record.key):
+        if row[IS_INVALID]:
             kind, verdict, delay = INVALID, INVALID, row[INVALID_S]
         else:
             kind = truth.outcome(row)

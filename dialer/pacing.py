@@ -16,6 +16,7 @@ import math
 from collections.abc import Callable
 
 from .config import Campaign
+from .records import LOGGED_OUT, ON_MACHINE, PREVIEW, RESERVED, TALK, WRAP
 
 # What the OCS learns about its dials (never the truth behind them).
 FAILED, MACHINE_VERDICT, HUMAN_VERDICT, ABANDONED, CONNECTED = range(5)
@@ -25,25 +26,46 @@ RESULTS = ("failed", "machine", "human", "abandoned", "connected")
 class Observation:
     """The OCS's view when it decides: Stat Server agent counts, its own calls and lines."""
 
-    __slots__ = (
-        "now", "ready", "waiting", "in_flight", "lines_in_use", "line_limit", "logged_in",
-        "talking", "wrapping", "on_machine", "reserved", "busy_agents",
-    )
+    __slots__ = ("now", "ready", "waiting", "in_flight", "lines_in_use", "line_limit",
+                 "agents", "_states", "busy_agents")
 
-    def __init__(self) -> None:
+    def __init__(self, agents: int = 0, states: list | None = None) -> None:
         self.now = 0.0
         self.ready = 0  # idle agents, not reserved
         self.waiting = 0  # calls classified human waiting for an agent
         self.in_flight = 0  # dials placed whose CPD verdict is not known yet
         self.lines_in_use = 0
         self.line_limit: float = math.inf
-        self.logged_in = 0
-        self.talking = 0
-        self.wrapping = 0
-        self.on_machine = 0
-        self.reserved = 0
+        self.agents = agents  # agents of the campaign, logged in or not
+        # agents per Stat Server state (idle, reserved, preview, talk, wrap, machine, logged out),
+        # each an object with a count ``n`` (the model's live counters)
+        self._states = states or []
         # () -> [(state, seconds in state, group index)] of agents in talk / wrap / machine
         self.busy_agents: Callable[[], list[tuple[str, float, int]]] = list
+
+    def _count(self, i: int) -> int:
+        return self._states[i].n if self._states else 0
+
+    @property
+    def talking(self) -> int:
+        return self._count(TALK)
+
+    @property
+    def wrapping(self) -> int:
+        return self._count(WRAP)
+
+    @property
+    def on_machine(self) -> int:
+        return self._count(ON_MACHINE)
+
+    @property
+    def reserved(self) -> int:
+        """Agents reserved for their own dial, previewing included."""
+        return self._count(RESERVED) + self._count(PREVIEW)
+
+    @property
+    def logged_in(self) -> int:
+        return self.agents - self._count(LOGGED_OUT)
 
     @property
     def lines_free(self) -> float:

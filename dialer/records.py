@@ -12,6 +12,7 @@ Warm-up is a filter: dials count by their dial time, agent time by the clock.
 from __future__ import annotations
 
 import bisect
+import math
 from collections.abc import Iterable
 
 from .contacts import (
@@ -204,6 +205,8 @@ class Tally:
     def __init__(self, warmup_s: float, midnights: list[float]):
         self.warmup = warmup_s
         self.midnights = midnights  # site-local midnights (simulated s), for calendar days
+        self._first_day = bisect.bisect_right(midnights, 0.0) - 1
+        self._day = (0.0, -1.0, 0)  # (from, till, index) of the last day looked up
         self.agent_levels = [Level(warmup_s) for _ in AGENT_STATE_NAMES]
         self.lines = Level(warmup_s)
         self.in_flight = Level(warmup_s)
@@ -219,7 +222,14 @@ class Tally:
 
     def day(self, t: float) -> int:
         """Index of the site's calendar day holding simulated time t (0 = the first day)."""
-        return bisect.bisect_right(self.midnights, t) - 1 - (bisect.bisect_right(self.midnights, 0.0) - 1)
+        lo, hi, d = self._day
+        if lo <= t < hi:
+            return d
+        m = self.midnights
+        j = bisect.bisect_right(m, t) - 1
+        d = j - self._first_day
+        self._day = (m[j] if j >= 0 else -math.inf, m[j + 1] if j + 1 < len(m) else math.inf, d)
+        return d
 
     # -- fed by the model --------------------------------------------------------------------
     def agent_change(self, now: float, old: int, new: int) -> None:

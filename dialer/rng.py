@@ -164,20 +164,3 @@ class Dist:
         args = ", ".join(f"{k}={v}" for k, v in y.items() if k != "dist")
         return f"{self.kind}({args})"
 
-
-_MASK = (1 << 64) - 1
-
-
-def hash_uniform(seed: int, name: str, key: int) -> float:
-    """A uniform in [0, 1) fixed by (seed, name, key): splitmix64 of the three, no state.
-
-    For properties drawn once per record (is its number invalid, is it on the DNC list), where
-    building a generator per record would cost more than the draw.
-    """
-    z = (int(seed) * 0x9E3779B97F4A7C15 + _key(name) * 0xBF58476D1CE4E5B9 + int(key)) & _MASK
-    for _ in range(2):
-        z = (z + 0x9E3779B97F4A7C15) & _MASK
-        z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & _MASK
-        z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & _MASK
-        z ^= z >> 31
-    return (z >> 11) * (1.0 / (1 << 53))
