@@ -66,7 +66,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         writer.commit()
         write_json(out / "summary.json", result.to_json())
         write_text(out / "campaign.yaml", dump_yaml(campaign.to_dict()))
-        write_json(out / "series.json", {"bucket_s": 900, "rows": result.series, "windows": result.windows})
+        write_json(out / "series.json", {"bucket_s": 900, "rows": result.series,
+                                         "windows": result.windows, "waits": result.waits})
     else:
         result = simulate(campaign)
     if args.json:

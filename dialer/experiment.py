@@ -27,6 +27,7 @@ class RunResult:
     summary: dict
     series: list[dict] = field(default_factory=list)
     windows: list[dict] = field(default_factory=list)
+    waits: dict = field(default_factory=dict)
     meta: dict = field(default_factory=dict)
 
     def to_json(self) -> dict:
@@ -65,6 +66,7 @@ def simulate(
         summary=summary,
         series=series(tally, cpd.amd_false_positive_estimate),
         windows=compliance_windows(tally.days, comp.regime, cpd.amd_false_positive_estimate),
+        waits={"agent_wait_s": tally.agent_wait.to_dict(), "answer_wait_s": tally.answer_wait.to_dict()},
         meta={
             "wall_s": round(wall, 4),
             "dials_per_s": round(tally.counts["dials"] / wall, 1) if wall > 0 else None,

@@ -112,6 +112,7 @@ class Model:
         self.truth = Truth(campaign)
         self.pacer = pacer if pacer is not None else make_pacer(campaign)
         self.tally = Tally(campaign.warmup_s, self.calendar.site_midnights())
+        self.calls.on_finish = lambda record: self.tally.record_finished(self.env.now)
         self.on_call = on_call
         self.trace = trace
         cpd, d = campaign.cpd, campaign.dialing

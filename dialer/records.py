@@ -179,6 +179,12 @@ class Hist:
     def mean(self) -> float | None:
         return self.sum / self.n if self.n else None
 
+    def to_dict(self) -> dict:
+        """Bins of ``width`` seconds from 0 (trailing empty bins left out) and the overflow."""
+        last = max((i for i, c in enumerate(self.bins) if c), default=-1)
+        return {"width_s": self.width, "bins": self.bins[: last + 1], "over": self.over,
+                "n": self.n, "mean": self.mean}
+
     def quantile(self, q: float) -> float | None:
         if not self.n:
             return None
@@ -200,7 +206,7 @@ class Tally:
     """Folds the model's stream of calls and agent changes into counts, levels and series."""
 
     SERIES = ("dials", "live_answers", "abandoned", "connects", "amd_false_positives",
-              "classified_human", "dropped")
+              "classified_human", "dropped", "records_finished")
 
     def __init__(self, warmup_s: float, midnights: list[float]):
         self.warmup = warmup_s
@@ -242,6 +248,10 @@ class Tally:
             self.counts["dials"] += 1
             _bump(self.series["dials"], int(now // BUCKET_S))
             _bump(self.days["dials"], self.day(now))
+
+    def record_finished(self, now: float) -> None:
+        """A list record was finished (by the clock: list penetration over time)."""
+        _bump(self.series["records_finished"], int(now // BUCKET_S))
 
     def connect_wait(self, now: float, agent_wait: float) -> None:
         if now >= self.warmup:
@@ -398,7 +408,7 @@ def series(tally: Tally, fp_estimate: float) -> list[dict]:
     )
     state_b = [lv.per_bucket() for lv in tally.agent_levels]
     lines_b, flight_b = tally.lines.per_bucket(), tally.in_flight.per_bucket()
-    cum_live = cum_ab = 0
+    cum_live = cum_ab = cum_fin = 0
     rows = []
     for b in range(n):
         row: dict = {"t_s": b * BUCKET_S}
@@ -413,6 +423,8 @@ def series(tally: Tally, fp_estimate: float) -> list[dict]:
         cum_ab += row["abandoned"]
         row["abandon_rate"] = _ratio(row["abandoned"], row["live_answers"])
         row["abandon_rate_cumulative"] = _ratio(cum_ab, cum_live)
+        cum_fin += row["records_finished"]
+        row["records_finished_cumulative"] = cum_fin
         rows.append(row)
     return rows
 
