@@ -130,18 +130,13 @@ def cmd_bench(args: argparse.Namespace) -> int:
     return bench_main(args)
 
 
-def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
-        prog="dialer",
-        description="Discrete-event simulator of outbound call-centre dialing (Genesys-style OCS).",
-    )
-    p.add_argument("--version", action="version", version=f"dialer {__version__}")
-    sub = p.add_subparsers(dest="command", metavar="COMMAND")
-
+def add_check(sub) -> None:
     c = sub.add_parser("check", help="validate a campaign file")
     _campaign_args(c)
     c.set_defaults(func=cmd_check)
 
+
+def add_run(sub) -> None:
     r = sub.add_parser("run", help="run one campaign and print its summary")
     _campaign_args(r)
     r.add_argument("--mode", help="dialing mode (overrides dialing.mode)")
@@ -150,12 +145,30 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--out", metavar="DIR", help="write summary.json, calls.csv, campaign.yaml, series.json")
     r.set_defaults(func=cmd_run)
 
+
+def add_bench(sub) -> None:
     b = sub.add_parser("bench", help="performance benchmark against a bare SimPy model")
-    b.add_argument("--hours", type=float, nargs="+", default=[6.0, 12.0], help="simulated hours (two horizons show linear cost)")
+    b.add_argument("--hours", type=float, nargs="+", default=[6.0, 12.0],
+                   help="simulated hours (two horizons show linear cost)")
     b.add_argument("--agents", type=int, default=200)
     b.add_argument("--repeat", type=int, default=3, help="runs per measurement (best is kept)")
     b.add_argument("--json", action="store_true")
     b.set_defaults(func=cmd_bench)
+
+
+# One registration function per command, in the order `dialer --help` lists them.
+COMMANDS = [add_check, add_run, add_bench]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="dialer",
+        description="Discrete-event simulator of outbound call-centre dialing (Genesys-style OCS).",
+    )
+    p.add_argument("--version", action="version", version=f"dialer {__version__}")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND")
+    for add in COMMANDS:
+        add(sub)
     return p
 
 
