@@ -5,13 +5,16 @@ Public API::
     from dialer import load_campaign, simulate
     result = simulate(load_campaign("campaigns/b2c-renewals.yaml"))
     result.summary["occupancy"]
+
+    rows = dialer.sweep("experiments/modes-agents.yaml", workers=2, out="results/modes-agents")
+    answer = dialer.plan("campaigns/b2c-renewals.yaml", deadline_s=28800, finish=0.5)
 """
 
 from __future__ import annotations
 
 __version__ = "0.1.0"
 
-__all__ = ["__version__", "load_campaign", "simulate", "Campaign"]
+__all__ = ["__version__", "load_campaign", "simulate", "Campaign", "sweep", "plan"]
 
 
 def __getattr__(name: str):
@@ -24,4 +27,12 @@ def __getattr__(name: str):
         from .experiment import simulate
 
         return simulate
+    if name == "sweep":
+        from .sweeps import sweep
+
+        return sweep
+    if name == "plan":
+        from .capacity import plan
+
+        return plan
     raise AttributeError(name)

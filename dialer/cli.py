@@ -130,6 +130,64 @@ def cmd_bench(args: argparse.Namespace) -> int:
     return bench_main(args)
 
 
+def cmd_sweep(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from .pool import BackendError
+    from .sweeps import format_sweep, run_sweep
+
+    out = Path(args.out) if args.out else Path("results") / Path(args.spec).stem
+    try:
+        result = run_sweep(args.spec, workers=args.workers, scheduler=args.scheduler, out=out)
+    except (KeyboardInterrupt, BackendError) as exc:
+        kept = _runs_kept(out)
+        what = "interrupted" if isinstance(exc, KeyboardInterrupt) else f"sweep stopped: {exc}"
+        print(f"dialer: {what}; {kept} kept in {out}; run the same command again to resume",
+              file=sys.stderr)
+        return 130 if isinstance(exc, KeyboardInterrupt) else 1
+    print(format_sweep(result))
+    return 0
+
+
+def _runs_kept(out) -> str:
+    try:
+        m = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+        return f"{m['runs_done']} of {m['runs_total']} runs"
+    except (OSError, ValueError, KeyError):
+        return "the finished runs"
+
+
+def cmd_plan(args: argparse.Namespace) -> int:
+    from .capacity import format_plan, run_plan, write_plan
+    from .config import parse_override
+
+    modes = [m.strip() for m in args.modes.split(",") if m.strip()] if args.modes else None
+    result = run_plan(
+        args.campaign, deadline_s=args.deadline_s, finish=args.finish, modes=modes,
+        max_agents=args.max_agents, confidence=args.confidence, replications=args.replications,
+        group=args.group, overrides=dict(parse_override(o) for o in args.overrides),
+        workers=args.workers, scheduler=args.scheduler,
+    )
+    if args.out:
+        write_plan(result, args.out)
+    if args.json:
+        from .outputs import _clean
+
+        print(json.dumps(_clean(result.modes), indent=2))
+    else:
+        print(format_plan(result))
+        if args.out:
+            print(f"\nwrote {args.out}/plan.json")
+    return 0
+
+
+def _backend_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--workers", type=int, metavar="N",
+                   help="local worker processes (default: every core; 1 runs in this process)")
+    p.add_argument("--scheduler", metavar="ADDRESS",
+                   help="run on a Dask cluster instead, e.g. tcp://host:8786 (needs dialer[dask])")
+
+
 def add_check(sub) -> None:
     c = sub.add_parser("check", help="validate a campaign file")
     _campaign_args(c)
@@ -156,8 +214,43 @@ def add_bench(sub) -> None:
     b.set_defaults(func=cmd_bench)
 
 
+def add_sweep(sub) -> None:
+    s = sub.add_parser("sweep", help="run a sweep: factors x replications, tidy rows, confidence intervals")
+    s.add_argument("spec", metavar="EXPERIMENT", help="sweep file (YAML), e.g. experiments/modes-agents.yaml")
+    _backend_args(s)
+    s.add_argument("--out", metavar="DIR",
+                   help="results folder (default results/<sweep name>); the same folder resumes")
+    s.set_defaults(func=cmd_sweep)
+
+
+def _share(text: str) -> float:
+    try:
+        return float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+
+
+def add_plan(sub) -> None:
+    p = sub.add_parser("plan", help="capacity: fewest agents per mode to work the list by a deadline, legally")
+    _campaign_args(p)
+    p.add_argument("--deadline-s", type=_share, required=True, metavar="S",
+                   help="seconds from the campaign start by which the list must be worked")
+    p.add_argument("--finish", type=_share, default=1.0, metavar="SHARE",
+                   help="share of the list's records that must be finished (default 1)")
+    p.add_argument("--modes", metavar="A,B", help="dialing modes to plan (default: every available mode)")
+    p.add_argument("--max-agents", type=int, default=200, metavar="N", help="largest count tried (default 200)")
+    p.add_argument("--group", help="agent group whose count is planned (default: the first)")
+    p.add_argument("--confidence", type=_share, default=0.9, metavar="C",
+                   help="share of replications that must succeed (default 0.9)")
+    p.add_argument("--replications", type=int, default=10, metavar="R", help="runs per agent count (default 10)")
+    _backend_args(p)
+    p.add_argument("--json", action="store_true", help="print {mode: {agents, lines, ...}} as JSON")
+    p.add_argument("--out", metavar="DIR", help="write plan.json")
+    p.set_defaults(func=cmd_plan)
+
+
 # One registration function per command, in the order `dialer --help` lists them.
-COMMANDS = [add_check, add_run, add_bench]
+COMMANDS = [add_check, add_run, add_sweep, add_plan, add_bench]
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -568,3 +568,43 @@ def run_sweep(
         raise
     finish(complete=True)
     return result
+
+
+def format_sweep(result: SweepResult, limit: int = 40) -> str:
+    """What a sweep did, and each cell's headline metrics with their 95% intervals."""
+    sw = result.sweep
+    total = len(sw.cells) * sw.replications
+    b = result.backend or {}
+    where = {"inline": "in this process", "processes": f"on {b.get('workers')} processes",
+             "dask": f"on Dask at {b.get('scheduler')} ({b.get('workers')} threads)"}.get(b.get("kind"), "")
+    lines = [f"sweep {Path(sw.source).stem}: {len(result.rows)} of {total} runs "
+             f"({result.new} new, {result.resumed} resumed, {result.errors} failed) "
+             f"in {result.wall_s:.1f} s {where}".rstrip()]
+    if result.out is not None:
+        lines.append(f"results in {result.out}/: runs.csv, cells.csv, paired.csv, manifest.json")
+    if result.errors:
+        first = next(r for r in result.rows if r["error"])
+        lines.append(f"first failure: cell {first['cell']} replication {first['replication']}: {first['error']}")
+    shown = list(sw.metrics or [m for m in ("occupancy", "abandon_rate", "connects_per_agent_hour")])[:3]
+    stats = {(tuple(_text(r[k]) for k in sw.factor_keys), r["metric"]): r for r in result.cells}
+    head = [*sw.factor_keys, *shown]
+    table = [head]
+    for cell in sw.cells[:limit]:
+        key = tuple(_text(v) for v in cell.factors.values())
+        row = list(key)
+        for m in shown:
+            s = stats.get((key, m))
+            if not s or s["mean"] is None:
+                row.append("-")
+            elif s["ci_low"] is None:
+                row.append(f"{s['mean']:.4g}")
+            else:
+                row.append(f"{s['mean']:.4g} ± {(s['ci_high'] - s['ci_low']) / 2:.2g}")
+        table.append(row)
+    widths = [max(len(r[i]) for r in table) for i in range(len(head))]
+    lines.append("")
+    lines += ["  ".join(v.ljust(w) for v, w in zip(r, widths)).rstrip() for r in table]
+    if len(sw.cells) > limit:
+        lines.append(f"... {len(sw.cells) - limit} more cells in cells.csv")
+    lines.append(f"(mean ± half-width of the 95% interval over {sw.replications} replications)")
+    return "\n".join(lines)

@@ -5,7 +5,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-OWNERS = {"simpy": {"model.py", "bench.py"}, "yaml": {"config.py"}, "plotly": {"report.py"}}
+OWNERS = {"simpy": {"model.py", "bench.py"}, "yaml": {"config.py"}, "plotly": {"report.py"},
+          "distributed": {"pool.py"}, "dask": {"pool.py"}}
 
 
 def test_each_boundary_in_one_module():
