@@ -529,15 +529,10 @@ def run_sweep(
     else:
         sw = load_sweep(spec)
 
-    store = SweepStore(Path(out), sw) if out is not None else None
-    rows: list[dict] = store.open() if store else []
-    done = {(r["cell"], r["replication"]) for r in rows if not r.get("error")}
-    rows = [r for r in rows if (r["cell"], r["replication"]) in done]  # failed runs are retried
-    todo = [(key, c) for key, c in sw.runs() if key[:2] not in done]
     t0 = time.perf_counter()
-    result = SweepResult(sw, [], [], [], [], resumed=len(rows), out=store.out if store else None)
-    bar = Progress(len(todo), f"sweep {Path(sw.source).stem}",
-                   enabled=progress if progress is not None else None)
+    store = SweepStore(Path(out), sw) if out is not None else None
+    rows: list[dict] = []
+    result = SweepResult(sw, [], [], [], [], out=store.out if store else None)
 
     def on_done(outcome) -> None:
         row = make_row(sw, outcome.key, outcome.summary, outcome.error)
@@ -557,8 +552,16 @@ def run_sweep(
             store.finish(result, complete=complete)
 
     try:
-        with backend(workers if todo else 1, scheduler if todo else None) as b:
+        # the backend first: a missing Dask or a bad --workers must not leave a folder behind
+        with backend(workers, scheduler) as b:
             result.backend = b.describe()
+            if store:
+                rows += store.open()
+            done = {(r["cell"], r["replication"]) for r in rows if not r.get("error")}
+            rows[:] = [r for r in rows if (r["cell"], r["replication"]) in done]  # failed runs: again
+            result.resumed = len(rows)
+            todo = [(key, c) for key, c in sw.runs() if key[:2] not in done]
+            bar = Progress(len(todo), f"sweep {Path(sw.source).stem}", enabled=progress)
             try:
                 execute(todo, b, on_done)
             finally:

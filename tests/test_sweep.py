@@ -1,0 +1,370 @@
+"""Sweeps: the same rows whatever runs them, results that survive kills, honest statistics."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+import os
+import signal
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from scipy import stats as sps
+
+import dialer
+from dialer.config import dump_yaml
+from dialer.pool import Progress, replication_seed
+from dialer.sweeps import load_sweep, run_sweep, sweep_from_mapping
+
+ROOT = Path(__file__).resolve().parent.parent
+SMOKE = str(ROOT / "campaigns" / "smoke.yaml")
+B2C = str(ROOT / "campaigns" / "b2c-renewals.yaml")
+EXAMPLES = sorted((ROOT / "experiments").glob("*.yaml"))
+
+# 2 modes x 2 agent counts x 3 replications of the smoke campaign, 20 simulated minutes
+SMALL = {
+    "campaign": SMOKE,
+    "seed": 3,
+    "replications": 3,
+    "set": {"horizon_s": 1200},
+    "factors": {"dialing.mode": ["progressive", "power"], "agents.groups.team.count": [2, 4]},
+}
+
+
+def write_spec(folder: Path, spec: dict, name: str = "sweep.yaml") -> Path:
+    path = folder / name
+    path.write_text(dump_yaml(spec))
+    return path
+
+
+def dialer_cli(*args, **kw):
+    return subprocess.run([sys.executable, "-m", "dialer", *args], capture_output=True, text=True,
+                          cwd=kw.get("cwd", ROOT))
+
+
+def read_csv(path: Path) -> list[dict]:
+    with open(path, newline="") as fh:
+        return list(csv.DictReader(fh))
+
+
+# -- the same rows whatever the backend ---------------------------------------------------------
+
+
+def test_one_worker_and_two_workers_give_identical_rows(tmp_path):
+    one = dialer.sweep(SMALL, workers=1)
+    two = run_sweep(SMALL, workers=2, out=tmp_path / "two")
+    assert two.backend["kind"] == "processes" and two.new == 12
+    assert one == two.rows
+    assert [(r["cell"], r["replication"]) for r in one] == [(c, r) for c in range(4) for r in range(3)]
+    assert all(r["error"] is None and r["dials"] > 0 for r in one)
+    # the CSV holds the same table
+    table = read_csv(tmp_path / "two" / "runs.csv")
+    assert [int(r["dials"]) for r in table] == [r["dials"] for r in one]
+    assert list(table[0])[:5] == ["cell", "dialing.mode", "agents.groups.team.count", "replication", "seed"]
+
+
+def test_a_dask_cluster_gives_the_same_rows():
+    from distributed import LocalCluster
+
+    with LocalCluster(n_workers=1, threads_per_worker=2, processes=False, dashboard_address=None) as cluster:
+        result = run_sweep(SMALL, scheduler=cluster.scheduler_address)
+    assert result.backend["kind"] == "dask"
+    assert result.rows == dialer.sweep(SMALL, workers=1)
+
+
+def test_replications_share_seeds_across_cells():
+    rows = dialer.sweep({**SMALL, "factors": {"agents.groups.team.count": [2, 3]}, "replications": 2}, workers=1)
+    seeds = [replication_seed(3, r) for r in range(2)]
+    assert [r["seed"] for r in rows] == seeds + seeds
+    # a seed depends on (sweep seed, replication) only: more replications keep the first ones
+    assert [replication_seed(3, r) for r in range(5)][:2] == seeds
+    assert replication_seed(4, 0) != seeds[0]
+
+
+# -- results that survive -----------------------------------------------------------------------
+
+
+def _spec_for_kill(tmp_path: Path) -> Path:
+    return write_spec(tmp_path, {
+        "campaign": B2C, "seed": 1, "replications": 10, "set": {"horizon_s": 7200},
+        "factors": {"dialing.mode": ["progressive", "power"], "agents.groups.renewals.count": [20, 25]},
+    })
+
+
+def _wait_for_runs(runs: Path, at_least: int, proc, timeout: float = 60.0) -> int:
+    end = time.monotonic() + timeout
+    while time.monotonic() < end and proc.poll() is None:
+        n = len(list(runs.glob("c*.json"))) if runs.is_dir() else 0
+        if n >= at_least:
+            return n
+        time.sleep(0.01)
+    raise AssertionError("the sweep did not get going")
+
+
+def test_a_sweep_killed_midway_resumes_with_every_run_exactly_once(tmp_path):
+    spec, out = _spec_for_kill(tmp_path), tmp_path / "out"
+    proc = subprocess.Popen([sys.executable, "-m", "dialer", "sweep", str(spec), "--workers", "1",
+                             "--out", str(out)], cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    _wait_for_runs(out / "runs", 4, proc)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    kept = len(list((out / "runs").glob("c*.json")))
+    assert 4 <= kept < 40, "killed too late to show anything"
+    assert json.loads((out / "manifest.json").read_text())["complete"] is False
+
+    again = dialer_cli("sweep", str(spec), "--workers", "2", "--out", str(out))
+    assert again.returncode == 0, again.stderr
+    assert f"{40 - kept} new, {kept} resumed, 0 failed" in again.stdout
+    table = read_csv(out / "runs.csv")
+    keys = [(int(r["cell"]), int(r["replication"])) for r in table]
+    assert keys == [(c, r) for c in range(4) for r in range(10)]  # every run exactly once
+    assert not [p for p in (out / "runs").iterdir() if p.name.startswith(".")]
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["complete"] is True and manifest["runs_done"] == 40
+    # resumed rows are the rows an uninterrupted sweep gives
+    fresh = dialer.sweep(load_sweep(spec), workers=1)
+    assert [int(r["dials"]) for r in table] == [r["dials"] for r in fresh]
+    assert [float(r["occupancy"]) for r in table] == [r["occupancy"] for r in fresh]
+
+
+def test_ctrl_c_stops_cleanly_and_keeps_finished_runs(tmp_path):
+    spec, out = _spec_for_kill(tmp_path), tmp_path / "out"
+    proc = subprocess.Popen([sys.executable, "-m", "dialer", "sweep", str(spec), "--workers", "2",
+                             "--out", str(out)], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True)
+    _wait_for_runs(out / "runs", 2, proc)
+    proc.send_signal(signal.SIGINT)
+    stdout, stderr = proc.communicate(timeout=30)
+    if proc.returncode == 0:
+        pytest.skip("the sweep finished before the interrupt arrived")
+    assert proc.returncode == 130
+    lines = stderr.strip().splitlines()
+    assert len(lines) == 1 and "Traceback" not in stderr, stderr
+    assert lines[0].startswith("dialer: interrupted;") and "run the same command again to resume" in lines[0]
+    manifest = json.loads((out / "manifest.json").read_text())
+    kept = len(list((out / "runs").glob("c*.json")))
+    assert manifest["complete"] is False and manifest["runs_done"] == kept >= 2
+    assert len(read_csv(out / "runs.csv")) == kept
+
+
+def test_a_failing_run_is_a_row_with_its_error_and_the_others_finish(tmp_path, monkeypatch):
+    import dialer.experiment
+
+    real = dialer.experiment.simulate
+
+    def flaky(campaign, **kw):
+        if campaign.agents.count == 4 and campaign.dialing.mode == "power":
+            raise RuntimeError("the switch caught fire\nsecond line")
+        return real(campaign, **kw)
+
+    monkeypatch.setattr(dialer.experiment, "simulate", flaky)
+    out = tmp_path / "out"
+    result = run_sweep(SMALL, workers=1, out=out)
+    failed = [r for r in result.rows if r["error"]]
+    assert [(r["cell"], r["replication"]) for r in failed] == [(3, 0), (3, 1), (3, 2)]
+    assert failed[0]["error"] == "RuntimeError: the switch caught fire | second line"
+    assert failed[0]["dials"] is None and failed[0]["dialing.mode"] == "power"
+    assert all(r["dials"] > 0 for r in result.rows if not r["error"]) and len(result.rows) == 12
+    assert result.errors == 3
+    cells = [r for r in read_csv(out / "cells.csv") if r["metric"] == "occupancy"]
+    assert [r["n"] for r in cells] == ["3", "3", "3", "0"]
+    assert json.loads((out / "manifest.json").read_text())["runs_failed"] == 3
+
+    # a failed run is tried again on resume (whatever failed may have been fixed)
+    monkeypatch.setattr(dialer.experiment, "simulate", real)
+    again = run_sweep(SMALL, workers=1, out=out)
+    assert (again.new, again.resumed, again.errors) == (3, 9, 0)
+
+
+def test_more_replications_extend_the_same_sweep(tmp_path):
+    out = tmp_path / "out"
+    first = run_sweep({**SMALL, "replications": 2}, workers=1, out=out)
+    more = run_sweep(SMALL, workers=1, out=out)
+    assert (more.new, more.resumed) == (4, 8)
+    assert [r for r in more.rows if r["replication"] < 2] == first.rows
+
+
+# -- statistics ---------------------------------------------------------------------------------
+
+
+def test_cells_and_paired_tables_are_the_t_intervals_of_the_runs(tmp_path):
+    spec = {**SMALL, "metrics": ["occupancy", "abandon_rate", "compliance_ok"],
+            "baseline": {"dialing.mode": "progressive"}}
+    result = run_sweep(spec, workers=1, out=tmp_path)
+    cells = read_csv(tmp_path / "cells.csv")
+    assert list(cells[0]) == ["dialing.mode", "agents.groups.team.count", "metric", "n", "mean", "sd",
+                              "ci_low", "ci_high"]
+    assert len(cells) == 4 * 3
+    by = {(r["dialing.mode"], int(r["agents.groups.team.count"]), r["metric"]): r for r in cells}
+    for mode in ("progressive", "power"):
+        for agents in (2, 4):
+            xs = [r["occupancy"] for r in result.rows
+                  if r["dialing.mode"] == mode and r["agents.groups.team.count"] == agents]
+            row = by[(mode, agents, "occupancy")]
+            half = sps.t.ppf(0.975, 2) * statistics.stdev(xs) / math.sqrt(3)
+            assert float(row["mean"]) == pytest.approx(statistics.fmean(xs), rel=1e-12)
+            assert float(row["ci_low"]) == pytest.approx(statistics.fmean(xs) - half, rel=1e-9)
+            assert float(row["ci_high"]) == pytest.approx(statistics.fmean(xs) + half, rel=1e-9)
+    ok = by[("power", 2, "compliance_ok")]
+    assert 0 <= float(ok["mean"]) <= 1  # a flag averages to the share of runs where it held
+
+    paired = read_csv(tmp_path / "paired.csv")
+    assert list(paired[0]) == ["dialing.mode", "agents.groups.team.count", "metric", "n", "mean_diff",
+                               "ci_low", "ci_high"]
+    assert {r["dialing.mode"] for r in paired} == {"power"}  # each mode against progressive
+    row = next(r for r in paired if r["agents.groups.team.count"] == "4" and r["metric"] == "occupancy")
+
+    def occ(mode):
+        return [r["occupancy"] for r in result.rows if r["dialing.mode"] == mode
+                and r["agents.groups.team.count"] == 4]
+
+    diffs = [a - b for a, b in zip(occ("power"), occ("progressive"))]
+    assert float(row["mean_diff"]) == pytest.approx(statistics.fmean(diffs), rel=1e-12)
+    half = sps.t.ppf(0.975, 2) * statistics.stdev(diffs) / math.sqrt(3)
+    assert float(row["ci_high"]) - float(row["ci_low"]) == pytest.approx(2 * half, rel=1e-9)
+
+    manifest = json.loads((tmp_path / "manifest.json").read_text())
+    assert manifest["kind"] == "sweep" and manifest["factors"] == ["dialing.mode", "agents.groups.team.count"]
+    assert {"python", "simpy", "numpy", "scipy", "dialer"} <= set(manifest["versions"])
+    assert manifest["spec"]["replications"] == 3 and manifest["baseline"] == {"dialing.mode": "progressive"}
+
+
+def test_zip_groups_move_together():
+    sw = sweep_from_mapping({
+        "campaign": SMOKE, "replications": 1,
+        "factors": {"zip": {"population.human": [0.2, 0.4], "population.no_answer": [0.5, 0.3]},
+                    "dialing.ratio": [1.5, 2.5]},
+    })
+    assert [c.factors for c in sw.cells] == [
+        {"population.human": 0.2, "population.no_answer": 0.5, "dialing.ratio": 1.5},
+        {"population.human": 0.2, "population.no_answer": 0.5, "dialing.ratio": 2.5},
+        {"population.human": 0.4, "population.no_answer": 0.3, "dialing.ratio": 1.5},
+        {"population.human": 0.4, "population.no_answer": 0.3, "dialing.ratio": 2.5},
+    ]
+    assert sw.cells[3].campaign.population.no_answer == 0.3
+    assert sw.baseline == {"population.human": 0.2, "population.no_answer": 0.5}
+
+
+@pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.stem)
+def test_example_sweeps_run_in_every_cell(path):
+    sw = load_sweep(path)
+    assert len(sw.cells) >= 4 and sw.replications >= 5
+    quick = sweep_from_mapping({**load_sweep_raw(path), "replications": 1,
+                                "set": {**load_sweep_raw(path).get("set", {}), "horizon_s": 900,
+                                        "warmup_s": 0}}, str(path), path.parent)
+    rows = dialer.sweep(quick, workers=1)
+    assert len(rows) == len(sw.cells)
+    assert not [r["error"] for r in rows if r["error"]]
+
+
+def load_sweep_raw(path: Path) -> dict:
+    from dialer.config import load_yaml_mapping
+
+    return load_yaml_mapping(path)
+
+
+def test_progress_shows_count_and_eta_only_when_asked():
+    buf = io.StringIO()
+    bar = Progress(4, "sweep x", stream=buf, enabled=True)
+    for _ in range(4):
+        bar.advance()
+        bar._last = 0  # show every step
+    bar.close()
+    assert "sweep x: 4/4 runs  100%" in buf.getvalue() and "eta 0:00" in buf.getvalue()
+    quiet = io.StringIO()
+    bar = Progress(2, "sweep x", stream=quiet)  # not a terminal
+    bar.advance()
+    bar.close()
+    assert quiet.getvalue() == ""
+
+
+# -- bad input through the command line ---------------------------------------------------------
+
+BAD_SPECS = [
+    ({**SMALL, "replicatoins": 3}, "replicatoins: unknown key (did you mean 'replications'?)"),
+    ({**SMALL, "factors": {"dialing.ratoi": [1, 2]}},
+     "factors.dialing.ratoi: unknown campaign key (did you mean 'dialing.ratio'?)"),
+    ({**SMALL, "factors": {"dialing.mode": ["progressive", "turbo"]}},
+     "cell 1 (dialing.mode=turbo): dialing.mode: expected one of"),
+    ({**SMALL, "factors": {"agents.groups.team.count": [2, -1]}},
+     "cell 1 (agents.groups.team.count=-1): agents.groups.0.count: expected an integer >= 0, got -1"),
+    ({**SMALL, "factors": {"population.human": [0.3, 0.5]}},
+     "cell 1 (population.human=0.5): population: expected human + machine"),
+    ({**SMALL, "factors": {"zip": {"cpd.amd_false_positive": [0.02, 0.05], "cpd.amd_false_negative": [0.1]}}},
+     "factors.zip: expected lists of one length, got cpd.amd_false_positive: 2, cpd.amd_false_negative: 1"),
+    ({**SMALL, "factors": {"dialing.ratio": 2}}, "factors.dialing.ratio: expected a non-empty list of values, got 2"),
+    ({**SMALL, "factors": {"dialing.ratio": [2, 2]}}, "factors.dialing.ratio: expected distinct values, got 2 twice"),
+    ({**SMALL, "factors": {"seed": [1, 2]}}, "factors.seed: the sweep sets each run's seed"),
+    ({**SMALL, "campaign": "nope.yaml"}, "campaign: "),
+    ({**SMALL, "replications": 0}, "replications: expected an integer >= 1, got 0"),
+    ({**SMALL, "metrics": ["ocupancy"]}, "metrics: 'ocupancy' is not a summary metric (did you mean 'occupancy'?)"),
+    ({**SMALL, "baseline": {"dialing.mode": "preview"}}, "baseline.dialing.mode: expected one of the factor's values"),
+    ({**SMALL, "baseline": {"dialing.ratio": 2}}, "baseline.dialing.ratio: not a factor of this sweep"),
+    ({**SMALL, "set": {"dialing.ratio": 0.5}}, "set.dialing.ratio: expected a number >= 1, got 0.5"),
+]
+
+
+@pytest.mark.parametrize("spec, message", BAD_SPECS, ids=[m[:40] for _, m in BAD_SPECS])
+def test_bad_sweep_specs_are_one_line_exit_2(tmp_path, spec, message):
+    path = write_spec(tmp_path, spec, "x.yaml")
+    r = dialer_cli("sweep", str(path), "--out", str(tmp_path / "out"))
+    assert r.returncode == 2, r.stderr
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1 and "Traceback" not in r.stderr, r.stderr
+    assert lines[0].startswith(f"dialer: {path}: ") and message in lines[0], lines[0]
+    assert r.stdout == "" and not (tmp_path / "out").exists()
+
+
+def test_campaign_path_is_relative_to_the_sweep_file(tmp_path):
+    sub = tmp_path / "experiments"
+    sub.mkdir()
+    (tmp_path / "campaigns").mkdir()
+    (tmp_path / "campaigns" / "c.yaml").write_text(Path(SMOKE).read_text())
+    path = write_spec(sub, {**SMALL, "campaign": "../campaigns/c.yaml", "replications": 1})
+    r = dialer_cli("sweep", "experiments/sweep.yaml", "--workers", "1", cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert "4 of 4 runs (4 new, 0 resumed, 0 failed)" in r.stdout
+    assert (tmp_path / "results" / "sweep" / "runs.csv").exists()  # default --out
+    assert path.exists()
+
+
+def test_a_folder_holding_another_sweep_is_refused(tmp_path):
+    out = tmp_path / "out"
+    first = write_spec(tmp_path, {**SMALL, "replications": 1}, "a.yaml")
+    assert dialer_cli("sweep", str(first), "--workers", "1", "--out", str(out)).returncode == 0
+    other = write_spec(tmp_path, {**SMALL, "replications": 1, "seed": 9}, "b.yaml")
+    r = dialer_cli("sweep", str(other), "--out", str(out))
+    assert r.returncode == 2 and len(r.stderr.strip().splitlines()) == 1
+    assert f"dialer: {out}: holds the results of a different sweep (seed changed)" in r.stderr
+    taken = tmp_path / "taken"
+    taken.mkdir()
+    (taken / "summary.json").write_text("{}")
+    r = dialer_cli("sweep", str(first), "--out", str(taken))
+    assert r.returncode == 2 and "not a sweep results folder" in r.stderr
+    assert sorted(p.name for p in taken.iterdir()) == ["summary.json"]
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--workers", "0"], "--workers: expected an integer >= 1, got 0"),
+])
+def test_bad_sweep_options(tmp_path, args, message):
+    path = write_spec(tmp_path, SMALL)
+    r = dialer_cli("sweep", str(path), *args, "--out", str(tmp_path / "out"))
+    assert r.returncode == 2 and r.stderr.strip() == f"dialer: {message}"
+
+
+def test_scheduler_without_dask_is_one_line(tmp_path, monkeypatch, capsys):
+    from dialer.cli import main
+
+    monkeypatch.setitem(sys.modules, "distributed", None)  # as if the extra were not installed
+    path = write_spec(tmp_path, SMALL)
+    assert main(["sweep", str(path), "--scheduler", "tcp://127.0.0.1:8786", "--out", str(tmp_path / "o")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err == "dialer: --scheduler: Dask is not installed (pip install 'dialer[dask]', the dask[distributed] extra)"
+    assert not os.path.exists(tmp_path / "o" / "runs.csv")
