@@ -116,10 +116,10 @@ class SweepStore:
         done = len(result.rows)
         self.write_manifest(done=done, errors=result.errors, complete=complete and
                             done == len(self.sweep.cells) * self.sweep.replications,
-                            backend=result.backend, wall_s=result.wall_s)
+                            backend=result.backend, wall_s=result.wall_s, runs_wall_s=result.runs_wall_s)
 
     def write_manifest(self, *, done: int, errors: int, complete: bool, backend: dict | None = None,
-                       wall_s: float | None = None) -> None:
+                       wall_s: float | None = None, runs_wall_s: float | None = None) -> None:
         sw = self.sweep
         data = {
             "kind": "sweep",
@@ -142,7 +142,8 @@ class SweepStore:
             "files": {"runs": "runs.csv", "cells": "cells.csv", "paired": "paired.csv", "run_files": RUNS},
             "versions": versions(("dask", "distributed") if (backend or {}).get("kind") == "dask" else ()),
             "backend": backend,
-            "wall_s": None if wall_s is None else round(wall_s, 3),
+            "wall_s": None if wall_s is None else round(wall_s, 3),  # this invocation, new runs only
+            "runs_wall_s": None if runs_wall_s is None else round(runs_wall_s, 3),
             "created": self.created,
             "updated": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         }

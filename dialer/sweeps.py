@@ -462,6 +462,7 @@ class SweepResult:
     resumed: int = 0
     errors: int = 0
     wall_s: float = 0.0
+    runs_wall_s: float = 0.0  # time inside simulate() of the new runs (the rest is machinery)
     backend: dict = dataclasses.field(default_factory=dict)
     out: Path | None = None
 
@@ -540,6 +541,7 @@ def run_sweep(
             store.commit(row, wall_s=outcome.wall_s)
         rows.append(row)
         result.new += 1
+        result.runs_wall_s += outcome.wall_s
         bar.advance(error=outcome.error is not None)
 
     def finish(complete: bool) -> None:
