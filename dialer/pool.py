@@ -100,9 +100,25 @@ def simulate_batch(items: Sequence[tuple[Any, Any]]) -> list[Outcome]:
     return out
 
 
-def _ignore_sigint() -> None:
+def _start_worker(parent: int) -> None:
     # Ctrl-C reaches the whole process group; the parent decides what happens to the runs.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _end_with_parent(parent)
+
+
+def _end_with_parent(parent: int) -> None:
+    """Linux: a worker ends when its parent dies, even by SIGKILL (no orphans left waiting)."""
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, int(signal.SIGTERM))  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        return
+    if os.getppid() != parent:  # the parent died before the line above
+        os._exit(1)
 
 
 # -- executors -------------------------------------------------------------------------------
@@ -175,7 +191,7 @@ def backend(workers: int | None = None, scheduler: Any = None) -> Iterator[Backe
     if n == 1:
         yield Backend("inline", InlineExecutor(), 1)
         return
-    pool = cf.ProcessPoolExecutor(max_workers=n, initializer=_ignore_sigint)
+    pool = cf.ProcessPoolExecutor(max_workers=n, initializer=_start_worker, initargs=(os.getpid(),))
     b = Backend("processes", pool, n, _stop=lambda: _stop_processes(pool))
     try:
         yield b

@@ -133,6 +133,39 @@ def test_a_sweep_killed_midway_resumes_with_every_run_exactly_once(tmp_path):
     assert [float(r["occupancy"]) for r in table] == [r["occupancy"] for r in fresh]
 
 
+def _children(pid: int) -> list[int]:
+    kids = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            kids.append(int(stat.parent.name))
+    return kids
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+def test_workers_end_when_the_sweep_is_killed(tmp_path):
+    spec, out = _spec_for_kill(tmp_path), tmp_path / "out"
+    proc = subprocess.Popen([sys.executable, "-m", "dialer", "sweep", str(spec), "--workers", "2",
+                             "--out", str(out)], cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    _wait_for_runs(out / "runs", 1, proc)
+    workers = _children(proc.pid)
+    assert len(workers) >= 2
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    end = time.monotonic() + 10
+    while time.monotonic() < end and [w for w in workers if Path(f"/proc/{w}").exists()
+                                      and "Z" not in Path(f"/proc/{w}/stat").read_text().split()[2]]:
+        time.sleep(0.05)
+    alive = [w for w in workers if Path(f"/proc/{w}").exists()
+             and Path(f"/proc/{w}/stat").read_text().split()[2] not in ("Z", "X")]
+    for w in alive:  # leave nothing behind, even when failing
+        os.kill(w, signal.SIGKILL)
+    assert not alive, "worker processes outlived the killed sweep"
+
+
 def test_ctrl_c_stops_cleanly_and_keeps_finished_runs(tmp_path):
     spec, out = _spec_for_kill(tmp_path), tmp_path / "out"
     proc = subprocess.Popen([sys.executable, "-m", "dialer", "sweep", str(spec), "--workers", "2",
