@@ -401,3 +401,11 @@ def test_scheduler_without_dask_is_one_line(tmp_path, monkeypatch, capsys):
     err = capsys.readouterr().err.strip()
     assert err == "dialer: --scheduler: Dask is not installed (pip install 'dialer[dask]', the dask[distributed] extra)"
     assert not os.path.exists(tmp_path / "o" / "runs.csv")
+
+
+def test_docs_describe_every_example_sweep_and_the_commands():
+    text = (ROOT / "docs" / "experiments.md").read_text()
+    missing = [p.name for p in EXAMPLES if f"experiments/{p.name}" not in text]
+    assert not missing, missing
+    r = dialer_cli("--help")
+    assert "sweep" in r.stdout and "plan" in r.stdout
