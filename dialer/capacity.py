@@ -29,7 +29,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .config import MODES, Campaign, load_campaign
+from . import __version__
+from .config import MODES, Campaign, dump_yaml, load_campaign
 from .errors import InputError
 
 SEARCH = "bisection over agent counts, assuming success does not get less likely with more agents"
@@ -62,9 +63,9 @@ class Trial:
             "successes": self.successes,
             "success_share": self.successes / self.replications,
             "success_ci": [lo, hi],
-            "finish_share": _mean(self.finish),
-            "abandon_rate": _mean(self.abandon),
-            "occupancy": _mean(self.occupancy),
+            "finish_share_mean": _mean(self.finish),
+            "abandon_rate_mean": _mean(self.abandon),
+            "occupancy_mean": _mean(self.occupancy),
             "peak_lines": self.peak_lines,
             "errors": self.errors,
             **({"error": self.error} if self.error else {}),
@@ -155,6 +156,8 @@ class PlanResult:
             "kind": "plan",
             "campaign": c.name,
             "campaign_file": self.source,
+            "seed": c.seed,
+            "version": __version__,
             "records": c.calling_list.size,
             "deadline_s": self.deadline_s,
             "finish": self.finish,
@@ -305,9 +308,9 @@ def _answer(s: Search, others: int, confidence: float) -> dict:
     out = {
         "agents": chosen["agents"] if s.feasible else None,
         "lines": chosen["peak_lines"] if s.feasible else None,
-        "finish_share": chosen["finish_share"],
-        "abandon_rate": chosen["abandon_rate"],
-        "occupancy": chosen["occupancy"],
+        "finish_share": chosen["finish_share_mean"],
+        "abandon_rate": chosen["abandon_rate_mean"],
+        "occupancy": chosen["occupancy_mean"],
         "success_share": chosen["success_share"],
         "success_ci": chosen["success_ci"],
         "feasible": s.feasible,
@@ -379,8 +382,9 @@ def _pct(x: float | None, digits: int = 1) -> str:
 
 
 def write_plan(result: PlanResult, out: str | os.PathLike) -> Path:
-    from .outputs import ensure_dir, write_json
+    from .outputs import ensure_dir, write_json, write_text
 
     folder = ensure_dir(out)
+    write_text(folder / "campaign.yaml", dump_yaml(result.campaign.to_dict()))
     write_json(folder / "plan.json", result.to_json())
     return folder / "plan.json"

@@ -4,6 +4,7 @@ Layout of ``DIR``::
 
     manifest.json     kind "sweep", the resolved spec, the cells, the seeds, package versions,
                       runs done / total, complete or not
+    campaign.yaml     the campaign every cell starts from (``set`` applied)
     runs/c00003-r00007.json   one finished run (cell 3, replication 7): its row, its wall time
     runs.csv          one row per run: cell, factor values, replication, seed, metrics, error
     cells.csv         per cell and metric: n, mean, sd, 95% t-interval (long format)
@@ -27,6 +28,7 @@ from importlib import metadata
 from pathlib import Path
 
 from . import __version__
+from .config import dump_yaml
 from .errors import InputError
 from .outputs import ensure_dir, write_csv, write_json, write_text
 
@@ -85,6 +87,7 @@ class SweepStore:
             self.created = old.get("created", self.created)
         runs = ensure_dir(out) / RUNS
         runs.mkdir(exist_ok=True)
+        write_text(out / "campaign.yaml", dump_yaml(self.sweep.base.to_dict()))
         for stale in runs.glob(".*.tmp"):  # left by a run killed while writing
             stale.unlink(missing_ok=True)
         rows = self._read_runs()

@@ -128,18 +128,6 @@ class Factors(Spec):
             return None
         return Axis(tuple(cols), tuple(zip(*cols.values())))
 
-    def dump(self, value):
-        out: dict = {}
-        zips = []
-        for axis in value:
-            if len(axis.keys) == 1:
-                out[axis.keys[0]] = [lv[0] for lv in axis.levels]
-            else:
-                zips.append({k: [lv[i] for lv in axis.levels] for i, k in enumerate(axis.keys)})
-        if zips:
-            out["zip"] = zips[0] if len(zips) == 1 else zips
-        return out
-
 
 class Assignments(Spec):
     """A mapping dotted key -> one value."""
@@ -371,7 +359,9 @@ def sweep_from_mapping(raw: dict, source: str = "sweep", base_dir: str | os.Path
         "seed": spec.seed,
         "replications": spec.replications,
         "set": dict(spec.set),
-        "factors": Factors().dump(spec.factors),
+        # every factor as dotted key -> its values in cell order; zip groups named apart
+        "factors": {k: [lv[i] for lv in a.levels] for a in spec.factors for i, k in enumerate(a.keys)},
+        "zip": [list(a.keys) for a in spec.factors if len(a.keys) > 1],
         "metrics": list(metrics) if metrics else None,
         "baseline": baseline,
     }

@@ -71,7 +71,10 @@ def test_plan_json_and_plan_file(tmp_path):
     saved = json.loads((out / "plan.json").read_text())
     assert saved["kind"] == "plan" and saved["campaign"] == "smoke"
     assert (saved["deadline_s"], saved["finish"], saved["confidence"]) == (1800.0, 0.3, 0.9)
-    assert saved["modes"] == answer
+    assert saved["modes"] == answer and saved["seed"] == 1
+    assert {"agents", "replications", "success_share", "finish_share_mean", "abandon_rate_mean"} <= set(
+        answer["power"]["trials"][0])
+    assert (out / "campaign.yaml").exists()
     rec = saved["recommendation"]
     best = min((a["agents"], m) for m, a in answer.items() if a["feasible"])
     assert (rec["agents"], rec["mode"]) == best and rec["text"].startswith(f"{best[1]} with {best[0]} agents")

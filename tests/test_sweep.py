@@ -266,6 +266,11 @@ def test_cells_and_paired_tables_are_the_t_intervals_of_the_runs(tmp_path):
     assert manifest["kind"] == "sweep" and manifest["factors"] == ["dialing.mode", "agents.groups.team.count"]
     assert {"python", "simpy", "numpy", "scipy", "dialer"} <= set(manifest["versions"])
     assert manifest["spec"]["replications"] == 3 and manifest["baseline"] == {"dialing.mode": "progressive"}
+    assert manifest["spec"]["factors"] == {"dialing.mode": ["progressive", "power"],
+                                           "agents.groups.team.count": [2, 4]}
+    from dialer.config import load_campaign
+
+    assert load_campaign(tmp_path / "campaign.yaml").horizon_s == 1200  # `set` applied
 
 
 def test_zip_groups_move_together():
@@ -282,6 +287,10 @@ def test_zip_groups_move_together():
     ]
     assert sw.cells[3].campaign.population.no_answer == 0.3
     assert sw.baseline == {"population.human": 0.2, "population.no_answer": 0.5}
+    # the manifest's spec lists every factor with its values in cell order, zip groups apart
+    assert sw.spec["factors"] == {"population.human": [0.2, 0.4], "population.no_answer": [0.5, 0.3],
+                                  "dialing.ratio": [1.5, 2.5]}
+    assert sw.spec["zip"] == [["population.human", "population.no_answer"]]
 
 
 @pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.stem)
