@@ -52,6 +52,7 @@ from .contacts import (
 )
 from .pacing import (
     ABANDONED,
+    AGENT_MACHINE,
     CONNECTED,
     FAILED,
     HUMAN_VERDICT,
@@ -390,6 +391,7 @@ class Model:
         call = agent.call
         agent.call = None
         self._end(call, "answering_machine")
+        self.pacer.on_result(self.env.now, AGENT_MACHINE, self.env.now - call.dialed_at)
         self._agent_ready(agent)
         self.pace()
 

@@ -18,9 +18,10 @@ from collections.abc import Callable
 from .config import Campaign
 from .records import LOGGED_OUT, ON_MACHINE, PREVIEW, RESERVED, TALK, WRAP
 
-# What the OCS learns about its dials (never the truth behind them).
-FAILED, MACHINE_VERDICT, HUMAN_VERDICT, ABANDONED, CONNECTED = range(5)
-RESULTS = ("failed", "machine", "human", "abandoned", "connected")
+# What the OCS learns about its dials (never the truth behind them). AGENT_MACHINE: an agent
+# found a machine on a call CPD passed as human, and dispositioned it so.
+FAILED, MACHINE_VERDICT, HUMAN_VERDICT, ABANDONED, CONNECTED, AGENT_MACHINE = range(6)
+RESULTS = ("failed", "machine", "human", "abandoned", "connected", "agent_machine")
 
 
 class Observation:
