@@ -21,7 +21,6 @@ from .clock import Calendar
 from .errors import InputError
 from .records import CDR_COLUMNS, Call, cdr_row
 
-
 _UMASK = os.umask(0)
 os.umask(_UMASK)
 
