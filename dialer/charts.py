@@ -56,6 +56,20 @@ class Figure:
     caption: str = ""  # how to read it, one or two sentences
     height: int = 420
 
+    def __post_init__(self) -> None:
+        # Title and legend sit at fixed pixel offsets from the top whatever the height, so
+        # that they never run into each other or into the plot (or a grid's panel titles).
+        lay = self.spec.setdefault("layout", {})
+        lay.setdefault("height", self.height)
+        title = lay.get("title")
+        if isinstance(title, dict):
+            title.setdefault("yref", "container")
+            title.setdefault("y", round(1 - 12 / self.height, 4))
+            title.setdefault("yanchor", "top")
+        legend = lay.get("legend")
+        if isinstance(legend, dict) and legend.get("yref") == "container":
+            legend.setdefault("y", round(1 - 46 / self.height, 4))
+
 
 @dataclass(frozen=True)
 class Cell:
@@ -106,8 +120,8 @@ def layout(title: str, xaxis: dict | None = None, yaxis: dict | None = None, **e
         "font": {"family": FONT, "size": 13, "color": "#222222"},
         "paper_bgcolor": "#FFFFFF",
         "plot_bgcolor": "#FFFFFF",
-        "margin": {"l": 70, "r": 30, "t": 90, "b": 60},
-        "legend": {"orientation": "h", "x": 0, "y": 1.02, "xanchor": "left", "yanchor": "bottom"},
+        "margin": {"l": 70, "r": 30, "t": 100, "b": 60},
+        "legend": {"orientation": "h", "x": 0, "xanchor": "left", "yanchor": "top", "yref": "container"},
         "hoverlabel": {"namelength": -1},
     }
     if xaxis is not None:
