@@ -19,6 +19,7 @@ from pathlib import Path
 
 from . import __version__
 from .charts import Cell, Figure, Page, Table
+from .errors import InputError
 from .outputs import atomic, write_text
 from .results import folder_kind
 
@@ -108,7 +109,11 @@ ERROR_TRAP = """(function () {
     if (el && errors.length) { el.textContent = errors.join('\\n'); el.hidden = false; }
   }
   function note(m) { errors.push(String(m)); show(); }
-  window.addEventListener('error', function (e) { note('error: ' + e.message); });
+  window.addEventListener('error', function (e) {
+    var t = e.target;
+    if (t && t !== window && (t.src || t.href)) { note('failed to load: ' + (t.src || t.href)); }
+    else { note('error: ' + e.message); }
+  }, true);  // capture: a failed <img>/<script>/<link> load does not bubble
   window.addEventListener('unhandledrejection', function (e) {
     note('unhandled rejection: ' + (e.reason && e.reason.message || e.reason));
   });
@@ -129,6 +134,11 @@ DRAW = """(function () {
     return Plotly.newPlot(f.id, f.data, f.layout, cfg);
   });
   Promise.all(pending).then(function () {
+    // What the page fetched besides itself: nothing, when it is self-contained (tests read it).
+    var fetched = performance.getEntriesByType('resource').filter(function (e) {
+      return !/^(file|data|blob):/.test(e.name);
+    });
+    document.body.setAttribute('data-fetched', String(fetched.length));
     document.body.setAttribute('data-rendered', String(figures.length));
   });
 })();"""
@@ -222,6 +232,8 @@ def export_images(figures: list[Figure], folder: Path) -> str | None:
         import kaleido
     except ImportError:
         return "images skipped: kaleido is not installed (pip install 'dialer[images]')"
+    import warnings
+
     import plotly.graph_objects as go
     import plotly.io as pio
 
@@ -231,14 +243,19 @@ def export_images(figures: list[Figure], folder: Path) -> str | None:
         kaleido.start_sync_server(silence_warnings=True)
         try:
             ensure_dir(folder)
-            for f in figures:
-                fig = go.Figure(f.spec)
-                for fmt in ("png", "svg"):
-                    blob = pio.to_image(fig, format=fmt, width=1100, height=f.height, scale=2 if fmt == "png" else 1)
-                    with atomic(folder / f"{f.id}.{fmt}", "wb") as fh:
-                        fh.write(blob)
+            with warnings.catch_warnings():
+                warnings.filterwarnings("ignore", message="The kopts argument is ignored")
+                for f in figures:
+                    fig = go.Figure(f.spec)
+                    for fmt in ("png", "svg"):
+                        blob = pio.to_image(fig, format=fmt, width=1100, height=f.height,
+                                            scale=2 if fmt == "png" else 1)
+                        with atomic(folder / f"{f.id}.{fmt}", "wb") as fh:
+                            fh.write(blob)
         finally:
             kaleido.stop_sync_server(silence_warnings=True)
+    except InputError:
+        raise
     except Exception as exc:  # kaleido raises its own types when no browser can be started
         first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
         return f"images skipped: no browser engine for kaleido ({first[:160]})"

@@ -26,7 +26,8 @@ from .results import need, number, read_json
 
 SECTIONS = [
     ("Calls", ["dials", "live_answers", "connects", "abandoned", "dropped", "amd_false_positives",
-               "machines_to_agents", "dnc_blocked", "hit_ratio", "dials_per_connect"]),
+               "machines", "amd_false_negatives", "machines_to_agents", "fax", "busy", "no_answer",
+               "invalid", "dnc_blocked", "hit_ratio", "dials_per_connect"]),
     ("Compliance", ["abandon_rate", "abandon_rate_ofcom", "abandon_rate_true", "overdial_rate",
                     "compliance_worst_rate", "compliance_limit", "compliance_ok"]),
     ("Agents", ["agent_hours", "occupancy", "talk_share", "wrap_share", "machine_share",
