@@ -214,3 +214,16 @@ def test_images_with_kaleido(tmp_path):
     png = (tmp_path / "images" / "plan-agents.png").read_bytes()
     assert png[:8] == b"\x89PNG\r\n\x1a\n"
     assert b"<svg" in (tmp_path / "images" / "plan-agents.svg").read_bytes()[:400]
+
+
+def test_docs_name_every_figure(tmp_path):
+    docs = Path("docs/reports.md").read_text()
+    pages = [page_for(compare_folder(tmp_path / "c")), page_for(plan_folder(tmp_path / "p")),
+             page_for(sweep_folder(tmp_path / "s"))]
+    out = tmp_path / "run"
+    assert dialer("run", SMOKE, "--out", str(out)).returncode == 0
+    pages.append(page_for(out))
+    for page in pages:
+        for i in ids(page):
+            name = re.sub(r"^sweep-heatmap-.*", "sweep-heatmap-<metric>", re.sub(r"^sweep-(?!heatmap).*", "sweep-<metric>", i))
+            assert f"`{name}`" in docs, name
