@@ -75,7 +75,8 @@ class Figure:
 class Cell:
     text: str
     hint: str = ""  # shown on hover (the definition of a metric)
-    head: bool = False
+    head: bool = False  # a row heading (left-aligned)
+    unit: bool = False  # a unit, set beside the number it follows
 
 
 @dataclass(frozen=True)
@@ -100,7 +101,7 @@ class Page:
 
 def metric_table(title: str, metrics_values: list[tuple], note: str = "") -> Table:
     """A metric | value | unit table from (Metric, value) pairs; definitions on hover."""
-    rows = [[Cell(m.label, m.definition, head=True), Cell(m.format(v)), Cell(m.unit)]
+    rows = [[Cell(m.label, m.definition, head=True), Cell(m.format(v)), Cell(m.unit, unit=True)]
             for m, v in metrics_values]
     return Table(title, [Cell("metric"), Cell("value"), Cell("unit")], rows, note)
 

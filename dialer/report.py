@@ -90,6 +90,7 @@ th, td { padding: 3px 10px; border-bottom: 1px solid #E6E6E6; text-align: right;
 th { background: #F2F2F2; }
 td.head, th.head, th:first-child { text-align: left; }
 td.head { font-weight: normal; }
+td.unit { text-align: left; color: #555; padding-left: 2px; }
 [title] { cursor: help; }
 td.head[title] { text-decoration: underline dotted #999; text-underline-offset: 3px; }
 .tnote { font-size: 12px; color: #666; max-width: 560px; }
@@ -151,7 +152,7 @@ def _json(data) -> str:
 
 
 def _cell(c: Cell, tag: str = "td") -> str:
-    cls = ' class="head"' if c.head else ""
+    cls = ' class="head"' if c.head else ' class="unit"' if c.unit else ""
     hint = f' title="{html.escape(c.hint)}"' if c.hint else ""
     return f"<{tag}{cls}{hint}>{html.escape(c.text)}</{tag}>"
 

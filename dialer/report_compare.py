@@ -103,7 +103,7 @@ def _mode_table(table: list[dict], modes: list[str], metrics: list[str], baselin
     rows = []
     for k in metrics:
         info = metric(k, replicated=True)
-        row = [Cell(info.label, info.definition, head=True), Cell(info.unit)]
+        row = [Cell(info.label, info.definition, head=True), Cell(info.unit, unit=True)]
         for m in modes:
             r = cells.get((m, k))
             row.append(Cell("-" if r is None else _interval(k, r["mean"], r["ci_low"], r["ci_high"])))
@@ -121,7 +121,7 @@ def _diff_table(diffs: list[dict], modes: list[str], metrics: list[str], baselin
             continue
         info = metric(k, replicated=True)
         unit = "points" if _is_share(k) else info.unit
-        row = [Cell(info.label, info.definition, head=True), Cell(unit)]
+        row = [Cell(info.label, info.definition, head=True), Cell(unit, unit=True)]
         for m in modes:
             r = cells.get((m, k))
             if r is None:
