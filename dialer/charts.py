@@ -125,6 +125,8 @@ def layout(title: str, xaxis: dict | None = None, yaxis: dict | None = None, **e
         "legend": {"orientation": "h", "x": 0, "xanchor": "left", "yanchor": "top", "yref": "container"},
         "hoverlabel": {"namelength": -1},
     }
+    if extra.get("showlegend") is False:
+        out["margin"] = {**out["margin"], "t": 64}  # no legend row under the title
     if xaxis is not None:
         out["xaxis"] = xaxis
     if yaxis is not None:

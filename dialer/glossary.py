@@ -123,8 +123,8 @@ REPLICATED: dict[str, Metric] = {
 
 # A capacity plan's per-mode results (plan.json).
 PLAN: dict[str, Metric] = {m.key: m for m in [
-    _M("agents", "agents", "agents", "Agents the plan needs in this mode.", "count"),
-    _M("lines", "lines", "lines", "Lines (trunks) the plan needs in this mode.", "count"),
+    _M("agents", "agents", "", "Agents the plan needs in this mode.", "count"),
+    _M("lines", "lines", "", "Lines (trunks) the plan needs in this mode.", "count"),
     _M("finish_share", "list finished by the deadline", "%",
        "Mean share of the list finished by the deadline with these agents.", "share"),
     _M("abandon_rate", "abandon rate (US)", "%", METRICS["abandon_rate"].definition, "share"),

@@ -131,6 +131,8 @@ def _agents_figure(modes: dict, confidence: float, best: str) -> Figure:
         if feasible and low is not None:
             hi = high if high is not None else tried
             bar["error_x"] = error_bars([agents], [low], [hi], "#222222")
+            bar["hovertemplate"] = (f"{m}: {text}; plausible {low:g} to "
+                                    f"{'' if high is not None else 'at least '}{hi:g}<extra></extra>")
         data.append(bar)
     top = max([t["agents"] for v in modes.values() for t in v["trials"]] + [1])
     lay = layout("Agents needed per mode", axis("agents", range=[0, top * 1.45], rangemode="tozero"),
@@ -139,8 +141,9 @@ def _agents_figure(modes: dict, confidence: float, best: str) -> Figure:
     return Figure("plan-agents", {"data": data, "layout": lay},
                   f"Bar: the agents the plan found. Whisker: the plausible range from the trials, from "
                   f"the fewest agents whose success share could reach {format_value(confidence, 'share')}% "
-                  "(95% interval) to the fewest that reach it for sure. A hatched bar: no agent count "
-                  "tried met the goal.", max(260, 110 + 60 * len(names)))
+                  "(its 95% interval reaches it) to the fewest whose whole interval is above it, or the "
+                  "most agents tried when none is (more replications narrow it). A hatched bar: no agent "
+                  "count tried met the goal.", max(260, 110 + 60 * len(names)))
 
 
 def _success_figure(modes: dict, confidence: float, best: str) -> Figure:

@@ -153,7 +153,7 @@ def plan_folder(out: Path) -> Path:
         feasible = mode != "progressive"  # progressive runs out of time before the deadline
         trials = []
         for agents in range(needed - 8, needed + 5, 2):
-            p = 1 / (1 + math.exp(-(agents - needed + 1.2) / 1.4)) * (1.0 if feasible else 0.7)
+            p = 1 / (1 + math.exp(-(agents - needed + 3.5))) * (1.0 if feasible else 0.7)
             reps = 20
             trials.append({"agents": agents, "replications": reps,
                            "success_share": round(round(p * reps) / reps, 4),
