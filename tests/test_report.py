@@ -237,3 +237,19 @@ def test_a_misspelt_plotly_property_fails_before_any_browser():
         check_figures([Figure("x", {"data": [{"type": "scatter", "markr": {"size": 3}}], "layout": {}})])
     with pytest.raises(ValueError, match="repeat"):
         check_figures([Figure("x", {"data": []}), Figure("x", {"data": []})])
+
+
+def test_agents_range_from_wilson_intervals():
+    from dialer.charts import wilson
+    from dialer.report_plan import agents_range
+
+    lo, hi = wilson(0, 20)
+    assert lo == 0 and abs(hi - 0.1611) < 1e-3  # the textbook Wilson upper bound for 0 of 20
+    lo, hi = wilson(17, 20)
+    assert abs(lo - 0.6396) < 1e-3 and abs(hi - 0.9476) < 1e-3
+
+    def trials(reps):
+        return [{"agents": a, "replications": reps, "success_share": s}
+                for a, s in ((10, 0.5), (12, 0.85), (14, 1.0))]
+    assert agents_range(trials(20), 0.9) == (12, None)  # 20 of 20 is not yet sure of 90%
+    assert agents_range(trials(100), 0.9) == (12, 14)  # 85 of 100 could still be 90%
