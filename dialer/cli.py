@@ -68,6 +68,9 @@ def cmd_run(args: argparse.Namespace) -> int:
         write_text(out / "campaign.yaml", dump_yaml(campaign.to_dict()))
         write_json(out / "series.json", {"bucket_s": 900, "rows": result.series,
                                          "windows": result.windows, "waits": result.waits})
+        from .report import write_report
+
+        write_report(out)
     else:
         result = simulate(campaign)
     if args.json:
@@ -77,7 +80,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     else:
         print(format_summary(result))
         if args.out:
-            print(f"\nwrote {args.out}/summary.json, calls.csv, campaign.yaml, series.json")
+            print(f"\nwrote {args.out}/summary.json, calls.csv, campaign.yaml, series.json, report.html")
     return 0
 
 
@@ -124,6 +127,16 @@ def format_summary(result) -> str:
     return "\n".join(lines)
 
 
+def cmd_report(args: argparse.Namespace) -> int:
+    from .report import write_report
+
+    path, problem = write_report(args.folder, images=args.images)
+    if problem:
+        print(f"dialer: {problem}", file=sys.stderr)
+    print(f"wrote {path}" + ("" if problem or not args.images else f" and {path.parent}/images/"))
+    return 0
+
+
 def cmd_bench(args: argparse.Namespace) -> int:
     from .bench import main as bench_main
 
@@ -145,7 +158,11 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         print(f"dialer: {what}; {kept} kept in {out}; run the same command again to resume",
               file=sys.stderr)
         return 130 if isinstance(exc, KeyboardInterrupt) else 1
+    from .report import write_report
+
+    write_report(out)
     print(format_sweep(result))
+    print(f"report: {out}/report.html")
     return 0
 
 
@@ -169,7 +186,10 @@ def cmd_plan(args: argparse.Namespace) -> int:
         workers=args.workers, scheduler=args.scheduler,
     )
     if args.out:
+        from .report import write_report
+
         write_plan(result, args.out)
+        write_report(args.out)
     if args.json:
         from .outputs import _clean
 
@@ -177,7 +197,7 @@ def cmd_plan(args: argparse.Namespace) -> int:
     else:
         print(format_plan(result))
         if args.out:
-            print(f"\nwrote {args.out}/plan.json")
+            print(f"\nwrote {args.out}/plan.json, campaign.yaml, report.html")
     return 0
 
 
@@ -200,7 +220,8 @@ def add_run(sub) -> None:
     r.add_argument("--mode", help="dialing mode (overrides dialing.mode)")
     r.add_argument("--seed", type=int, help="random seed (overrides seed)")
     r.add_argument("--json", action="store_true", help="print the summary as one JSON object")
-    r.add_argument("--out", metavar="DIR", help="write summary.json, calls.csv, campaign.yaml, series.json")
+    r.add_argument("--out", metavar="DIR",
+                   help="write summary.json, calls.csv, campaign.yaml, series.json, report.html")
     r.set_defaults(func=cmd_run)
 
 
@@ -245,12 +266,23 @@ def add_plan(sub) -> None:
     p.add_argument("--replications", type=int, default=10, metavar="R", help="runs per agent count (default 10)")
     _backend_args(p)
     p.add_argument("--json", action="store_true", help="print {mode: {agents, lines, ...}} as JSON")
-    p.add_argument("--out", metavar="DIR", help="write plan.json")
+    p.add_argument("--out", metavar="DIR", help="write plan.json, campaign.yaml, report.html")
     p.set_defaults(func=cmd_plan)
 
 
+def add_report(sub) -> None:
+    r = sub.add_parser("report", help="(re)build report.html from a results folder",
+                       description="Write DIR/report.html, one self-contained page, from a run, "
+                                   "compare, sweep or plan results folder (the kind is told by its files).")
+    r.add_argument("folder", metavar="DIR", help="results folder (run/compare/sweep/plan --out)")
+    r.add_argument("--images", action="store_true",
+                   help="also write each chart as PNG and SVG under DIR/images (needs kaleido and "
+                        "Chrome/Chromium; without them, says so and still writes the HTML)")
+    r.set_defaults(func=cmd_report)
+
+
 # One registration function per command, in the order `dialer --help` lists them.
-COMMANDS = [add_check, add_run, add_sweep, add_plan, add_bench]
+COMMANDS = [add_check, add_run, add_sweep, add_plan, add_report, add_bench]
 
 
 def build_parser() -> argparse.ArgumentParser:
