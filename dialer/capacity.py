@@ -318,6 +318,9 @@ def _answer(s: Search, others: int, confidence: float) -> dict:
         "below": None if below is None else {k: below[k] for k in ("agents", "success_share", "success_ci")},
         "trials": trials,
     }
+    # the search's assumption, checked on what it saw: no count succeeded more often than a larger one
+    shares = [t["success_share"] for t in trials]
+    out["monotone"] = all(a <= b for a, b in zip(shares, shares[1:]))
     if at.error and at.errors == at.replications:
         out["error"] = at.error
     return out
@@ -374,6 +377,11 @@ def format_plan(result: PlanResult) -> str:
     lines += ["  ".join(v.ljust(w) if i == 0 else v.rjust(w) for i, (v, w) in enumerate(zip(r, widths)))
               for r in rows]
     lines += ["", result.recommendation["text"]]
+    odd = [m for m, a in result.modes.items() if not a["monotone"]]
+    if odd:
+        lines.append(f"note: for {', '.join(odd)}, a smaller team succeeded more often than a larger one "
+                     "in the trials (see --json trials): the count found may not be the fewest; "
+                     "more --replications make the search surer.")
     return "\n".join(lines)
 
 

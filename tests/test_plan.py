@@ -52,6 +52,7 @@ def test_plan_agrees_with_renewal_arithmetic(records, finish, deadline):
         assert r["below"]["agents"] == n - 1 and r["below"]["success_share"] == 0.0
         assert [t["agents"] for t in r["trials"]] == sorted(t["agents"] for t in r["trials"])
         assert len(r["trials"]) <= 1 + math.ceil(math.log2(40))  # bisection, not a scan
+        assert r["monotone"] is True
 
 
 def test_plan_json_and_plan_file(tmp_path):
