@@ -315,7 +315,7 @@ def sweep_from_mapping(raw: dict, source: str = "sweep", base_dir: str | os.Path
     known = _leaf_keys(base.to_dict())
     for k in spec.set:
         check_campaign_key(k, f"set.{k}", known, problems)
-    seen: dict[str, str] = {}
+    seen: set[str] = set()
     for axis in spec.factors:
         for k in axis.keys:
             check_campaign_key(k, f"factors.{k}", known, problems)
@@ -323,7 +323,7 @@ def sweep_from_mapping(raw: dict, source: str = "sweep", base_dir: str | os.Path
                 problems.say(f"factors.{k}", "also fixed in set (a key is either fixed or varied)")
             if k in seen:
                 problems.say(f"factors.{k}", "given twice (once is enough)")
-            seen[k] = k
+            seen.add(k)
     if problems:
         raise InputError([f"{source}: {p}" for p in problems])
 
