@@ -1,8 +1,9 @@
 """Where many runs execute: in this process, on a local process pool, or on a Dask cluster.
 
 A sweep or a capacity plan is a list of independent runs, each a campaign with its seed. This
-module hands them out in small batches (so the cost of a task stays small against the runs in
-it) through a :class:`concurrent.futures.Executor`, whichever kind it is:
+module hands them out in batches (bigger ones first, so that the cost of a task stays small
+against its runs, then smaller ones, so that the workers finish together) through a
+:class:`concurrent.futures.Executor`, whichever kind it is:
 
 * one worker: an :class:`InlineExecutor`, the runs in this very process (no pickling, no
   start-up; exceptions and debuggers behave as in a plain loop);
@@ -230,11 +231,18 @@ def _dask_backend(scheduler: Any) -> Iterator[Backend]:
 # -- running a list of runs ------------------------------------------------------------------
 
 
-def batch_size(runs: int, slots: int, kind: str) -> int:
-    """Runs per task: about 8 tasks per worker (balance), at most 16 runs (a kill loses little)."""
-    if kind == "inline" or runs == 0:
-        return 1
-    return max(1, min(16, runs // (slots * 8)))
+def batch_sizes(runs: int, slots: int, kind: str) -> list[int]:
+    """Runs per task, shrinking as the list drains (guided scheduling): big batches while there
+    is plenty left keep the cost of a task small against its runs; batches of one at the end
+    keep every worker busy until the last run. Never more than 16 runs (a kill loses little)."""
+    if kind == "inline":
+        return [1] * runs
+    sizes, left = [], runs
+    while left > 0:
+        size = max(1, min(16, math.ceil(left / (slots * 4))))
+        sizes.append(min(size, left))
+        left -= sizes[-1]
+    return sizes
 
 
 def execute(
@@ -252,8 +260,9 @@ def execute(
     """
     if not items:
         return
-    size = batch or batch_size(len(items), b.slots, b.kind)
-    batches = [items[i : i + size] for i in range(0, len(items), size)]
+    sizes = [batch] * math.ceil(len(items) / batch) if batch else batch_sizes(len(items), b.slots, b.kind)
+    starts = [sum(sizes[:i]) for i in range(len(sizes))]
+    batches = [items[a : a + n] for a, n in zip(starts, sizes)]
     pending: set[cf.Future] = set()
     try:
         for chunk in batches:

@@ -78,6 +78,16 @@ def test_a_dask_cluster_gives_the_same_rows():
     assert result.rows == dialer.sweep(SMALL, workers=1)
 
 
+@pytest.mark.parametrize("runs, slots", [(40, 2), (1, 8), (1000, 2), (10_000, 8), (7, 3)])
+def test_batches_cover_every_run_and_shrink_to_one(runs, slots):
+    from dialer.pool import batch_sizes
+
+    sizes = batch_sizes(runs, slots, "processes")
+    assert sum(sizes) == runs and sizes[-1] == 1 and max(sizes) <= 16
+    assert sizes == sorted(sizes, reverse=True)
+    assert batch_sizes(5, 1, "inline") == [1] * 5
+
+
 def test_replications_share_seeds_across_cells():
     rows = dialer.sweep({**SMALL, "factors": {"agents.groups.team.count": [2, 3]}, "replications": 2}, workers=1)
     seeds = [replication_seed(3, r) for r in range(2)]
