@@ -8,8 +8,8 @@ abandon rate legal (``compliance_ok``).
 
 The search assumes that success does not get less likely with more agents (more agents work
 the list faster; the pacing rules keep the abandon rate in check). Under that assumption the
-smallest feasible *n* is found by bisection between 0 and ``max_agents``, each probe a batch
-of replications; the modes are searched side by side, so each round of probes runs in parallel
+smallest feasible *n* is found by doubling from the campaign's own count until a count succeeds
+(or ``max_agents`` fails), then bisecting, each probe a batch of replications; the modes are searched side by side, so each round of probes runs in parallel
 on the backend of :mod:`dialer.pool`. Every agent count runs the same replication seeds
 (common random numbers), which keeps the success share close to monotone in *n* even with few
 replications.
@@ -33,7 +33,8 @@ from . import __version__
 from .config import MODES, Campaign, dump_yaml, load_campaign
 from .errors import InputError
 
-SEARCH = "bisection over agent counts, assuming success does not get less likely with more agents"
+SEARCH = ("doubling from the campaign's agent count, then bisection, assuming success does not "
+          "get less likely with more agents")
 
 
 @dataclass
@@ -79,36 +80,43 @@ def _mean(xs: list[float]) -> float | None:
 
 @dataclass
 class Search:
-    """One mode's bisection: ``lo`` is known infeasible (or 0), ``hi`` feasible once probed."""
+    """One mode's search: from the campaign's own count, double until a count succeeds (or
+    ``max_agents`` fails), then bisect. ``lo`` is known to fail (or 0), ``hi`` to succeed."""
 
     mode: str
     max_agents: int
     confidence: float
+    start: int
     trials: dict[int, Trial] = field(default_factory=dict)
     lo: int = 0
-    hi: int = 0
-
-    def __post_init__(self) -> None:
-        self.hi = self.max_agents
+    hi: int | None = None
 
     def next_probe(self) -> int | None:
-        if self.max_agents not in self.trials:
-            return self.max_agents
-        if not self.trials[self.max_agents].ok(self.confidence) or self.hi - self.lo <= 1:
+        if self.hi is None:  # nothing has succeeded yet: go up
+            if not self.trials:
+                return max(1, min(self.start, self.max_agents))
+            if self.lo >= self.max_agents:
+                return None
+            return min(self.max_agents, 2 * self.lo)
+        if self.hi - self.lo <= 1:
             return None
         return (self.lo + self.hi) // 2
 
     def record(self, trial: Trial) -> None:
         self.trials[trial.agents] = trial
         if trial.ok(self.confidence):
-            self.hi = min(self.hi, trial.agents)
+            self.hi = trial.agents if self.hi is None else min(self.hi, trial.agents)
         else:
             self.lo = max(self.lo, trial.agents)
 
     @property
     def feasible(self) -> bool:
-        t = self.trials.get(self.max_agents)
-        return t is not None and t.ok(self.confidence)
+        return self.hi is not None
+
+    @property
+    def chosen(self) -> int:
+        """The answer if feasible, else the most agents tried."""
+        return self.hi if self.hi is not None else max(self.trials)
 
 
 def available_modes(campaign: Campaign) -> list[str]:
@@ -255,7 +263,8 @@ def run_plan(
     # The deadline is the horizon; every dial counts (no warm-up); lines never limit the search.
     probe_base = base.override({"horizon_s": float(deadline_s), "warmup_s": 0.0, "dialing.lines": None})
     seeds = [replication_seed(base.seed, r) for r in range(replications)]
-    searches = {m: Search(m, max_agents, confidence) for m in modes}
+    start = next(g.count for g in base.agents.groups if g.name == group)
+    searches = {m: Search(m, max_agents, confidence, start) for m in modes}
     show = sys.stderr.isatty() if progress is None else progress
 
     with backend(workers, scheduler) as b:
@@ -302,9 +311,9 @@ def _answer(s: Search, others: int, confidence: float) -> dict:
         return {**t.to_dict(), "agents": t.agents + others}
 
     trials = [total(s.trials[n]) for n in sorted(s.trials)]
-    at = s.trials[s.hi] if s.feasible else s.trials[s.max_agents]
+    at = s.trials[s.chosen]
     chosen = total(at)
-    below = total(s.trials[s.hi - 1]) if s.feasible and s.hi - 1 in s.trials else None
+    below = total(s.trials[s.chosen - 1]) if s.feasible and s.chosen - 1 in s.trials else None
     out = {
         "agents": chosen["agents"] if s.feasible else None,
         "lines": chosen["peak_lines"] if s.feasible else None,

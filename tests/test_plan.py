@@ -51,7 +51,7 @@ def test_plan_agrees_with_renewal_arithmetic(records, finish, deadline):
         assert r["finish_share"] >= finish and r["abandon_rate"] == 0.0
         assert r["below"]["agents"] == n - 1 and r["below"]["success_share"] == 0.0
         assert [t["agents"] for t in r["trials"]] == sorted(t["agents"] for t in r["trials"])
-        assert len(r["trials"]) <= 1 + math.ceil(math.log2(40))  # bisection, not a scan
+        assert len(r["trials"]) <= 2 * math.ceil(math.log2(n)) + 1  # doubling and bisection, not a scan
         assert r["monotone"] is True
 
 
@@ -85,7 +85,7 @@ def test_an_impossible_plan_says_so():
     campaign = make_campaign(**{"calling_list.size": 500})
     [row] = dialer.plan(campaign, deadline_s=300, modes=["progressive"], max_agents=3, replications=1, workers=1)
     assert row["feasible"] is False and row["agents"] is None and row["at_agents"] == 3
-    assert len(row["trials"]) == 1
+    assert [t["agents"] for t in row["trials"]] == [1, 2, 3]  # doubling from 1, stopped at the maximum
 
 
 def test_default_modes_are_the_runnable_ones():
