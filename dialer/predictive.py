@@ -19,14 +19,19 @@ Both start in progressive mode (one dial per free agent, which cannot abandon) u
 ``dialing.history_length`` dial results give a hit ratio, and decide after every change they
 can observe and every ``decision_interval_s``.
 
-``predictive`` holds ``dialing.target_abandon_rate`` that way.
+Outcomes steer the rate too: each pacer feeds the rule its aim plus the window's unspent
+allowance (aim x answers - abandons, or minus the excess) spread over the next 150 answers, so
+the window's realized overdial rate is brought to the aim whatever the forecast's remaining
+error.
 
-``optimized`` chooses the rate itself, to spend the compliance window's abandon allowance
-deliberately: it aims at ``dialing.max_abandon_rate`` less a safety margin, plus the window's
-unspent allowance (or minus its excess) spread over the next answers, so it runs looser while
-under budget and tighter, down to no abandon risk at all, when the window's rate nears the
-limit; under Ofcom the window is the calendar day and the limit is converted for the
-centre's AMD false-positive estimate. With a goal of ``busy_factor`` or ``agent_wait_s`` a
+``predictive`` aims at ``dialing.target_abandon_rate`` over the whole run.
+
+``optimized`` spends the compliance window's abandon allowance deliberately: it aims at
+``dialing.max_abandon_rate`` less a safety margin sized to the window (the OCS counts machines
+passed as persons, the regulator does not: see :attr:`Optimized.aim`), runs looser while under
+budget and tighter, down to no abandon risk at all, when the window's rate nears the limit;
+under Ofcom the window is the calendar day and the limit is converted for the centre's AMD
+false-positive estimate. With a goal of ``busy_factor`` or ``agent_wait_s`` a
 second controller lowers the rate while occupancy is above (or agent wait below)
 ``goal_target``; ``max_talk`` dials as hard as the limit allows.
 """
@@ -67,7 +72,8 @@ class Calibration:
 
     PRIOR_RATIO = 1.0
     PRIOR_ABANDONS = 8.0  # how many observed abandons the prior weighs
-    FORGET = 0.995  # per observed abandon: both sums fade, so the ratio can follow changes
+    FORGET = 0.98  # per observed abandon: both sums fade (memory of ~50 abandons), so the ratio
+    # follows the operating point (the snapshot misjudges more as the dialer pushes harder)
 
     def __init__(self) -> None:
         self.forecast = 0.0
@@ -101,13 +107,30 @@ class Forecasting(Pacer):
         self.log_theta: float | None = None
         self.resolved = 0
         self.n_cap = 4 * campaign.agents.count + 10
+        self.answers = 0  # classified-human answers (connected or abandoned) in the window
+        self.abandons = 0
+
+    SPEND = 150.0  # answers over which the window's unspent allowance (or excess) is spread
 
     def on_result(self, now: float, result: int, age: float) -> None:
         if result <= HUMAN_VERDICT:  # a CPD verdict: failed, machine or human
             self.history.add(age, result == HUMAN_VERDICT)
             self.resolved += 1
-        elif result == ABANDONED:
-            self.calibration.add_abandon()
+        elif result == ABANDONED or result == CONNECTED:
+            self.new_window(now)
+            self.answers += 1
+            if result == ABANDONED:
+                self.abandons += 1
+                self.calibration.add_abandon()
+
+    def new_window(self, now: float) -> None:
+        """Restart the window's counts where the compliance window restarts (nothing here)."""
+
+    def feedback_rate(self, aim: float) -> float:
+        """The rate that brings the window's overdial rate to ``aim``: the aim plus the window's
+        unspent allowance (or minus its excess) spread over the next SPEND answers."""
+        unspent = aim * self.answers - self.abandons
+        return min(2 * aim, max(0.0, aim + unspent / self.SPEND))
 
     def warming_up(self) -> bool:
         return self.resolved < self.warmup_results
@@ -170,7 +193,7 @@ class Predictive(Forecasting):
             return self.progressive(obs)
         if obs.logged_in < self.small_group and obs.in_flight > 0:
             return 0  # small group: the next batch waits for every dial of this one
-        return self.dials_at_rate(obs, self.target)
+        return self.dials_at_rate(obs, self.feedback_rate(self.target))
 
 
 class Optimized(Forecasting):
@@ -179,7 +202,6 @@ class Optimized(Forecasting):
     name = "optimized"
     MARGIN = 0.03  # aim this share under the limit, besides the statistical margin below
     Z = 2.0  # standard deviations of the persons-only rate kept in hand
-    SPEND = 150.0  # answers over which the window's unspent allowance (or excess) is spread
     GOAL_TAU_S = 600.0  # smoothing of the occupancy / wait measured for the goal
     GOAL_GAIN = 0.5  # per minute, per unit of relative goal error, on log(rate)
 
@@ -190,8 +212,6 @@ class Optimized(Forecasting):
         self.connects_all = 0  # connects, and those an agent found to be machines (whole run)
         self.machine_connects = 0
         self.goal, self.goal_target = d.goal, d.goal_target
-        self.answers = 0  # classified-human answers in the compliance window
-        self.abandons = 0
         # the Ofcom window is the site's calendar day: the counts restart at each midnight
         self.midnights: list[float] = []
         if comp.regime == "ofcom":
@@ -207,18 +227,14 @@ class Optimized(Forecasting):
         super().on_result(now, result, age)
         if result == AGENT_MACHINE:
             self.machine_connects += 1
-            return
-        if result != CONNECTED and result != ABANDONED:
-            return
+        elif result == CONNECTED:
+            self.connects += 1.0
+            self.connects_all += 1
+
+    def new_window(self, now: float) -> None:
         while self.midnights and now >= self.midnights[0]:
             self.midnights.pop(0)
             self.answers = self.abandons = 0
-        self.answers += 1
-        if result == ABANDONED:
-            self.abandons += 1
-        else:
-            self.connects += 1.0
-            self.connects_all += 1
 
     @property
     def aim(self) -> float:
@@ -232,13 +248,6 @@ class Optimized(Forecasting):
         s = (self.machine_connects + 1) / (self.connects_all + 10)
         spread = math.sqrt(self.limit * s / ((1 - s) * max(self.answers, 50)))
         return max(0.0, self.limit * (1 - self.MARGIN) - self.Z * spread)
-
-    @property
-    def budget_rate(self) -> float:
-        """The rate that spends the window's allowance: the aim plus the unspent share."""
-        aim = self.aim
-        unspent = aim * self.answers - self.abandons
-        return min(2 * aim, max(0.0, aim + unspent / self.SPEND))
 
     def _track_goal(self, obs: Observation) -> None:
         dt = obs.now - self.last_t
@@ -263,7 +272,7 @@ class Optimized(Forecasting):
             self._track_goal(obs)
         if self.warming_up():
             return self.progressive(obs)
-        rate = self.budget_rate
+        rate = self.feedback_rate(self.aim)
         if self.goal != "max_talk":
             rate *= math.exp(self.log_goal)
         return self.dials_at_rate(obs, rate)
