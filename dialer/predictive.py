@@ -52,7 +52,15 @@ from .forecast import (
     dials_marginal_rule,
     human_verdict_pmf,
 )
-from .pacing import ABANDONED, AGENT_MACHINE, CONNECTED, HUMAN_VERDICT, Observation, Pacer
+from .pacing import (
+    ABANDONED,
+    AGENT_MACHINE,
+    CONNECTED,
+    HUMAN_VERDICT,
+    Observation,
+    Pacer,
+    within_lines,
+)
 
 
 def allowed_abandon_rate(limit: float, regime: str, fp_estimate: float) -> float:
@@ -101,11 +109,12 @@ class Forecasting(Pacer):
         verdict = human_verdict_pmf(campaign)
         self.verdict_sf = np.concatenate([np.cumsum(verdict[::-1])[::-1], [0.0]])
         self.agents = AgentForecast(campaign, verdict)
-        max_age = cpd.ring_timeout_s + (cpd.detect_time_s.mean + 6 * cpd.detect_time_s.std if cpd.amd else 0) + 5
-        self.history = DialHistory(d.history_length, max_age)
+        # a dial's outcome is surely known after the ring timeout plus the longest detection
+        detect = cpd.detect_time_s
+        longest = float(detect.ppf(np.array([0.999]))[0]) if cpd.amd else 0.0
+        self.history = DialHistory(d.history_length, cpd.ring_timeout_s + longest + 0.5)
         self.calibration = Calibration()
         self.log_theta: float | None = None
-        self.resolved = 0
         self.n_cap = 4 * campaign.agents.count + 10
         self.answers = 0  # classified-human answers (connected or abandoned) in the window
         self.abandons = 0
@@ -114,8 +123,7 @@ class Forecasting(Pacer):
 
     def on_result(self, now: float, result: int, age: float) -> None:
         if result <= HUMAN_VERDICT:  # a CPD verdict: failed, machine or human
-            self.history.add(age, result == HUMAN_VERDICT)
-            self.resolved += 1
+            self.history.add(now, age, result == HUMAN_VERDICT)
         elif result == ABANDONED or result == CONNECTED:
             self.new_window(now)
             self.answers += 1
@@ -132,13 +140,14 @@ class Forecasting(Pacer):
         unspent = aim * self.answers - self.abandons
         return min(2 * aim, max(0.0, aim + unspent / self.SPEND))
 
-    def warming_up(self) -> bool:
-        return self.resolved < self.warmup_results
+    def warming_up(self, now: float) -> bool:
+        self.history.mature(now)
+        return len(self.history) < self.warmup_results
 
     @staticmethod
     def progressive(obs: Observation) -> int:
         """One dial per free agent, none of which can be abandoned."""
-        return max(0, obs.ready - obs.waiting - obs.in_flight)
+        return within_lines(obs, obs.ready - obs.waiting - obs.in_flight)
 
     def hit_ratio(self) -> float:
         n = len(self.history)
@@ -189,7 +198,7 @@ class Predictive(Forecasting):
         self.small_group = d.small_group_agents
 
     def decide(self, obs: Observation) -> int:
-        if self.warming_up():
+        if self.warming_up(obs.now):
             return self.progressive(obs)
         if obs.logged_in < self.small_group and obs.in_flight > 0:
             return 0  # small group: the next batch waits for every dial of this one
@@ -270,7 +279,7 @@ class Optimized(Forecasting):
     def decide(self, obs: Observation) -> int:
         if self.goal != "max_talk":
             self._track_goal(obs)
-        if self.warming_up():
+        if self.warming_up(obs.now):
             return self.progressive(obs)
         rate = self.feedback_rate(self.aim)
         if self.goal != "max_talk":
