@@ -164,8 +164,9 @@ class Forecasting(Pacer):
 
     STEP = 0.01  # log(theta) moves by STEP x (1 - forecast / aimed rate) per dial placed
 
-    def dials_at_rate(self, obs: Observation, rate: float) -> int:
-        """Dials whose forecast abandon probabilities average ``rate`` (once calibrated)."""
+    def dials_at_rate(self, obs: Observation, rate: float, held_back: int = 0) -> int:
+        """Dials whose forecast abandon probabilities average ``rate`` (once calibrated), with
+        ``held_back`` agents left out of the forecast supply."""
         free = obs.line_limit - obs.lines_in_use
         room = int(min(self.n_cap, free)) if free < math.inf else self.n_cap
         if room <= 0:
@@ -173,7 +174,7 @@ class Forecasting(Pacer):
         p = self.hit_ratio()
         busy = self.agents.free_probabilities(obs.busy_agents())
         flight = self.human_in_flight(np.asarray(obs.flight_ages(), dtype=float), p)
-        snap = Snapshot(obs.ready - obs.waiting, busy, flight)
+        snap = Snapshot(obs.ready - obs.waiting - held_back, busy, flight)
         aimed = rate / self.calibration.ratio
         if aimed < 1e-4:
             return len(dials_marginal_rule(snap, p, 1e-4, room))  # no abandon risk at all
@@ -211,8 +212,8 @@ class Optimized(Forecasting):
     name = "optimized"
     MARGIN = 0.03  # aim this share under the limit, besides the statistical margin below
     Z = 2.0  # standard deviations of the persons-only rate kept in hand
-    GOAL_TAU_S = 600.0  # smoothing of the occupancy / wait measured for the goal
-    GOAL_GAIN = 0.5  # per minute, per unit of relative goal error, on log(rate)
+    GOAL_TAU_S = 300.0  # smoothing of the occupancy / wait measured for the goal
+    GOAL_GAIN = 0.5  # agents held back per minute, per agent and unit of relative goal error
 
     def __init__(self, campaign: Campaign):
         super().__init__(campaign)
@@ -226,7 +227,8 @@ class Optimized(Forecasting):
         if comp.regime == "ofcom":
             cal = Calendar(campaign.start, campaign.site_timezone, campaign.horizon_s)
             self.midnights = [m for m in cal.site_midnights() if m > 0]
-        self.log_goal = 0.0  # the goal controller's scale on the rate
+        self.agents_total = campaign.agents.count
+        self.held_back = 0.0  # the goal controller's output: agents left out of the supply
         self.last_t = 0.0
         self.busy_avg: float | None = None
         self.idle_s = 0.0  # agent-seconds ready, smoothed
@@ -236,6 +238,7 @@ class Optimized(Forecasting):
         super().on_result(now, result, age)
         if result == AGENT_MACHINE:
             self.machine_connects += 1
+            self.connects -= 1.0  # that connect was a machine: no agent wait ended there
         elif result == CONNECTED:
             self.connects += 1.0
             self.connects_all += 1
@@ -267,21 +270,21 @@ class Optimized(Forecasting):
         if self.goal == "busy_factor":
             busy = (obs.talking + obs.wrapping) / obs.logged_in
             self.busy_avg = busy if self.busy_avg is None else decay * self.busy_avg + (1 - decay) * busy
-            error = (self.goal_target - self.busy_avg) / self.goal_target  # positive: dial harder
+            error = (self.busy_avg - self.goal_target) / self.goal_target  # positive: too busy
         else:
-            self.idle_s = decay * self.idle_s + obs.ready * dt
+            # as mean_agent_wait_s counts it: ready, or on a machine AMD passed, until a connect
+            self.idle_s = decay * self.idle_s + (obs.ready + obs.on_machine) * dt
             self.connects *= decay
             wait = self.idle_s / max(self.connects, 1e-9)
-            error = (wait - self.goal_target) / max(self.goal_target, 1.0)
-        # never above the budget's rate (log_goal <= 0): the goal can only hold the dialer back
-        self.log_goal = min(0.0, max(-12.0, self.log_goal + self.GOAL_GAIN * error * dt / 60))
+            error = (self.goal_target - wait) / max(self.goal_target, 1.0)  # positive: waits too short
+        # integral control, never below 0: the goal can only hold the dialer back from the
+        # abandon limit, by leaving agents out of the forecast supply
+        step = self.GOAL_GAIN * self.agents_total * error * dt / 60
+        self.held_back = min(float(self.agents_total), max(0.0, self.held_back + step))
 
     def decide(self, obs: Observation) -> int:
         if self.goal != "max_talk":
             self._track_goal(obs)
         if self.warming_up(obs.now):
             return self.progressive(obs)
-        rate = self.feedback_rate(self.aim)
-        if self.goal != "max_talk":
-            rate *= math.exp(self.log_goal)
-        return self.dials_at_rate(obs, rate)
+        return self.dials_at_rate(obs, self.feedback_rate(self.aim), int(round(self.held_back)))
