@@ -127,11 +127,19 @@ class _Problems:
         self.lines: list[str] = []
         self.more = 0
 
-    def add(self, row: int, column: str, expected: str, found: str) -> None:
+    def add(self, row: int, column: str | None, expected: str, found: str | int) -> None:
+        """A bad field (found as text, shown quoted) or, without a column, a bad row."""
         if len(self.lines) < MAX_PROBLEMS:
-            self.lines.append(f"{self.shown} row {row}: {column}: expected {expected}, got {show(found)}")
+            where = f"{self.shown} row {row}: " + (f"{column}: " if column else "")
+            self.lines.append(f"{where}expected {expected}, got {show(found)}")
         else:
             self.more += 1
+
+    def each(self, bad: np.ndarray):
+        """The first bad indices to report; the rest are only counted."""
+        room = max(MAX_PROBLEMS - len(self.lines), 0)
+        self.more += max(len(bad) - room, 0)
+        return bad[:room].tolist()
 
     def say(self, text: str) -> None:
         self.lines.append(f"{self.shown}: {text}")
@@ -153,9 +161,9 @@ class _Fields:
         blank = (sp.ends == sp.starts) & (lo == hi)
         keep = np.flatnonzero(~blank)
         wrong = keep[(hi - lo)[keep] != ncols - 1]
-        for k in wrong[:MAX_PROBLEMS]:
-            problems.add(first_row + int(k), "the row", f"{ncols} fields as in the header",
-                         f"{int(hi[k] - lo[k]) + 1} fields")
+        for k in problems.each(wrong):
+            problems.add(first_row + int(k), None, f"{ncols} fields as in the header",
+                         int(hi[k] - lo[k]) + 1)
         problems.raise_if_any()
         self.a = a
         self.rows = first_row + keep  # spreadsheet row of each record
@@ -209,7 +217,7 @@ class _Fields:
         bad = np.flatnonzero(~ok)
         if len(bad):
             what = expected or (f"an integer in [{low}, {high}]" if high is not None else f"an integer >= {low}")
-            for k in bad[:MAX_PROBLEMS]:
+            for k in problems.each(bad):
                 problems.add(int(self.rows[k]), column, what, self.raw(j, int(k)))
         return value
 
@@ -241,7 +249,7 @@ class _Fields:
         ok &= length <= MAX_PHONE
         if allow_empty:
             ok |= length == 0
-        for k in np.flatnonzero(~ok)[:MAX_PROBLEMS]:
+        for k in problems.each(np.flatnonzero(~ok)):
             problems.add(int(self.rows[k]), column, "a phone number", self.raw(j, int(k)))
         return out
 
@@ -408,15 +416,15 @@ def _read_list(path: str, identity: tuple[int, int], dbids: tuple[int, ...] | No
 
 def _check_chunk(got: dict, rows: np.ndarray, dbids, problems: _Problems) -> None:
     rid = got["record_id"]
-    for k in np.flatnonzero(rid < 0)[:MAX_PROBLEMS]:
+    for k in problems.each(np.flatnonzero(rid < 0)):
         problems.add(int(rows[k]), "record_id", "an integer record id", "")
     lo, hi = got["daily_from"], got["daily_till"]
-    for k in np.flatnonzero((lo >= 0) & (hi >= 0) & (hi <= lo))[:MAX_PROBLEMS]:
+    for k in problems.each(np.flatnonzero((lo >= 0) & (hi >= 0) & (hi <= lo))):
         problems.add(int(rows[k]), "daily_till", f"a time after daily_from ({int(lo[k])})", str(int(hi[k])))
     tz = got["tz_dbid"]
     allowed = np.asarray(dbids if dbids else (), dtype=np.int64)
     bad = np.flatnonzero((tz >= 0) & ~np.isin(tz, allowed))
-    for k in bad[:MAX_PROBLEMS]:
+    for k in problems.each(bad):
         listed = ", ".join(map(str, dbids)) if dbids else "none given"
         problems.add(int(rows[k]), "tz_dbid", f"a tz_dbid of calling_list.time_zones ({listed})", str(int(tz[k])))
 
@@ -424,7 +432,7 @@ def _check_chunk(got: dict, rows: np.ndarray, dbids, problems: _Problems) -> Non
 def _check_unique(record_id: np.ndarray, rows: np.ndarray, problems: _Problems) -> None:
     order = np.argsort(record_id, kind="stable")
     dup = np.flatnonzero(record_id[order][1:] == record_id[order][:-1])
-    for d in dup[:MAX_PROBLEMS]:
+    for d in problems.each(dup):
         first, second = order[d], order[d + 1]
         problems.add(int(rows[second]), "record_id", f"a unique record id (row {int(rows[first])} has it too)",
                      str(int(record_id[second])))
@@ -475,7 +483,7 @@ def _read_dnc(path: str, identity: tuple[int, int]) -> DncList:
                 if "phone" in names else np.zeros(f.n, dtype="S1")
             cu = f.strings(names.index("customer_id")) if "customer_id" in names else np.zeros(f.n, dtype="S1")
             cu = np.char.strip(cu)
-            for k in np.flatnonzero((np.char.str_len(ph) == 0) & (np.char.str_len(cu) == 0))[:MAX_PROBLEMS]:
+            for k in problems.each(np.flatnonzero((np.char.str_len(ph) == 0) & (np.char.str_len(cu) == 0))):
                 problems.add(int(f.rows[k]), "phone", "a phone or a customer_id", "")
             problems.raise_if_any()
             phones.update(phone_digits(p) for p in ph.tolist() if p)
