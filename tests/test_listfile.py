@@ -7,12 +7,13 @@ import sys
 from pathlib import Path
 
 import pytest
-from lists import GENESYS, list_campaign, read_rows, record, write_dnc, write_list
+from lists import GENESYS, list_campaign, read_rows, record, write_list
 
 from dialer.config import load_campaign
 from dialer.errors import InputError
 from dialer.experiment import simulate
-from dialer.listfile import STATE, read_dnc, read_list, write_list as write_back
+from dialer.listfile import STATE, read_dnc, read_list
+from dialer.listfile import write_list as write_back
 
 MIXED = {"population.human": 0.3, "population.machine": 0.1, "population.busy": 0.2,
          "population.no_answer": 0.3, "population.fax": 0.05, "population.invalid": 0.05}
