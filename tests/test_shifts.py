@@ -124,3 +124,20 @@ def test_day_2_from_day_1s_list_is_one_continuous_two_day_run(tmp_path, mode):
     assert day1 + day2 == both
     assert (tmp_path / "day2.csv").read_bytes() == (tmp_path / "continuous.csv").read_bytes()
     assert both_result.summary["dnc_blocked"] > 0 and both_result.summary["records_finished_by_result"].get("0")
+
+
+def test_the_multi_zone_example_works_its_list_over_friday_and_monday():
+    from dialer.config import load_campaign
+
+    c = load_campaign("campaigns/multi-zone-list.yaml")
+    calls = []
+    result = simulate(c, on_call=calls.append)
+    cal = Calendar(c.start, c.site_timezone, c.horizon_s)
+    days = {cal.local(x.dialed_at, c.site_timezone).strftime("%a") for x in calls}
+    assert days == {"Fri", "Mon", "Tue"}  # nobody works the weekend; Tuesday from 08:00 until the horizon
+    assert {x.record.zone for x in calls} == {"America/New_York", "America/Chicago", "America/Los_Angeles"}
+    first_monday = {x.record.record_id for x in calls if x.attempt == 1
+                    and cal.local(x.dialed_at, c.site_timezone).strftime("%a") == "Mon"}
+    assert len(first_monday) > 100  # the list was too big for Friday
+    s = result.summary
+    assert s["dnc_blocked"] > 50 and s["compliance_ok"] and s["list_penetration"] > 0.95
