@@ -115,7 +115,8 @@ def cmd_make_list(args: argparse.Namespace) -> int:
 
     from .makelist import campaign_snippet, make_list
 
-    campaign = _load(args)
+    # the list files the campaign names (perhaps the ones being made) play no part here
+    campaign = _load(args, {"calling_list.file": None, "dnc.file": None})
     _writable("--out", args.out)
     if args.dnc_out:
         _writable("--dnc-out", args.dnc_out)

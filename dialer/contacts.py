@@ -140,15 +140,22 @@ class Truth:
                 cache.popitem(last=False)
         return rows[i]
 
-    def outcome(self, row: tuple[float, ...], band: int = 0) -> int:
-        """What a dial to a valid number reaches (before the ring timeout is applied).
+    def outcome(self, row: tuple[float, ...]) -> int:
+        """What a dial to a valid number reaches (before the ring timeout is applied)."""
+        u = row[U_OUTCOME]
+        for kind, threshold in enumerate(self.thresholds):
+            if u < threshold:
+                return kind
+        return FAX
 
-        ``band`` picks the shares of the called party's local time (``population.by_hour``);
-        the uniform is the same, so a record's attempt moves monotonically between outcomes
-        as the shares change.
+    def outcome_at(self, row: tuple[float, ...], band: int) -> int:
+        """:meth:`outcome` under the shares of band ``band`` of ``population.by_hour``.
+
+        The uniform is the same, so a record's attempt moves monotonically between outcomes
+        as the shares change with the called party's local time.
         """
         u = row[U_OUTCOME]
-        for kind, threshold in enumerate(self.band_thresholds[band] if band else self.thresholds):
+        for kind, threshold in enumerate(self.band_thresholds[band]):
             if u < threshold:
                 return kind
         return FAX
@@ -163,7 +170,7 @@ class Record:
     __slots__ = (
         "key", "record_id", "chain_id", "chain_n", "phone", "zone", "cls", "attempt",
         "status", "record_type", "call_result", "sched", "last_result", "seq", "on_dnc",
-        "call_time", "customer", "dialed",
+        "call_time", "dialed",
     )
 
     def __init__(self, key: int, record_id: int, phone: str, zone: str, cls: int, on_dnc: bool):
@@ -183,7 +190,6 @@ class Record:
         self.seq = 0  # consecutive occurrences of last_result (treatment sequences)
         self.on_dnc = on_dnc
         self.call_time: float | None = None  # simulated seconds of the last result
-        self.customer: str | None = None  # the list's customer_id (DNC by customer)
         self.dialed = False  # dialed in this run (records_dialed)
 
 
@@ -256,7 +262,7 @@ class SyntheticList:
             return None
         key = c.taken * len(self.classes) + ci
         c.taken += 1
-        phone = self.phone(key)
+        phone = f"+1555{key:07d}"  # as phone(key), inline: this is the hot path of endless lists
         on_dnc = self.on_dnc(key)
         if self.dnc_file is not None and not on_dnc:
             on_dnc = phone_digits(phone.encode()) in self.dnc_file.phones
@@ -420,7 +426,6 @@ class FileList:
         sched, call_time = int(lf.dial_sched_time[row]), int(lf.call_time[row])
         rec.sched = sched - self.epoch0 if sched > 0 else None
         rec.call_time = call_time - self.epoch0 if call_time > 0 else None
-        rec.customer = customer.decode("utf-8", "replace") if customer else None
         rec.last_result, rec.seq = self._sequence(row, rec.call_result, rec.attempt)
         self.live[row] = rec
         return rec
@@ -573,6 +578,8 @@ class CallingList:
         self.finished_by: dict[int, int] = {}
         self.on_finish = None  # optional callback(record), e.g. to count finishes over time
         self.ofcom = campaign.compliance.regime == "ofcom"
+        # only a list file has chains and keeps finished records for the write-back
+        self.file = isinstance(self.source, FileList)
         # Ofcom: number -> simulated time before which it may not be dialed again
         self.barred: dict[str, float] = self.source.barred_numbers(OFCOM_BAR_S) if self.ofcom else {}
 
@@ -586,13 +593,15 @@ class CallingList:
         """
         while True:
             best_retry, best_fresh, fresh_pos = -1, -1, math.inf
-            retry_at: tuple[float, int] = (math.inf, 0)
+            retry_at, retry_key = math.inf, 0
             for ci, c in enumerate(self.classes):
                 if not c.window.is_open(now):
                     continue
                 heap = self.retries[ci]
-                if heap and heap[0][0] <= now and heap[0][:2] < retry_at:
-                    best_retry, retry_at = ci, heap[0][:2]
+                if heap:
+                    at, key = heap[0][0], heap[0][1]
+                    if at <= now and (at < retry_at or (at == retry_at and key < retry_key)):
+                        best_retry, retry_at, retry_key = ci, at, key
                 if best_retry < 0 and not self.source.exhausted(ci):
                     pos = self.source.position(ci)
                     if pos < fresh_pos:
@@ -674,7 +683,8 @@ class CallingList:
             self.barred[number_key(record.phone)] = self._whole(now) + OFCOM_BAR_S
         if result == "answer":
             self._finish(record, record.call_result)
-            self._close_chain(record, now)
+            if self.file:
+                self._close_chain(record, now)
             return
         at, then = self.treatments.decide(record, result, now)
         if at is not None:
@@ -682,6 +692,8 @@ class CallingList:
             self._reschedule(record, at)
             return
         self._finish(record, record.call_result)
+        if not self.file:
+            return
         if then == "next_in_chain":
             self._move_on(record, now)
         else:
@@ -709,8 +721,12 @@ class CallingList:
     def _finish(self, record: Record, code: int) -> None:
         record.call_result = code
         record.status = STATUS_UPDATED
-        self.source.finished(record)
-        self._count(code, record)
+        if self.file:
+            self.source.finished(record)
+        self.finished += 1
+        self.finished_by[code] = self.finished_by.get(code, 0) + 1
+        if self.on_finish is not None:
+            self.on_finish(record)
 
     def _count(self, code: int, record: Record | None) -> None:
         self.finished += 1

@@ -16,6 +16,7 @@ the phone (a customer who asked not to be called on any number).
 from __future__ import annotations
 
 import csv
+from contextlib import nullcontext
 from dataclasses import dataclass
 
 from .clock import Calendar
@@ -58,33 +59,33 @@ def make_list(campaign: Campaign, out: str, dnc_out: str | None = None, chain_sh
         dbid_of[c.zone] = known.get(c.zone, max([*known.values(), *dbid_of.values(), 0]) + 1)
     second = stream(campaign.seed, "make-list", "chain").random(cl.size) < chain_share
     by_customer = stream(campaign.seed, "make-list", "dnc-by").random(cl.size) < 0.5
-    rows, dnc_rows, record_id = [], [], 0
-    for k in range(cl.size):
-        ci = min(range(len(synthetic.classes)), key=lambda j: (synthetic.position(j), j))
-        rec = synthetic.take(ci)
-        if rec is None:  # pragma: no cover - sizes add up to cl.size
-            break
-        customer = f"C{k + 1:07d}"
-        numbers = [(rec.phone, HOME_PHONE)]
-        if second[k]:
-            numbers.append((f"+1556{rec.key:07d}", MOBILE))
-        for n, (phone, kind) in enumerate(numbers):
-            record_id += 1
-            rows.append((record_id, phone.lstrip("+"), kind, 2, 1, 0, 0, "", "", cl.daily_from, cl.daily_till,
-                         dbid_of[rec.zone], "", "", k + 1, n, "", "", "", "", "", "", "", customer))
-        if rec.on_dnc:
-            dnc_rows.append(("", customer) if by_customer[k] else (rec.phone.lstrip("+"), ""))
-    with atomic(out) as fh:
+    classes = range(len(synthetic.classes))
+    records = dnc_entries = 0
+    # rows stream to the files as they are made: a list of millions costs no memory
+    with atomic(out) as fh, (atomic(dnc_out) if dnc_out else nullcontext()) as dnc_fh:
         w = csv.writer(fh, lineterminator="\n")
         w.writerow(COLUMNS)
-        w.writerows(rows)
-    if dnc_out is not None:
-        with atomic(dnc_out) as fh:
-            w = csv.writer(fh, lineterminator="\n")
-            w.writerow(("phone", "customer_id"))
-            w.writerows(dnc_rows)
+        dnc_w = csv.writer(dnc_fh, lineterminator="\n") if dnc_fh is not None else None
+        if dnc_w is not None:
+            dnc_w.writerow(("phone", "customer_id"))
+        for k in range(cl.size):
+            rec = synthetic.take(min(classes, key=synthetic.position))
+            if rec is None:  # pragma: no cover - the zones' sizes add up to cl.size
+                break
+            customer = f"C{k + 1:07d}"
+            numbers = [(rec.phone, HOME_PHONE)]
+            if second[k]:
+                numbers.append((f"+1556{rec.key:07d}", MOBILE))
+            for n, (phone, kind) in enumerate(numbers):
+                records += 1
+                w.writerow((records, phone.lstrip("+"), kind, 2, 1, 0, 0, "", "", cl.daily_from, cl.daily_till,
+                            dbid_of[rec.zone], "", "", k + 1, n, "", "", "", "", "", "", "", customer))
+            if rec.on_dnc:
+                dnc_entries += 1
+                if dnc_w is not None:
+                    dnc_w.writerow(("", customer) if by_customer[k] else (rec.phone.lstrip("+"), ""))
     zones = {dbid: zone for zone, dbid in sorted(dbid_of.items(), key=lambda kv: kv[1])}
-    return MadeList(len(rows), cl.size, len(dnc_rows), zones)
+    return MadeList(records, cl.size, dnc_entries, zones)
 
 
 def campaign_snippet(made: MadeList, list_path: str, dnc_path: str | None) -> str:

@@ -274,7 +274,7 @@ class Model:
         if row[IS_INVALID]:
             kind, verdict, delay = INVALID, INVALID, row[INVALID_S]
         else:
-            kind = truth.outcome(row) if self.bands is None else truth.outcome(row, self.bands[record.zone].at(now))
+            kind = truth.outcome(row) if self.bands is None else truth.outcome_at(row, self.bands[record.zone].at(now))
             if kind in (HUMAN, MACHINE, FAX):
                 answer = row[ANSWER_S] if kind == HUMAN else row[MACHINE_ANSWER_S]
                 if answer > self.ring_timeout:
