@@ -711,8 +711,8 @@ class CallingList:
 
     def _move_on(self, record: Record, now: float) -> None:
         nxt = self.source.chain_next(record)
-        if nxt is not None:
-            self._reschedule(nxt, now)
+        if nxt is not None:  # due at once, or at its own dial_sched_time if that is later
+            self._reschedule(nxt, now if nxt.sched is None else max(now, nxt.sched))
 
     def _close_chain(self, record: Record, now: float) -> None:
         for code in self.source.close_chain(record):
