@@ -354,9 +354,10 @@ def _read_list(path: str, identity: tuple[int, int], dbids: tuple[int, ...] | No
         names, _ = _header(fh, shown)
         missing = [c for c in REQUIRED if c not in names]
         if missing:
+            hint = " (columns separated by ';'? expected ',')" if len(names) == 1 and ";" in names[0] else ""
             raise InputError(
                 f"{shown} row 1: expected the Genesys calling-list column{'s' if len(missing) > 1 else ''} "
-                f"{', '.join(missing)}, got columns {', '.join(names)}"
+                f"{', '.join(missing)}, got columns {', '.join(names)}{hint}"
             )
         at = {n: names.index(n) for n in names}
         first_row = 2
