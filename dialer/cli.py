@@ -95,6 +95,9 @@ def cmd_run(args: argparse.Namespace) -> int:
         write_text(out / "campaign.yaml", dump_yaml(campaign.to_dict()))
         write_json(out / "series.json", {"bucket_s": 900, "rows": result.series,
                                          "windows": result.windows, "waits": result.waits})
+        from .report import write_report
+
+        write_report(out)
     else:
         result = simulate(campaign, list_out=args.list_out)
     if args.json:
@@ -104,7 +107,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     else:
         print(format_summary(result))
         if args.out:
-            print(f"\nwrote {args.out}/summary.json, calls.csv, campaign.yaml, series.json")
+            print(f"\nwrote {args.out}/summary.json, calls.csv, campaign.yaml, series.json, report.html")
         if args.list_out:
             print(f"wrote the calling list to {args.list_out}")
     return 0
@@ -177,6 +180,16 @@ def format_summary(result) -> str:
     return "\n".join(lines)
 
 
+def cmd_report(args: argparse.Namespace) -> int:
+    from .report import write_report
+
+    path, problem = write_report(args.folder, images=args.images)
+    if problem:
+        print(f"dialer: {problem}", file=sys.stderr)
+    print(f"wrote {path}" + ("" if problem or not args.images else f" and {path.parent}/images/"))
+    return 0
+
+
 def cmd_bench(args: argparse.Namespace) -> int:
     from .bench import main as bench_main
 
@@ -195,7 +208,8 @@ def add_run(sub) -> None:
     r.add_argument("--mode", help="dialing mode (overrides dialing.mode)")
     r.add_argument("--seed", type=int, help="random seed (overrides seed)")
     r.add_argument("--json", action="store_true", help="print the summary as one JSON object")
-    r.add_argument("--out", metavar="DIR", help="write summary.json, calls.csv, campaign.yaml, series.json")
+    r.add_argument("--out", metavar="DIR",
+                   help="write summary.json, calls.csv, campaign.yaml, series.json, report.html")
     r.add_argument("--list-out", metavar="FILE",
                    help="write the calling list back with the records' new state (list files only; docs/lists.md)")
     r.set_defaults(func=cmd_run)
@@ -211,6 +225,17 @@ def add_bench(sub) -> None:
     b.set_defaults(func=cmd_bench)
 
 
+def add_report(sub) -> None:
+    r = sub.add_parser("report", help="(re)build report.html from a results folder",
+                       description="Write DIR/report.html, one self-contained page, from a run, "
+                                   "compare, sweep or plan results folder (the kind is told by its files).")
+    r.add_argument("folder", metavar="DIR", help="results folder (run/compare/sweep/plan --out)")
+    r.add_argument("--images", action="store_true",
+                   help="also write each chart as PNG and SVG under DIR/images (needs kaleido and "
+                        "Chrome/Chromium; without them, says so and still writes the HTML)")
+    r.set_defaults(func=cmd_report)
+
+
 def add_make_list(sub) -> None:
     m = sub.add_parser("make-list", help="write the campaign's synthetic list as a Genesys-format list file")
     _campaign_args(m)
@@ -222,7 +247,7 @@ def add_make_list(sub) -> None:
 
 
 # One registration function per command, in the order `dialer --help` lists them.
-COMMANDS = [add_check, add_run, add_make_list, add_bench]
+COMMANDS = [add_check, add_run, add_make_list, add_report, add_bench]
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -248,6 +248,41 @@ class Agents:
             problems.say(f"{key}.groups", "expected at least one agent in all, got 0")
 
 
+ADAPT_METHODS = ("ADAPT_HARD_LIMIT", "ADAPT_TAPERED", "ADAPT_AVERAGE", "RATIO")
+GOALS = ("busy_factor", "agent_wait_s", "max_talk")
+
+
+class HourMinute(Number):
+    """VICIdial's HHMM server time as an integer (2100 = 21:00)."""
+
+    kind = "HHMM integer"
+
+    def parse(self, raw, key, problems):
+        value = Number(0, 2400, integer=True).parse(raw, key, problems)
+        if value is BAD:
+            return BAD
+        if value % 100 >= 60:
+            return problems.add(key, "an HHMM time such as 2100 (minutes below 60)", raw)
+        return value
+
+
+@dataclass(frozen=True)
+class Adaptive:
+    """VICIdial's adaptive predictive settings, with VICIdial's own names and defaults."""
+
+    dial_method: str = opt(Text(ADAPT_METHODS), "ADAPT_HARD_LIMIT",
+                           "what happens when today's drop % exceeds the limit: HARD_LIMIT sets the level to 1.0, "
+                           "AVERAGE halves it, TAPERED multiplies it by the hours left before the latest server time; "
+                           "RATIO keeps auto_dial_level fixed")
+    auto_dial_level: float = opt(Number(1.0), 1.0, "initial dial level (lines per logged-in agent)")
+    adaptive_maximum_level: float = opt(Number(1.0), 3.0, "highest dial level the algorithm may set")
+    adaptive_dropped_percentage: float = opt(Number(0, 100), 3.0, "today's drop limit, percent of human answers")
+    adaptive_intensity: float = opt(Number(-100, 100), 0.0, "percent: positive dials harder when raising, negative softer")
+    adaptive_dl_diff_target: float = opt(Number(-100, 100), 0.0,
+                                         "agents waiting (negative: calls waiting) the level aims for")
+    adaptive_latest_server_time: int = opt(HourMinute(), 2100, "HHMM: the end of the calling day for ADAPT_TAPERED")
+
+
 @dataclass(frozen=True)
 class Dialing:
     mode: str = opt(Text(MODES), "progressive", "dialing mode: " + ", ".join(MODES))
@@ -257,6 +292,27 @@ class Dialing:
     )
     ratio: float = opt(Number(1.0), 2.0, "power mode: dials in flight per ready agent")
     preview_time_s: Dist = opt(Duration(), lognormal(20, 8), "preview mode: time an agent reviews a record before dialing")
+    target_abandon_rate: float = opt(Share(), 0.03, "predictive: the overdial (abandon) rate to hold")
+    history_length: int = opt(Number(1, integer=True), 200,
+                              "predictive / optimized: dial results in the hit-ratio window, "
+                              "and results before leaving the progressive warm-up")
+    decision_interval_s: float = opt(Seconds(0, low_open=True), 1.0,
+                                     "predictive / optimized: decide at least this often (besides every state change)")
+    small_group_agents: int = opt(Number(0, integer=True), 0,
+                                  "predictive: below this many logged-in agents, use the small-group rule "
+                                  "(dial a batch only when no dial is in flight); 0 = never")
+    goal: str = opt(Text(GOALS), "max_talk",
+                    "optimized: busy_factor (hold occupancy at goal_target), agent_wait_s (hold the mean "
+                    "agent wait at goal_target seconds) or max_talk (the most talk time the limit allows)")
+    goal_target: float = opt(Number(0, low_open=True), 0.85,
+                             "optimized: the occupancy (busy_factor) or the seconds (agent_wait_s) to hold")
+    max_abandon_rate: float = opt(Share(), 0.03,
+                                  "optimized: never exceed this abandon rate over the compliance window")
+    adaptive: Adaptive = section(Adaptive, "adaptive mode: VICIdial's adaptive predictive settings")
+
+    def check(self, key: str, problems: Problems) -> None:
+        if self.goal == "busy_factor" and self.goal_target > 1:
+            problems.add(f"{key}.goal_target", "an occupancy in (0, 1] for goal busy_factor", self.goal_target)
 
 
 @dataclass(frozen=True)

@@ -53,6 +53,7 @@ from .contacts import (
 )
 from .pacing import (
     ABANDONED,
+    AGENT_MACHINE,
     CONNECTED,
     FAILED,
     HUMAN_VERDICT,
@@ -142,9 +143,12 @@ class Model:
         self.obs = Observation(len(self.agents), self.tally.agent_levels)
         self.obs.line_limit = self.line_limit
         self.obs.busy_agents = self._busy_agents
+        self.obs.flight_ages = self._flight_ages
+        self.flight: dict[int, float] = {}  # call id -> dial time, of dials in flight
         self._next_call_id = 1
         self._wake_at = math.inf
         self._pacing = False
+        self._decided_at = -math.inf
 
     # -- running -------------------------------------------------------------------------------
     def run(self) -> Tally:
@@ -166,14 +170,20 @@ class Model:
         Timeout(self.env, delay, value).callbacks.append(handler)
 
     def _tick(self, _event) -> None:
-        self._at(self.pacer.tick_s, self._tick, None)
-        if _event is not None:
+        tick = self.pacer.tick_s
+        self._at(tick, self._tick, None)
+        # "at least every tick": a decision taken since the last tick makes this one redundant
+        if _event is not None and (self.pacer.tick_strict or self.env.now - self._decided_at >= tick - 1e-9):
             self.pace()
 
     # -- what the OCS sees -----------------------------------------------------------------------
     def _busy_agents(self) -> list[tuple[str, float, int]]:
         now = self.env.now
         return [(_BUSY_STATES[a.state], now - a.since, a.group) for a in self.agents if a.state in _BUSY_STATES]
+
+    def _flight_ages(self) -> list[float]:
+        now = self.env.now
+        return [now - t for t in self.flight.values()]
 
     def observe(self) -> Observation:
         obs = self.obs
@@ -190,6 +200,7 @@ class Model:
         if self._pacing:
             return
         self._pacing = True
+        self._decided_at = self.env.now
         try:
             if self.pacer.reserve is not None:
                 self._pace_reserved()
@@ -262,6 +273,7 @@ class Model:
         self.lines_in_use += 1
         tally.lines.add(now, 1)
         self.in_flight += 1
+        self.flight[call.call_id] = now
         tally.in_flight.add(now, 1)
         tally.dial(now)
         if self.live is not None:
@@ -303,11 +315,12 @@ class Model:
         now = self.env.now
         call.verdict_at = now
         self.in_flight -= 1
+        del self.flight[call.call_id]
         self.tally.in_flight.add(now, -1)
         if self.trace is not None:
             self.trace(now, "verdict", call)
         if call.verdict == HUMAN:
-            self.pacer.on_result(now, HUMAN_VERDICT)
+            self.pacer.on_result(now, HUMAN_VERDICT, now - call.dialed_at)
             agent = call.reserved_by
             if agent is None and self.ready:
                 agent = self.ready.popleft()
@@ -317,7 +330,8 @@ class Model:
                 self._wait(call)
         else:
             self._end(call, _RESULT_OF_VERDICT[call.verdict])
-            self.pacer.on_result(now, MACHINE_VERDICT if call.verdict in (MACHINE, FAX) else FAILED)
+            self.pacer.on_result(now, MACHINE_VERDICT if call.verdict in (MACHINE, FAX) else FAILED,
+                                 now - call.dialed_at)
             if call.reserved_by is not None:
                 self._agent_ready(call.reserved_by)
         self.pace()
@@ -350,7 +364,7 @@ class Model:
         if self.trace is not None:
             self.trace(self.env.now, "abandon", call)
         self._end(call, "abandoned" if call.truth == HUMAN else "dropped")
-        self.pacer.on_result(self.env.now, ABANDONED)
+        self.pacer.on_result(self.env.now, ABANDONED, self.env.now - call.dialed_at)
 
     def _connect(self, call: Call, agent: Agent) -> None:
         now = self.env.now
@@ -367,7 +381,7 @@ class Model:
             self._at(call.row[base + MACHINE_TIME], self._on_machine_end, agent)
         if self.trace is not None:
             self.trace(now, "connect", call)
-        self.pacer.on_result(now, CONNECTED)
+        self.pacer.on_result(now, CONNECTED, now - call.dialed_at)
 
     def _on_talk_end(self, event) -> None:
         agent: Agent = event._value
@@ -389,6 +403,7 @@ class Model:
         call = agent.call
         agent.call = None
         self._end(call, "answering_machine")
+        self.pacer.on_result(self.env.now, AGENT_MACHINE, self.env.now - call.dialed_at)
         self._agent_ready(agent)
         self.pace()
 

@@ -21,6 +21,9 @@ from .clock import Calendar
 from .errors import InputError
 from .records import CDR_COLUMNS, Call, cdr_row
 
+_UMASK = os.umask(0)
+os.umask(_UMASK)
+
 
 def ensure_dir(path: str | os.PathLike) -> Path:
     out = Path(path)
@@ -42,6 +45,7 @@ def atomic(path: str | os.PathLike, mode: str = "w") -> Iterator[IO[Any]]:
         with os.fdopen(fd, mode, newline="" if "b" not in mode else None,
                        **({} if "b" in mode else {"encoding": "utf-8"})) as fh:
             yield fh
+        os.chmod(tmp, 0o666 & ~_UMASK)  # mkstemp makes 0600; results are meant to be shared
         os.replace(tmp, path)
     except BaseException:
         try:

@@ -18,16 +18,17 @@ from collections.abc import Callable
 from .config import Campaign
 from .records import LOGGED_OUT, ON_MACHINE, PREVIEW, RESERVED, TALK, WRAP
 
-# What the OCS learns about its dials (never the truth behind them).
-FAILED, MACHINE_VERDICT, HUMAN_VERDICT, ABANDONED, CONNECTED = range(5)
-RESULTS = ("failed", "machine", "human", "abandoned", "connected")
+# What the OCS learns about its dials (never the truth behind them). AGENT_MACHINE: an agent
+# found a machine on a call CPD passed as human, and dispositioned it so.
+FAILED, MACHINE_VERDICT, HUMAN_VERDICT, ABANDONED, CONNECTED, AGENT_MACHINE = range(6)
+RESULTS = ("failed", "machine", "human", "abandoned", "connected", "agent_machine")
 
 
 class Observation:
     """The OCS's view when it decides: Stat Server agent counts, its own calls and lines."""
 
     __slots__ = ("now", "ready", "waiting", "in_flight", "lines_in_use", "line_limit",
-                 "agents", "_states", "busy_agents")
+                 "agents", "_states", "busy_agents", "flight_ages")
 
     def __init__(self, agents: int = 0, states: list | None = None) -> None:
         self.now = 0.0
@@ -42,6 +43,8 @@ class Observation:
         self._states = states or []
         # () -> [(state, seconds in state, group index)] of agents in talk / wrap / machine
         self.busy_agents: Callable[[], list[tuple[str, float, int]]] = list
+        # () -> seconds since each dial in flight was placed
+        self.flight_ages: Callable[[], list[float]] = list
 
     def _count(self, i: int) -> int:
         return self._states[i].n if self._states else 0
@@ -78,6 +81,7 @@ class Pacer:
     name = "pacer"
     reserve: str | None = None  # "progressive" | "preview": one reserved agent per dial
     tick_s: float | None = None  # also decide at least this often (time-driven pacers)
+    tick_strict = False  # True: decide at every tick, even right after a state change
 
     def decide(self, obs: Observation) -> int:
         raise NotImplementedError
@@ -85,8 +89,14 @@ class Pacer:
     def on_dial(self, now: float) -> None:
         """A dial was placed."""
 
-    def on_result(self, now: float, result: int) -> None:
-        """A CPD verdict, an abandonment or a connection (one of :data:`RESULTS`)."""
+    def on_result(self, now: float, result: int, age: float) -> None:
+        """A CPD verdict, an abandonment or a connection (one of :data:`RESULTS`) of a dial
+        placed ``age`` seconds ago."""
+
+
+def within_lines(obs: Observation, n: int) -> int:
+    """``n`` dials, but never below 0 nor beyond the free lines."""
+    return int(max(0, min(n, obs.line_limit - obs.lines_in_use)))
 
 
 class Preview(Pacer):
@@ -122,7 +132,7 @@ class Power(Pacer):
         if free <= 0:
             return 0
         target = math.ceil(self.ratio * free - 1e-9)
-        return max(0, target - obs.in_flight)
+        return within_lines(obs, target - obs.in_flight)
 
 
 def make_pacer(campaign: Campaign) -> Pacer:
@@ -133,6 +143,14 @@ def make_pacer(campaign: Campaign) -> Pacer:
         return Progressive()
     if d.mode == "power":
         return Power(d.ratio)
-    from .errors import InputError
+    if d.mode == "predictive":
+        from .predictive import Predictive
 
-    raise InputError(f"dialing.mode: '{d.mode}' is not available yet")
+        return Predictive(campaign)
+    if d.mode == "optimized":
+        from .predictive import Optimized
+
+        return Optimized(campaign)
+    from .adaptive import Adaptive
+
+    return Adaptive(campaign)

@@ -6,7 +6,8 @@ transition; it computes no statistic itself. A :class:`Tally` folds that stream 
 integrated over time (agent states, lines, dials in flight) and 15-minute series. The summary
 (:func:`summarize`) and the compliance windows are pure functions of the tally.
 
-Warm-up is a filter: dials count by their dial time, agent time by the clock.
+Warm-up is a filter: dials count by their dial time, agent time by the clock. Compliance
+windows are the exception: the regulator knows no warm-up, so they count every call.
 """
 
 from __future__ import annotations
@@ -245,10 +246,10 @@ class Tally:
         levels[new].add(now, 1)
 
     def dial(self, now: float) -> None:
+        _bump(self.days["dials"], self.day(now))  # compliance windows count every call
         if now >= self.warmup:
             self.counts["dials"] += 1
             _bump(self.series["dials"], int(now // BUCKET_S))
-            _bump(self.days["dials"], self.day(now))
 
     def record_finished(self, now: float) -> None:
         """A list record was finished (by the clock: list penetration over time)."""
@@ -260,11 +261,20 @@ class Tally:
 
     def ended(self, call: Call) -> None:
         t = call.dialed_at
+        truth, verdict = call.truth, call.verdict
+        if truth == HUMAN:
+            # the regulator's windows know no warm-up: every call of the window counts
+            days, d = self.days, self.day(t)
+            if verdict == HUMAN:
+                _bump(days["live_answers"], d)
+                if call.abandoned:
+                    _bump(days["abandoned"], d)
+            elif verdict == MACHINE:
+                _bump(days["amd_false_positives"], d)
         if t < self.warmup:
             return
         c, s = self.counts, self.series
         b = int(t // BUCKET_S)
-        truth, verdict = call.truth, call.verdict
         if verdict == HUMAN:
             c["classified_human"] += 1
             _bump(s["classified_human"], b)
@@ -272,11 +282,9 @@ class Tally:
             if verdict == HUMAN:
                 c["live_answers"] += 1
                 _bump(s["live_answers"], b)
-                _bump(self.days["live_answers"], self.day(t))
                 if call.abandoned:
                     c["abandoned"] += 1
                     _bump(s["abandoned"], b)
-                    _bump(self.days["abandoned"], self.day(t))
                 else:
                     c["connects"] += 1
                     self.contact_attempts += call.attempt
@@ -285,7 +293,6 @@ class Tally:
             elif verdict == MACHINE:
                 c["amd_false_positives"] += 1
                 _bump(s["amd_false_positives"], b)
-                _bump(self.days["amd_false_positives"], self.day(t))
         elif truth == MACHINE:
             c["machines"] += 1
             if verdict == HUMAN:

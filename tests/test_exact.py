@@ -149,3 +149,14 @@ def test_warmup_filters_dials_by_dial_time_and_agent_time_by_clock():
     assert s["dials"] == 2 and s["connects"] == 1
     assert s["agent_hours"] == pytest.approx(90 / 3600)
     assert s["talk_share"] == pytest.approx(60 / 90)
+
+
+def test_stat_server_counts_are_consistent():
+    from dialer.model import Model
+
+    m = Model(make_campaign(**{"agents.groups.a.count": 3, "horizon_s": 50}))
+    m.run()
+    obs = m.observe()
+    assert obs.logged_in == 3
+    assert obs.ready + obs.talking + obs.wrapping + obs.on_machine + obs.reserved == 3
+    assert m.tally.agent_levels[6].n == 0  # nobody logged out at the end

@@ -123,7 +123,7 @@ class Spy(Pacer):
         self.seen_obs.append(type(obs))
         return self.inner.decide(obs)
 
-    def on_result(self, now, result):
+    def on_result(self, now, result, age):
         self.results.add(result)
 
 
