@@ -510,7 +510,6 @@ def write_list(source: ListFile, changes: dict[int, dict[str, int | bytes]], out
     keys = np.array(sorted(changes), dtype=np.int64)
     done = 0
     with open(source.path, "rb") as fh, atomic(out, "wb") as dst:
-        os.fchmod(dst.fileno(), os.fstat(fh.fileno()).st_mode & 0o777)  # the source's permissions
         dst.write(fh.readline())
         index = 0  # non-blank records before this chunk
         for buf, added in _chunks(fh):
