@@ -36,9 +36,31 @@ def cmd_check(args: argparse.Namespace) -> int:
     c = _load(args)
     groups = ", ".join(f"{g.name} x{g.count}" for g in c.agents.groups)
     size = "endless" if c.calling_list.size is None else f"{c.calling_list.size} records"
+    if c.calling_list.file or c.dnc.file:
+        # read the files too, so that a bad row shows up here and not in the middle of a run
+        from .clock import Calendar
+        from .contacts import CallingList
+        from .listfile import shown_path
+
+        calls = CallingList(c, Calendar(c.start, c.site_timezone, c.horizon_s))
+        if c.calling_list.file:
+            size = (f"{calls.total} records in {shown_path(c.calling_list.file)} "
+                    f"({calls.finished_at_start} finished, {len(calls.classes)} window classes)")
     print(f"ok: {args.campaign}: '{c.name}', mode {c.dialing.mode}, agents {groups}, "
           f"list {size}, horizon {c.horizon_s:g} s")
     return 0
+
+
+def _writable(option: str, path: str) -> str:
+    """An output file whose folder exists (checked before the run, so nothing is half-done)."""
+    import os
+
+    folder = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(folder):
+        raise InputError(f"{option} {path}: no such folder {os.path.dirname(path) or '.'!r}")
+    if os.path.isdir(path):
+        raise InputError(f"{option} {path}: expected a file name, got a folder")
+    return path
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -51,6 +73,11 @@ def cmd_run(args: argparse.Namespace) -> int:
     if args.seed is not None:
         extra["seed"] = args.seed
     campaign = _load(args, extra)
+    if args.list_out:
+        _writable("--list-out", args.list_out)
+        if not campaign.calling_list.file:
+            raise InputError("--list-out: expected a campaign with calling_list.file (a synthetic "
+                             "list has no file to write back; `dialer make-list` turns it into one)")
     if args.out:
         from .clock import Calendar
         from .config import dump_yaml
@@ -59,7 +86,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         out = ensure_dir(args.out)
         writer = CallWriter(out / "calls.csv", Calendar(campaign.start, campaign.site_timezone, campaign.horizon_s))
         try:
-            result = simulate(campaign, on_call=writer)
+            result = simulate(campaign, on_call=writer, list_out=args.list_out)
         except BaseException as exc:
             writer.abort(exc)
             raise
@@ -72,7 +99,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
         write_report(out)
     else:
-        result = simulate(campaign)
+        result = simulate(campaign, list_out=args.list_out)
     if args.json:
         from .outputs import _clean
 
@@ -81,6 +108,29 @@ def cmd_run(args: argparse.Namespace) -> int:
         print(format_summary(result))
         if args.out:
             print(f"\nwrote {args.out}/summary.json, calls.csv, campaign.yaml, series.json, report.html")
+        if args.list_out:
+            print(f"wrote the calling list to {args.list_out}")
+    return 0
+
+
+def cmd_make_list(args: argparse.Namespace) -> int:
+    import os
+
+    from .makelist import campaign_snippet, make_list
+
+    # the list files the campaign names (perhaps the ones being made) play no part here
+    campaign = _load(args, {"calling_list.file": None, "dnc.file": None})
+    _writable("--out", args.out)
+    if args.dnc_out:
+        _writable("--dnc-out", args.dnc_out)
+    made = make_list(campaign, args.out, args.dnc_out, args.chain_share)
+    here = os.path.dirname(os.path.abspath(args.campaign))
+    rel = lambda p: os.path.relpath(os.path.abspath(p), here)  # noqa: E731 - paths as the campaign sees them
+    print(f"wrote {args.out}: {made.records} records, {made.customers} customers, "
+          f"{len(made.time_zones)} time zone(s)"
+          + (f"; {args.dnc_out}: {made.dnc_entries} DNC entries" if args.dnc_out else ""))
+    print(f"\nto use it, put this in {args.campaign}:\n")
+    print(campaign_snippet(made, rel(args.out), rel(args.dnc_out) if args.dnc_out else None), end="")
     return 0
 
 
@@ -118,7 +168,10 @@ def format_summary(result) -> str:
         ("mean agent wait between connects", f"{_num(s['mean_agent_wait_s'])} s"),
         ("mean answer wait (person, verdict to agent)", f"{_num(s['mean_answer_wait_s'], '.2f')} s"),
         ("records finished / total", f"{s['records_finished']} / {s['records_total'] if s['records_total'] is not None else 'endless'}"
+         + (f" ({s['records_finished_at_start']} finished before)" if s.get("records_finished_at_start") else "")
          + (f"  ({_pct(s['list_penetration'])})" if s["list_penetration"] is not None else "")),
+        ("contacts per record dialed / attempts per contact",
+         f"{_num(s.get('contacts_per_record'), '.3f')} / {_num(s.get('attempts_per_contact'), '.2f')}"),
         ("peak lines", f"{s['peak_lines']}"),
     ]
     width = max(len(k) for k, _ in rows[1:])
@@ -157,6 +210,8 @@ def add_run(sub) -> None:
     r.add_argument("--json", action="store_true", help="print the summary as one JSON object")
     r.add_argument("--out", metavar="DIR",
                    help="write summary.json, calls.csv, campaign.yaml, series.json, report.html")
+    r.add_argument("--list-out", metavar="FILE",
+                   help="write the calling list back with the records' new state (list files only; docs/lists.md)")
     r.set_defaults(func=cmd_run)
 
 
@@ -181,8 +236,18 @@ def add_report(sub) -> None:
     r.set_defaults(func=cmd_report)
 
 
+def add_make_list(sub) -> None:
+    m = sub.add_parser("make-list", help="write the campaign's synthetic list as a Genesys-format list file")
+    _campaign_args(m)
+    m.add_argument("--out", required=True, metavar="FILE", help="the calling list to write (CSV)")
+    m.add_argument("--dnc-out", metavar="FILE", help="also write the DNC entries (columns phone, customer_id)")
+    m.add_argument("--chain-share", type=float, default=0.0, metavar="SHARE",
+                   help="share of customers given a second number in their chain (default 0)")
+    m.set_defaults(func=cmd_make_list)
+
+
 # One registration function per command, in the order `dialer --help` lists them.
-COMMANDS = [add_check, add_run, add_report, add_bench]
+COMMANDS = [add_check, add_run, add_make_list, add_report, add_bench]
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -226,6 +226,7 @@ class Tally:
         self.days: dict[str, list[int]] = {k: [] for k in ("live_answers", "abandoned", "amd_false_positives", "dials")}
         self.agent_wait = Hist(1.0, 3600)
         self.answer_wait = Hist(0.05, 1200)
+        self.contact_attempts = 0  # sum of the record's attempt number over connects
 
     def day(self, t: float) -> int:
         """Index of the site's calendar day holding simulated time t (0 = the first day)."""
@@ -286,6 +287,7 @@ class Tally:
                     _bump(s["abandoned"], b)
                 else:
                     c["connects"] += 1
+                    self.contact_attempts += call.attempt
                     _bump(s["connects"], b)
                     self.answer_wait.add(call.connected_at - call.verdict_at)
             elif verdict == MACHINE:
@@ -354,7 +356,8 @@ def compliance_windows(days: dict[str, list[int]], regime: str, fp_estimate: flo
 
 def summarize(tally: Tally, *, amd: bool, fp_estimate: float,
               regime: str, limit: float, records_total: int | None, records_finished: int,
-              dnc_blocked: int, finished_by: dict[int, int] | None = None) -> dict:
+              dnc_blocked: int, finished_by: dict[int, int] | None = None,
+              records_finished_at_start: int = 0, records_dialed: int | None = None) -> dict:
     """Every summary key of design.md section 5 (counts, rates, shares) from a closed tally."""
     c = dict(tally.counts)
     lv = tally.agent_levels
@@ -396,7 +399,12 @@ def summarize(tally: Tally, *, amd: bool, fp_estimate: float,
         "dials_per_connect": _ratio(c["dials"], c["connects"]),
         "mean_agent_wait_s": tally.agent_wait.mean,
         "mean_answer_wait_s": tally.answer_wait.mean,
-        "list_penetration": _ratio(records_finished, records_total) if records_total else None,
+        "list_penetration": (_ratio(records_finished + records_finished_at_start, records_total)
+                             if records_total else None),
+        "records_finished_at_start": records_finished_at_start,
+        "records_dialed": records_dialed,
+        "contacts_per_record": _ratio(c["connects"], records_dialed or 0),
+        "attempts_per_contact": _ratio(tally.contact_attempts, c["connects"]),
         "peak_lines": tally.lines.peak,
         "compliance_regime": regime,
         "compliance_limit": limit,
