@@ -534,6 +534,8 @@ def reference_rows() -> list[tuple[str, str, str, str]]:
     rows = describe(Campaign)
     out = []
     for key, kind, default, doc in rows:
+        if key.startswith("treatments.<i>"):
+            continue  # a mapping by result, not a list: listed as treatments.<result> below
         if key == "treatments":
             out.append((key, "mapping result: treatment", "{}", doc))
             out += [(f"treatments.<result>.{k}", kd, df, dc) for k, kd, df, dc in describe(Treatment)]
