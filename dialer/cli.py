@@ -180,6 +180,108 @@ def format_summary(result) -> str:
     return "\n".join(lines)
 
 
+def cmd_compare(args: argparse.Namespace) -> int:
+    from .compare import compare, parse_modes
+
+    modes = parse_modes(args.modes)
+    campaign = _load(args)
+    out = None
+    if args.out:
+        from .outputs import ensure_dir
+
+        out = ensure_dir(args.out)
+    c = compare(campaign, modes, args.replications, workers=args.workers, scheduler=args.scheduler,
+                frontier=args.frontier)
+    if out is not None:
+        from .config import dump_yaml
+        from .outputs import write_csv, write_json, write_text
+        from .report import write_report
+
+        write_json(out / "compare.json", c)
+        write_csv(out / "compare.csv", compare_rows(c))
+        write_text(out / "campaign.yaml", dump_yaml(campaign.to_dict()))
+        write_report(out)
+    if args.json:
+        from .outputs import _clean
+
+        print(json.dumps(_clean(c), indent=2))
+        return 0
+    print(format_compare(c))
+    if out is not None:
+        print(f"\nwrote {args.out}/compare.json, compare.csv, campaign.yaml, report.html")
+    return 0
+
+
+def compare_rows(c: dict) -> list[dict]:
+    """compare.csv: one row per mode, each metric's mean and 95% CI, and its difference from the
+    best legal mode."""
+    rows = []
+    for mode in c["modes"]:
+        row: dict = {"mode": mode, "legal": mode in c["legal"], "baseline": mode == c["baseline"]}
+        for t in c["table"]:
+            if t["mode"] == mode:
+                row["n"] = t["n"]
+                row[f"{t['metric']}_mean"] = t["mean"]
+                row[f"{t['metric']}_ci_low"] = t["ci_low"]
+                row[f"{t['metric']}_ci_high"] = t["ci_high"]
+        for d in c["diffs"]:
+            if d["mode"] == mode:
+                row[f"{d['metric']}_diff_vs_baseline"] = d["mean_diff"]
+        rows.append(row)
+    return rows
+
+
+def _ci(rows: list[dict], mode: str, metric: str, pct: bool = False, digits: int = 1) -> str:
+    r = next((r for r in rows if r["mode"] == mode and r["metric"] == metric), None)
+    if r is None or r["mean"] is None:
+        return "-"
+    scale = 100 if pct else 1
+    half = "" if r["ci_high"] is None else f" ±{scale * (r['ci_high'] - r['mean']):.{digits}f}"
+    return f"{scale * r['mean']:.{digits}f}{half}"
+
+
+def format_compare(c: dict) -> str:
+    """One row per mode: key metrics as mean ± 95% CI half-width, and the paired difference in
+    talk minutes per agent-hour against the best legal mode."""
+    head = (f"{c['campaign']}: {c['replications']} paired replications per mode "
+            f"(seeds from {c['seed']}); limit {100 * c['limit']:.0f}% ({c['regime']})")
+    cols = ["mode", "legal", "occupancy %", "talk min/agent-h", "abandon % (US)", "Ofcom %",
+            "true %", "connects/agent-h", "agent wait s", "vs best (talk min)"]
+    table = [cols]
+    n = c["replications"]
+    for mode in c["modes"]:
+        legal_share = next(r["mean"] for r in c["table"] if r["mode"] == mode and r["metric"] == "compliance_ok")
+        diff = next((d for d in c["diffs"] if d["mode"] == mode and d["metric"] == "talk_minutes_per_agent_hour"), None)
+        if mode == c["baseline"]:
+            vs = "best"
+        elif diff is None or diff["mean_diff"] is None:
+            vs = "-"
+        else:
+            half = "" if diff["ci_high"] is None else f" ±{diff['ci_high'] - diff['mean_diff']:.1f}"
+            vs = f"{diff['mean_diff']:+.1f}{half}"
+        table.append([
+            mode, f"{round((legal_share or 0) * n)}/{n}",
+            _ci(c["table"], mode, "occupancy", pct=True),
+            _ci(c["table"], mode, "talk_minutes_per_agent_hour"),
+            _ci(c["table"], mode, "abandon_rate", pct=True, digits=2),
+            _ci(c["table"], mode, "abandon_rate_ofcom", pct=True, digits=2),
+            _ci(c["table"], mode, "abandon_rate_true", pct=True, digits=2),
+            _ci(c["table"], mode, "connects_per_agent_hour"),
+            _ci(c["table"], mode, "mean_agent_wait_s"),
+            vs,
+        ])
+    widths = [max(len(row[i]) for row in table) for i in range(len(cols))]
+    lines = [head, ""]
+    for i, row in enumerate(table):
+        lines.append("  ".join(cell.ljust(w) if j == 0 else cell.rjust(w) for j, (cell, w) in enumerate(zip(row, widths))))
+        if i == 0:
+            lines.append("-" * len(lines[-1]))
+    lines += ["", c["verdict"]]
+    if c["errors"]:
+        lines += ["", f"{len(c['errors'])} runs failed:"] + [f"  {e}" for e in c["errors"][:10]]
+    return "\n".join(lines)
+
+
 def cmd_report(args: argparse.Namespace) -> int:
     from .report import write_report
 
@@ -215,6 +317,21 @@ def add_run(sub) -> None:
     r.set_defaults(func=cmd_run)
 
 
+def add_compare(sub) -> None:
+    c = sub.add_parser("compare", help="run dialing modes on paired seeds and say which wins")
+    _campaign_args(c)
+    c.add_argument("--modes", help="comma-separated modes (default: all six)")
+    c.add_argument("--replications", type=int, default=5, help="paired replications per mode (default 5)")
+    c.add_argument("--workers", type=int, help="local processes (default: the machine's cores)")
+    c.add_argument("--scheduler", metavar="ADDRESS", help="run on a Dask cluster, e.g. tcp://host:8786")
+    c.add_argument("--frontier", action="store_true",
+                   help="also sweep each mode's knob (power ratio, predictive target, optimized limit) "
+                        "for the abandon-vs-occupancy frontier (5 settings each: more runs)")
+    c.add_argument("--json", action="store_true", help="print the comparison as JSON")
+    c.add_argument("--out", metavar="DIR", help="write compare.json, compare.csv, campaign.yaml, report.html")
+    c.set_defaults(func=cmd_compare)
+
+
 def add_bench(sub) -> None:
     b = sub.add_parser("bench", help="performance benchmark against a bare SimPy model")
     b.add_argument("--hours", type=float, nargs="+", default=[6.0, 12.0],
@@ -247,7 +364,7 @@ def add_make_list(sub) -> None:
 
 
 # One registration function per command, in the order `dialer --help` lists them.
-COMMANDS = [add_check, add_run, add_make_list, add_report, add_bench]
+COMMANDS = [add_check, add_run, add_compare, add_make_list, add_report, add_bench]
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -7,7 +7,6 @@ import csv
 from pathlib import Path
 
 from conftest import CONSTANT_WORLD
-
 from dialer.config import from_dict
 
 GENESYS = (

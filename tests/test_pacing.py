@@ -7,10 +7,10 @@ import math
 
 import numpy as np
 import pytest
-from conftest import make_campaign
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from conftest import make_campaign
 from dialer.adaptive import Adaptive, next_dial_level
 from dialer.config import Adaptive as AdaptiveSettings
 from dialer.config import load_campaign

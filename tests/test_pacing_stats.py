@@ -6,9 +6,9 @@ Replications use fixed seeds; tolerances come from the replications' standard er
 from __future__ import annotations
 
 import pytest
-from stats import mean_se, paired_lower_bound, runs
 
 from dialer.config import load_campaign
+from stats import mean_se, paired_lower_bound, runs
 
 pytestmark = pytest.mark.slow
 

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from conftest import CONSTANT_WORLD, event_log, make_campaign
 from lists import list_campaign, read_rows, record, write_dnc, write_list
 
+from conftest import CONSTANT_WORLD, event_log, make_campaign
 from dialer.clock import Calendar
 from dialer.experiment import simulate
 

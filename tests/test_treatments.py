@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from conftest import event_log, make_campaign
 from lists import list_campaign, read_rows, record, write_list
 
+from conftest import event_log, make_campaign
 from dialer.contacts import Record, Treatments
 from dialer.experiment import simulate
 

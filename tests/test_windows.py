@@ -6,9 +6,9 @@ import datetime as dt
 from zoneinfo import ZoneInfo
 
 import pytest
-from conftest import make_campaign
 from lists import list_campaign, record, write_list
 
+from conftest import make_campaign
 from dialer.clock import Bands, Calendar
 from dialer.experiment import simulate
 
