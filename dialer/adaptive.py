@@ -25,7 +25,7 @@ from collections import deque
 from .clock import Calendar
 from .config import Adaptive as AdaptiveSettings
 from .config import Campaign
-from .pacing import ABANDONED, CONNECTED, Observation, Pacer
+from .pacing import ABANDONED, CONNECTED, Observation, Pacer, within_lines
 
 SAMPLE_S = 1.0
 LEVEL_S = 15.0
@@ -158,4 +158,4 @@ class Adaptive(Pacer):
         while self.next_dial <= now:
             self.next_dial += DIAL_S
         goal = round(self.level * obs.logged_in)
-        return max(0, goal - obs.lines_in_use)
+        return within_lines(obs, goal - obs.lines_in_use)

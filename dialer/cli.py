@@ -36,9 +36,31 @@ def cmd_check(args: argparse.Namespace) -> int:
     c = _load(args)
     groups = ", ".join(f"{g.name} x{g.count}" for g in c.agents.groups)
     size = "endless" if c.calling_list.size is None else f"{c.calling_list.size} records"
+    if c.calling_list.file or c.dnc.file:
+        # read the files too, so that a bad row shows up here and not in the middle of a run
+        from .clock import Calendar
+        from .contacts import CallingList
+        from .listfile import shown_path
+
+        calls = CallingList(c, Calendar(c.start, c.site_timezone, c.horizon_s))
+        if c.calling_list.file:
+            size = (f"{calls.total} records in {shown_path(c.calling_list.file)} "
+                    f"({calls.finished_at_start} finished, {len(calls.classes)} window classes)")
     print(f"ok: {args.campaign}: '{c.name}', mode {c.dialing.mode}, agents {groups}, "
           f"list {size}, horizon {c.horizon_s:g} s")
     return 0
+
+
+def _writable(option: str, path: str) -> str:
+    """An output file whose folder exists (checked before the run, so nothing is half-done)."""
+    import os
+
+    folder = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(folder):
+        raise InputError(f"{option} {path}: no such folder {os.path.dirname(path) or '.'!r}")
+    if os.path.isdir(path):
+        raise InputError(f"{option} {path}: expected a file name, got a folder")
+    return path
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -51,6 +73,11 @@ def cmd_run(args: argparse.Namespace) -> int:
     if args.seed is not None:
         extra["seed"] = args.seed
     campaign = _load(args, extra)
+    if args.list_out:
+        _writable("--list-out", args.list_out)
+        if not campaign.calling_list.file:
+            raise InputError("--list-out: expected a campaign with calling_list.file (a synthetic "
+                             "list has no file to write back; `dialer make-list` turns it into one)")
     if args.out:
         from .clock import Calendar
         from .config import dump_yaml
@@ -59,7 +86,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         out = ensure_dir(args.out)
         writer = CallWriter(out / "calls.csv", Calendar(campaign.start, campaign.site_timezone, campaign.horizon_s))
         try:
-            result = simulate(campaign, on_call=writer)
+            result = simulate(campaign, on_call=writer, list_out=args.list_out)
         except BaseException as exc:
             writer.abort(exc)
             raise
@@ -72,7 +99,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
         write_report(out)
     else:
-        result = simulate(campaign)
+        result = simulate(campaign, list_out=args.list_out)
     if args.json:
         from .outputs import _clean
 
@@ -81,6 +108,29 @@ def cmd_run(args: argparse.Namespace) -> int:
         print(format_summary(result))
         if args.out:
             print(f"\nwrote {args.out}/summary.json, calls.csv, campaign.yaml, series.json, report.html")
+        if args.list_out:
+            print(f"wrote the calling list to {args.list_out}")
+    return 0
+
+
+def cmd_make_list(args: argparse.Namespace) -> int:
+    import os
+
+    from .makelist import campaign_snippet, make_list
+
+    # the list files the campaign names (perhaps the ones being made) play no part here
+    campaign = _load(args, {"calling_list.file": None, "dnc.file": None})
+    _writable("--out", args.out)
+    if args.dnc_out:
+        _writable("--dnc-out", args.dnc_out)
+    made = make_list(campaign, args.out, args.dnc_out, args.chain_share)
+    here = os.path.dirname(os.path.abspath(args.campaign))
+    rel = lambda p: os.path.relpath(os.path.abspath(p), here)  # noqa: E731 - paths as the campaign sees them
+    print(f"wrote {args.out}: {made.records} records, {made.customers} customers, "
+          f"{len(made.time_zones)} time zone(s)"
+          + (f"; {args.dnc_out}: {made.dnc_entries} DNC entries" if args.dnc_out else ""))
+    print(f"\nto use it, put this in {args.campaign}:\n")
+    print(campaign_snippet(made, rel(args.out), rel(args.dnc_out) if args.dnc_out else None), end="")
     return 0
 
 
@@ -118,12 +168,117 @@ def format_summary(result) -> str:
         ("mean agent wait between connects", f"{_num(s['mean_agent_wait_s'])} s"),
         ("mean answer wait (person, verdict to agent)", f"{_num(s['mean_answer_wait_s'], '.2f')} s"),
         ("records finished / total", f"{s['records_finished']} / {s['records_total'] if s['records_total'] is not None else 'endless'}"
+         + (f" ({s['records_finished_at_start']} finished before)" if s.get("records_finished_at_start") else "")
          + (f"  ({_pct(s['list_penetration'])})" if s["list_penetration"] is not None else "")),
+        ("contacts per record dialed / attempts per contact",
+         f"{_num(s.get('contacts_per_record'), '.3f')} / {_num(s.get('attempts_per_contact'), '.2f')}"),
         ("peak lines", f"{s['peak_lines']}"),
     ]
     width = max(len(k) for k, _ in rows[1:])
     lines = [rows[0][0], "-" * (width + 30)]
     lines += [f"{k:<{width}}  {v}" for k, v in rows[1:]]
+    return "\n".join(lines)
+
+
+def cmd_compare(args: argparse.Namespace) -> int:
+    from .compare import compare, parse_modes
+
+    modes = parse_modes(args.modes)
+    campaign = _load(args)
+    out = None
+    if args.out:
+        from .outputs import ensure_dir
+
+        out = ensure_dir(args.out)
+    c = compare(campaign, modes, args.replications, workers=args.workers, scheduler=args.scheduler,
+                frontier=args.frontier)
+    if out is not None:
+        from .config import dump_yaml
+        from .outputs import write_csv, write_json, write_text
+        from .report import write_report
+
+        write_json(out / "compare.json", c)
+        write_csv(out / "compare.csv", compare_rows(c))
+        write_text(out / "campaign.yaml", dump_yaml(campaign.to_dict()))
+        write_report(out)
+    if args.json:
+        from .outputs import _clean
+
+        print(json.dumps(_clean(c), indent=2))
+        return 0
+    print(format_compare(c))
+    if out is not None:
+        print(f"\nwrote {args.out}/compare.json, compare.csv, campaign.yaml, report.html")
+    return 0
+
+
+def compare_rows(c: dict) -> list[dict]:
+    """compare.csv: one row per mode, each metric's mean and 95% CI, and its difference from the
+    best legal mode."""
+    rows = []
+    for mode in c["modes"]:
+        row: dict = {"mode": mode, "legal": mode in c["legal"], "baseline": mode == c["baseline"]}
+        for t in c["table"]:
+            if t["mode"] == mode:
+                row["n"] = t["n"]
+                row[f"{t['metric']}_mean"] = t["mean"]
+                row[f"{t['metric']}_ci_low"] = t["ci_low"]
+                row[f"{t['metric']}_ci_high"] = t["ci_high"]
+        for d in c["diffs"]:
+            if d["mode"] == mode:
+                row[f"{d['metric']}_diff_vs_baseline"] = d["mean_diff"]
+        rows.append(row)
+    return rows
+
+
+def _ci(rows: list[dict], mode: str, metric: str, pct: bool = False, digits: int = 1) -> str:
+    r = next((r for r in rows if r["mode"] == mode and r["metric"] == metric), None)
+    if r is None or r["mean"] is None:
+        return "-"
+    scale = 100 if pct else 1
+    half = "" if r["ci_high"] is None else f" ±{scale * (r['ci_high'] - r['mean']):.{digits}f}"
+    return f"{scale * r['mean']:.{digits}f}{half}"
+
+
+def format_compare(c: dict) -> str:
+    """One row per mode: key metrics as mean ± 95% CI half-width, and the paired difference in
+    talk minutes per agent-hour against the best legal mode."""
+    head = (f"{c['campaign']}: {c['replications']} paired replications per mode "
+            f"(seeds from {c['seed']}); limit {100 * c['limit']:.0f}% ({c['regime']})")
+    cols = ["mode", "legal", "occupancy %", "talk min/agent-h", "abandon % (US)", "Ofcom %",
+            "true %", "connects/agent-h", "agent wait s", "vs best (talk min)"]
+    table = [cols]
+    n = c["replications"]
+    for mode in c["modes"]:
+        legal_share = next(r["mean"] for r in c["table"] if r["mode"] == mode and r["metric"] == "compliance_ok")
+        diff = next((d for d in c["diffs"] if d["mode"] == mode and d["metric"] == "talk_minutes_per_agent_hour"), None)
+        if mode == c["baseline"]:
+            vs = "best"
+        elif diff is None or diff["mean_diff"] is None:
+            vs = "-"
+        else:
+            half = "" if diff["ci_high"] is None else f" ±{diff['ci_high'] - diff['mean_diff']:.1f}"
+            vs = f"{diff['mean_diff']:+.1f}{half}"
+        table.append([
+            mode, f"{round((legal_share or 0) * n)}/{n}",
+            _ci(c["table"], mode, "occupancy", pct=True),
+            _ci(c["table"], mode, "talk_minutes_per_agent_hour"),
+            _ci(c["table"], mode, "abandon_rate", pct=True, digits=2),
+            _ci(c["table"], mode, "abandon_rate_ofcom", pct=True, digits=2),
+            _ci(c["table"], mode, "abandon_rate_true", pct=True, digits=2),
+            _ci(c["table"], mode, "connects_per_agent_hour"),
+            _ci(c["table"], mode, "mean_agent_wait_s"),
+            vs,
+        ])
+    widths = [max(len(row[i]) for row in table) for i in range(len(cols))]
+    lines = [head, ""]
+    for i, row in enumerate(table):
+        lines.append("  ".join(cell.ljust(w) if j == 0 else cell.rjust(w) for j, (cell, w) in enumerate(zip(row, widths))))
+        if i == 0:
+            lines.append("-" * len(lines[-1]))
+    lines += ["", c["verdict"]]
+    if c["errors"]:
+        lines += ["", f"{len(c['errors'])} runs failed:"] + [f"  {e}" for e in c["errors"][:10]]
     return "\n".join(lines)
 
 
@@ -222,7 +377,24 @@ def add_run(sub) -> None:
     r.add_argument("--json", action="store_true", help="print the summary as one JSON object")
     r.add_argument("--out", metavar="DIR",
                    help="write summary.json, calls.csv, campaign.yaml, series.json, report.html")
+    r.add_argument("--list-out", metavar="FILE",
+                   help="write the calling list back with the records' new state (list files only; docs/lists.md)")
     r.set_defaults(func=cmd_run)
+
+
+def add_compare(sub) -> None:
+    c = sub.add_parser("compare", help="run dialing modes on paired seeds and say which wins")
+    _campaign_args(c)
+    c.add_argument("--modes", help="comma-separated modes (default: all six)")
+    c.add_argument("--replications", type=int, default=5, help="paired replications per mode (default 5)")
+    c.add_argument("--workers", type=int, help="local processes (default: the machine's cores)")
+    c.add_argument("--scheduler", metavar="ADDRESS", help="run on a Dask cluster, e.g. tcp://host:8786")
+    c.add_argument("--frontier", action="store_true",
+                   help="also sweep each mode's knob (power ratio, predictive target, optimized limit) "
+                        "for the abandon-vs-occupancy frontier (5 settings each: more runs)")
+    c.add_argument("--json", action="store_true", help="print the comparison as JSON")
+    c.add_argument("--out", metavar="DIR", help="write compare.json, compare.csv, campaign.yaml, report.html")
+    c.set_defaults(func=cmd_compare)
 
 
 def add_bench(sub) -> None:
@@ -281,8 +453,18 @@ def add_report(sub) -> None:
     r.set_defaults(func=cmd_report)
 
 
+def add_make_list(sub) -> None:
+    m = sub.add_parser("make-list", help="write the campaign's synthetic list as a Genesys-format list file")
+    _campaign_args(m)
+    m.add_argument("--out", required=True, metavar="FILE", help="the calling list to write (CSV)")
+    m.add_argument("--dnc-out", metavar="FILE", help="also write the DNC entries (columns phone, customer_id)")
+    m.add_argument("--chain-share", type=float, default=0.0, metavar="SHARE",
+                   help="share of customers given a second number in their chain (default 0)")
+    m.set_defaults(func=cmd_make_list)
+
+
 # One registration function per command, in the order `dialer --help` lists them.
-COMMANDS = [add_check, add_run, add_sweep, add_plan, add_report, add_bench]
+COMMANDS = [add_check, add_run, add_compare, add_sweep, add_plan, add_make_list, add_report, add_bench]
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -68,12 +68,56 @@ class Calendar:
                 out.append((a, b))
         return out
 
+    def shifts(self, start: int, end: int, days: tuple[str, ...]) -> list[tuple[float, float]]:
+        """(log-in, log-out) simulated times of a daily shift in site time, cut to the horizon.
+
+        ``end`` at or before ``start`` ends the next day (a night shift); ``days`` are the
+        days a shift starts on; touching or overlapping shifts merge into one.
+        """
+        names = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+        out: list[tuple[float, float]] = []
+        for date in self._local_dates(self.site):
+            if names[date.weekday()] not in days:
+                continue
+            a = max(self.wall_to_sim(date, start, self.site), 0.0)
+            b = min(self.wall_to_sim(date, end if end > start else end + DAY, self.site), self.horizon_s)
+            if b <= a:
+                continue
+            if out and a <= out[-1][1]:
+                out[-1] = (out[-1][0], max(b, out[-1][1]))
+            else:
+                out.append((a, b))
+        return out
+
     def site_midnights(self) -> list[float]:
         """Simulated times of the site's local midnights, one before the start through the end."""
         return [self.wall_to_sim(d, 0, self.site) for d in self._local_dates(self.site)]
 
     def site_day(self, t: float, midnights: list[float] | None = None) -> dt.date:
         return self.local(t, self.site).date()
+
+
+class Bands:
+    """Which band of the day holds a moment, by wall clock in one zone (``population.by_hour``).
+
+    Band k >= 1 runs from the k-th start time (seconds after local midnight, sorted) to the
+    next; band 0 from midnight to the first start. DST-correct like the windows.
+    """
+
+    __slots__ = ("times", "ids")
+
+    def __init__(self, calendar: Calendar, zone_name: str, starts: list[int]):
+        edges = []
+        for date in calendar._local_dates(zone_name):
+            edges.append((calendar.wall_to_sim(date, 0, zone_name), 0, 0))
+            edges += [(calendar.wall_to_sim(date, s, zone_name), 1, k + 1) for k, s in enumerate(starts)]
+        edges.sort()  # a start at 00:00 sorts after the midnight edge, so it wins
+        self.times = [t for t, _, _ in edges]
+        self.ids = [k for _, _, k in edges]
+
+    def at(self, t: float) -> int:
+        j = bisect.bisect_right(self.times, t) - 1
+        return self.ids[j] if j >= 0 else 0
 
 
 class Window:

@@ -22,15 +22,20 @@ from .errors import InputError, show
 from .rng import Dist
 from .schema import (
     BAD,
+    Days,
+    DbidZones,
     Duration,
+    FilePath,
     Flag,
     Items,
     Number,
     Optional,
     Problems,
     Seconds,
+    Section,
     Share,
     Shares,
+    Spec,
     Text,
     TimeOfDay,
     Timestamp,
@@ -69,6 +74,15 @@ class CallingList:
     daily_from: int = opt(TimeOfDay(), 8 * 3600, "start of each record's calling window, in its local time")
     daily_till: int = opt(TimeOfDay(), 21 * 3600, "end of each record's calling window, in its local time")
     max_attempts: int = opt(Number(1, integer=True), 5, "dials per record at most (Genesys Maximum Attempts)")
+    file: str | None = opt(
+        Optional(FilePath()), None,
+        "a Genesys-format calling list (CSV, docs/lists.md), relative to the campaign file; "
+        "replaces the synthetic list (size, timezones); its empty daily_from / daily_till take the values above",
+    )
+    time_zones: dict[int, str] | None = opt(
+        Optional(DbidZones()), None,
+        "list file: tz_dbid -> IANA time zone, e.g. {1: America/New_York}; an empty tz_dbid means the site's zone",
+    )
 
     def check(self, key: str, problems: Problems) -> None:
         if self.daily_till <= self.daily_from:
@@ -78,6 +92,49 @@ class CallingList:
 @dataclass(frozen=True)
 class Dnc:
     share: float = opt(Share(), 0.0, "synthetic lists: share of records whose phone is on the DNC list")
+    file: str | None = opt(
+        Optional(FilePath()), None,
+        "a do-not-call list (CSV with columns phone and / or customer_id, as gsw_donotcall_list), "
+        "relative to the campaign file; checked before every dial, phone first, then customer id",
+    )
+
+
+@dataclass(frozen=True)
+class HourShares:
+    """Per-dial shares from one local time of day on (``population.by_hour``)."""
+
+    human: float = opt(Share(), doc="share of dials a live person answers from this time on")
+    machine: float = opt(Share(), doc="share of dials an answering machine answers")
+    busy: float = opt(Share(), doc="share of dials that find the line busy")
+    no_answer: float = opt(Share(), doc="share of dials nobody answers")
+    fax: float = opt(Share(), doc="share of dials a fax or modem answers")
+    invalid: float | None = opt(
+        Optional(Share()), None,
+        "may be given, but must equal population.invalid (a number's validity does not change with the hour)",
+    )
+
+
+class ByHour(Spec):
+    """A mapping "HH:MM" (the called party's local time) -> per-dial shares from then on."""
+
+    kind = 'mapping "HH:MM": shares'
+
+    def parse(self, raw, key, problems):
+        if not isinstance(raw, dict) or not raw:
+            return problems.add(key, 'a non-empty mapping "HH:MM": {human: ..., machine: ..., ...}', raw)
+        before = len(problems)
+        out = {}
+        for at, shares in raw.items():
+            seconds = TimeOfDay().parse(at, f"{key}.{at}", problems)
+            entry = build(HourShares, shares, f"{key}.{at}", problems)
+            if seconds is not BAD and seconds >= 24 * 3600:
+                problems.add(f"{key}.{at}", 'a time of day before "24:00"', at)
+            elif seconds is not BAD and entry is not BAD:
+                out[seconds] = entry
+        return BAD if len(problems) > before else dict(sorted(out.items()))
+
+    def dump(self, value):
+        return {TimeOfDay().dump(at): dump(v) for at, v in value.items()}
 
 
 @dataclass(frozen=True)
@@ -99,6 +156,11 @@ class Population:
         Duration(), exponential(4),
         "how long a person who answered waits in silence before hanging up",
     )
+    by_hour: dict[int, HourShares] | None = opt(
+        Optional(ByHour()), None,
+        'per-dial shares by the called party\'s local time: {"HH:MM": {human, machine, busy, no_answer, fax}} '
+        "from each time until the next; before the first, the shares above (docs/lists.md)",
+    )
 
     def shares(self) -> dict[str, float]:
         return {o: getattr(self, o) for o in OUTCOMES}
@@ -112,6 +174,16 @@ class Population:
             )
         elif self.invalid >= 1:
             problems.add(f"{key}.invalid", "a share below 1", self.invalid)
+        for at, entry in (self.by_hour or {}).items():
+            where = f"{key}.by_hour.{TimeOfDay().dump(at)}"
+            if entry.invalid is not None and abs(entry.invalid - self.invalid) > 1e-9:
+                problems.add(f"{where}.invalid", f"{self.invalid:g} (population.invalid: a number's "
+                             "validity does not change with the hour)", entry.invalid)
+                continue
+            total = sum(getattr(entry, o) for o in OUTCOMES[:5]) + self.invalid
+            if abs(total - 1) > 1e-6:
+                problems.say(where, "expected human + machine + busy + no_answer + fax + invalid "
+                             f"(population.invalid, {self.invalid:g}) = 1, got {total:g}")
 
 
 @dataclass(frozen=True)
@@ -129,12 +201,35 @@ class Cpd:
 
 
 @dataclass(frozen=True)
+class Shift:
+    """When a group's agents are logged in, in the site's time zone."""
+
+    start: int = opt(TimeOfDay(), doc="log-in time (site local)")
+    end: int = opt(TimeOfDay(), doc="log-out time (site local); before start = the next day (a night shift)")
+    days: tuple[str, ...] = opt(
+        Days(), ("mon", "tue", "wed", "thu", "fri", "sat", "sun"),
+        "days the shift starts on",
+    )
+
+    def check(self, key: str, problems: Problems) -> None:
+        if self.start >= 24 * 3600:
+            problems.add(f"{key}.start", 'a time before "24:00"', "24:00")
+        elif self.end == self.start or (self.end == 24 * 3600 and self.start == 0):
+            problems.say(f"{key}.end", "expected an end different from start (omit shift for agents logged in all the time)")
+
+
+@dataclass(frozen=True)
 class AgentGroup:
     name: str = opt(Text(), "agents", "group name (addressable in --set as agents.groups.<name>)")
-    count: int = opt(Number(0, integer=True), 10, "agents logged in")
+    count: int = opt(Number(0, integer=True), 10, "agents in the group")
     talk_time_s: Dist = opt(Duration(), lognormal(180, 120), "talk time of a connected call")
     wrap_time_s: Dist = opt(Duration(), exponential(20), "after-call work (wrap-up) time")
     machine_time_s: Dist = opt(Duration(), Dist.constant(6), "agent time on a machine that AMD passed as a person")
+    shift: Shift | None = opt(
+        Optional(Section(Shift)), None,
+        "working hours {start, end, days} in site time: agents log in at start and out at end "
+        "(after the call and wrap-up in hand); null = logged in the whole run",
+    )
 
 
 @dataclass(frozen=True)
@@ -380,8 +475,9 @@ def parse_override(item: str) -> tuple[str, Any]:
 # -- loading -------------------------------------------------------------------------------
 
 
-def from_dict(raw: Any, source: str = "") -> Campaign:
-    problems = Problems()
+def from_dict(raw: Any, source: str = "", base: str | os.PathLike | None = None) -> Campaign:
+    """Validate ``raw``; relative file paths are read from ``base`` (default: the working folder)."""
+    problems = Problems(None if base is None else str(base))
     campaign = build(Campaign, raw, "", problems)
     if problems or campaign is BAD:
         prefix = f"{source}: " if source else ""
@@ -416,7 +512,7 @@ def load_campaign(path: str | os.PathLike, overrides: list[str] | dict[str, Any]
     items = overrides.items() if isinstance(overrides, dict) else map(parse_override, overrides or [])
     for key, value in items:
         set_dotted(raw, key, value)
-    return from_dict(raw, str(path))
+    return from_dict(raw, str(path), Path(path).parent)
 
 
 def dump_yaml(data: Any) -> str:
@@ -438,9 +534,15 @@ def reference_rows() -> list[tuple[str, str, str, str]]:
     rows = describe(Campaign)
     out = []
     for key, kind, default, doc in rows:
+        if key.startswith("treatments.<i>"):
+            continue  # a mapping by result, not a list: listed as treatments.<result> below
         if key == "treatments":
             out.append((key, "mapping result: treatment", "{}", doc))
             out += [(f"treatments.<result>.{k}", kd, df, dc) for k, kd, df, dc in describe(Treatment)]
+            continue
+        if key == "population.by_hour":
+            out.append((key, 'mapping "HH:MM": shares or null', "null", doc))
+            out += [(f'{key}."HH:MM".{k}', kd, df, dc) for k, kd, df, dc in describe(HourShares)]
             continue
         out.append((key, kind, default, doc))
     return out

@@ -42,12 +42,19 @@ def simulate(
     pacer: Pacer | None = None,
     on_call: Callable[[Call], None] | None = None,
     trace: Callable | None = None,
+    list_out: str | os.PathLike | None = None,
 ) -> RunResult:
-    """Run one campaign to its horizon."""
+    """Run one campaign to its horizon.
+
+    ``list_out``: write the calling list back there after the run (list files only), with
+    every record's state as the run left it (docs/lists.md).
+    """
     t0 = time.perf_counter()
     model = Model(campaign, pacer, on_call=on_call, trace=trace)
     tally = model.run()
     wall = time.perf_counter() - t0
+    if list_out is not None:
+        model.calls.write(str(list_out))
     cpd, comp = campaign.cpd, campaign.compliance
     summary = summarize(
         tally,
@@ -59,6 +66,8 @@ def simulate(
         records_finished=model.calls.finished,
         dnc_blocked=model.calls.dnc_blocked,
         finished_by=model.calls.finished_by,
+        records_finished_at_start=model.calls.finished_at_start,
+        records_dialed=model.calls.records_dialed,
     )
     summary["calls_in_progress_at_end"] = tally.counts["in_progress"]
     return RunResult(

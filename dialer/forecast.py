@@ -21,6 +21,7 @@ The forecast is a snapshot at the moment a new dial would be answered:
 
 from __future__ import annotations
 
+import heapq
 import math
 from collections import deque
 
@@ -112,26 +113,40 @@ class AgentForecast:
 class DialHistory:
     """The OCS's own recent results: the hit ratio and how long failures take to resolve.
 
-    Hit ratio estimator: human verdicts among the last ``size`` resolved dials, divided by the
-    number of those dials (a sliding window).
+    Hit ratio estimator: among the last ``size`` dials *in dial order* whose outcome is surely
+    known (placed more than ``max_age`` seconds ago, past the ring timeout and detection), the
+    share that ended in a human verdict. Counting results in the order they arrive instead
+    would be biased: after a burst of dials the quick failures (busy, SIT) come back before any
+    person answers, the hit ratio would look low, and the dialer would dial harder still.
     """
 
     BIN_S = 0.5
 
     def __init__(self, size: int, max_age: float):
         self.size = size
+        self.max_age = max_age
+        self.pending: list[tuple[float, int, bool, float]] = []  # (dial time, seq, human, age)
+        self._seq = 0
         self.window: deque[tuple[float, bool]] = deque()
         self.humans = 0
         self.fail_bins = np.zeros(int(max_age / self.BIN_S) + 2)
         self.failures = 0
         self._fail_sf: np.ndarray | None = None
 
-    def add(self, age: float, human: bool) -> None:
-        self.window.append((age, human))
-        self._count(age, human, +1)
-        if len(self.window) > self.size:
-            old_age, old_human = self.window.popleft()
-            self._count(old_age, old_human, -1)
+    def add(self, now: float, age: float, human: bool) -> None:
+        self._seq += 1
+        heapq.heappush(self.pending, (now - age, self._seq, human, age))
+
+    def mature(self, now: float) -> None:
+        """Move the results of dials placed more than ``max_age`` ago into the window."""
+        pending = self.pending
+        while pending and pending[0][0] <= now - self.max_age:
+            _, _, human, age = heapq.heappop(pending)
+            self.window.append((age, human))
+            self._count(age, human, +1)
+            if len(self.window) > self.size:
+                old_age, old_human = self.window.popleft()
+                self._count(old_age, old_human, -1)
 
     def _count(self, age: float, human: bool, sign: int) -> None:
         if human:

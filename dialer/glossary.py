@@ -70,6 +70,9 @@ METRICS: dict[str, Metric] = {m.key: m for m in [
     _M("records_total", "records in the list", "records", "Records in the list (none for an endless list).", "count"),
     _M("records_finished", "records finished", "records",
        "Records finished during the run (answered, out of treatments or attempts, DNC).", "count"),
+    _M("records_finished_at_start", "records finished before the run", "records",
+       "List files: records already finished (or out of attempts, or NoCall) when the list was read.", "count"),
+    _M("records_dialed", "records dialed", "records", "Records dialed at least once during the run.", "count"),
     _M("calls_in_progress_at_end", "calls in progress at the end", "calls",
        "Calls still up at the horizon: counted as dials, in no outcome.", "count"),
     # Rates
@@ -94,7 +97,10 @@ METRICS: dict[str, Metric] = {m.key: m for m in [
     _M("idle_share", "idle share", "%", "Share of logged-in agent time idle.", "share"),
     _M("dials_per_connect", "dials per connect", "", "dials / connects."),
     _M("list_penetration", "list penetration", "%",
-       "records finished / records in the list (none for an endless list).", "share"),
+       "(records finished + finished before the run) / records in the list (none for an endless list).", "share"),
+    _M("contacts_per_record", "contacts per record dialed", "", "connects / records dialed."),
+    _M("attempts_per_contact", "attempts per contact", "",
+       "Mean attempt number (counted across runs of a written-back list) of the dials that connected."),
     # Agents and waits
     _M("agent_hours", "agent hours", "h", "Logged-in agent time after the warm-up."),
     _M("talk_minutes_per_agent_hour", "talk minutes per agent-hour", "min/h",

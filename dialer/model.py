@@ -11,7 +11,8 @@ and is ready again; a treatment decides what happens to the record.
 The model is lean on purpose: no SimPy process per call or agent. Each step of a call is one
 Timeout whose callback moves the call on, so a failed dial costs one event and a connected
 call three (verdict, end of talk, end of wrap-up). The OCS decides after every change of what
-it can observe. The model computes no statistics and writes no files: it emits every call
+it can observe. Agent shifts work the same way: one Timeout per group and shift edge logs the
+group in or out; an agent busy at the log-out leaves when its call and wrap-up end. The model computes no statistics and writes no files: it emits every call
 and agent change to a :class:`~dialer.records.Tally` and, when asked, calls to ``on_call``.
 """
 
@@ -24,7 +25,7 @@ from collections.abc import Callable
 import simpy
 from simpy.events import Timeout
 
-from .clock import Calendar
+from .clock import Bands, Calendar
 from .config import Campaign
 from .contacts import (
     ANSWER_S,
@@ -84,7 +85,7 @@ _BUSY_STATES = {TALKING: "talk", WRAPPING: "wrap", ON_MACHINE: "machine"}
 
 
 class Agent:
-    __slots__ = ("agent_id", "group", "state", "since", "ready_since", "call")
+    __slots__ = ("agent_id", "group", "state", "since", "ready_since", "call", "leaving")
 
     def __init__(self, agent_id: str, group: int):
         self.agent_id = agent_id
@@ -93,6 +94,7 @@ class Agent:
         self.since = 0.0
         self.ready_since = 0.0
         self.call: Call | None = None
+        self.leaving = False  # shift over: log out when the call in hand is done
 
 
 class Model:
@@ -114,6 +116,11 @@ class Model:
         self.pacer = pacer if pacer is not None else make_pacer(campaign)
         self.tally = Tally(campaign.warmup_s, self.calendar.site_midnights())
         self.calls.on_finish = lambda record: self.tally.record_finished(self.env.now)
+        by_hour = campaign.population.by_hour
+        # population.by_hour: per zone, which band of shares holds each moment (None: one band)
+        self.bands: dict[str, Bands] | None = None
+        if by_hour:
+            self.bands = {c.zone: Bands(self.calendar, c.zone, list(by_hour)) for c in self.calls.classes}
         self.on_call = on_call
         self.trace = trace
         cpd, d = campaign.cpd, campaign.dialing
@@ -147,8 +154,7 @@ class Model:
     def run(self) -> Tally:
         env = self.env
         self.tally.agent_levels[LOGGED_OUT].add(0.0, len(self.agents))  # everyone starts logged out
-        for agent in self.agents:
-            self._agent_ready(agent)
+        self._schedule_shifts()
         if self.pacer.tick_s:
             self._tick(None)
         self.pace()
@@ -247,6 +253,12 @@ class Model:
     def _on_preview_end(self, event) -> None:
         record, agent = event._value
         self.previewing -= 1
+        if not self.calls.dialable(record, self.env.now):
+            # the record's window closed while the agent read it: it waits for the next one
+            self.calls.put_back(record, self.env.now)
+            self._agent_ready(agent)
+            self.pace()
+            return
         self._set_state(agent, RESERVED)
         self._dial(record, agent)
 
@@ -274,7 +286,7 @@ class Model:
         if row[IS_INVALID]:
             kind, verdict, delay = INVALID, INVALID, row[INVALID_S]
         else:
-            kind = truth.outcome(row)
+            kind = truth.outcome(row) if self.bands is None else truth.outcome_at(row, self.bands[record.zone].at(now))
             if kind in (HUMAN, MACHINE, FAX):
                 answer = row[ANSWER_S] if kind == HUMAN else row[MACHINE_ANSWER_S]
                 if answer > self.ring_timeout:
@@ -418,8 +430,51 @@ class Model:
         if self.trace is not None:
             self.trace(now, AGENT_STATE_NAMES[state], agent)
 
+    def _schedule_shifts(self) -> None:
+        """Log each group in now or at its shift starts, and out at its shift ends."""
+        horizon = self.campaign.horizon_s
+        self._members: list[list[Agent]] = [[] for _ in self.campaign.agents.groups]
+        for agent in self.agents:
+            self._members[agent.group].append(agent)
+        for gi, group in enumerate(self.campaign.agents.groups):
+            shift = group.shift
+            if shift is None:
+                intervals = [(0.0, math.inf)]
+            else:
+                intervals = self.calendar.shifts(shift.start, shift.end, shift.days)
+            for login, logout in intervals:
+                if login <= 0:
+                    for agent in self._members[gi]:
+                        self._agent_ready(agent)
+                else:
+                    self._at(login, self._on_login, gi)
+                if logout < horizon:
+                    self._at(logout, self._on_logout, gi)
+
+    def _on_login(self, event) -> None:
+        now = self.env.now
+        for agent in self._members[event._value]:
+            if agent.leaving:
+                agent.leaving = False  # back on shift before its last call ended
+            elif agent.state == LOGGED_OUT:
+                agent.ready_since = now
+                self._agent_ready(agent)
+        self.pace()
+
+    def _on_logout(self, event) -> None:
+        for agent in self._members[event._value]:
+            if agent.state == IDLE:
+                self.ready.remove(agent)
+                self._set_state(agent, LOGGED_OUT)
+            elif agent.state != LOGGED_OUT:
+                agent.leaving = True
+
     def _agent_ready(self, agent: Agent) -> None:
         """The agent is free: take the longest-waiting call, or join the ready agents."""
+        if agent.leaving:
+            agent.leaving = False
+            self._set_state(agent, LOGGED_OUT)
+            return
         waiting = self.waiting
         while waiting:
             call = waiting.popleft()

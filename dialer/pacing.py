@@ -94,6 +94,11 @@ class Pacer:
         placed ``age`` seconds ago."""
 
 
+def within_lines(obs: Observation, n: int) -> int:
+    """``n`` dials, but never below 0 nor beyond the free lines."""
+    return int(max(0, min(n, obs.line_limit - obs.lines_in_use)))
+
+
 class Preview(Pacer):
     """An agent takes a record, previews it, dials it and waits on it (one per ready agent)."""
 
@@ -127,7 +132,7 @@ class Power(Pacer):
         if free <= 0:
             return 0
         target = math.ceil(self.ratio * free - 1e-9)
-        return max(0, target - obs.in_flight)
+        return within_lines(obs, target - obs.in_flight)
 
 
 def make_pacer(campaign: Campaign) -> Pacer:

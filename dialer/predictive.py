@@ -19,14 +19,19 @@ Both start in progressive mode (one dial per free agent, which cannot abandon) u
 ``dialing.history_length`` dial results give a hit ratio, and decide after every change they
 can observe and every ``decision_interval_s``.
 
-``predictive`` holds ``dialing.target_abandon_rate`` that way.
+Outcomes steer the rate too: each pacer feeds the rule its aim plus the window's unspent
+allowance (aim x answers - abandons, or minus the excess) spread over the next 150 answers, so
+the window's realized overdial rate is brought to the aim whatever the forecast's remaining
+error.
 
-``optimized`` chooses the rate itself, to spend the compliance window's abandon allowance
-deliberately: it aims at ``dialing.max_abandon_rate`` less a safety margin, plus the window's
-unspent allowance (or minus its excess) spread over the next answers, so it runs looser while
-under budget and tighter, down to no abandon risk at all, when the window's rate nears the
-limit; under Ofcom the window is the calendar day and the limit is converted for the
-centre's AMD false-positive estimate. With a goal of ``busy_factor`` or ``agent_wait_s`` a
+``predictive`` aims at ``dialing.target_abandon_rate`` over the whole run.
+
+``optimized`` spends the compliance window's abandon allowance deliberately: it aims at
+``dialing.max_abandon_rate`` less a safety margin sized to the window (the OCS counts machines
+passed as persons, the regulator does not: see :attr:`Optimized.aim`), runs looser while under
+budget and tighter, down to no abandon risk at all, when the window's rate nears the limit;
+under Ofcom the window is the calendar day and the limit is converted for the centre's AMD
+false-positive estimate. With a goal of ``busy_factor`` or ``agent_wait_s`` a
 second controller lowers the rate while occupancy is above (or agent wait below)
 ``goal_target``; ``max_talk`` dials as hard as the limit allows.
 """
@@ -47,7 +52,15 @@ from .forecast import (
     dials_marginal_rule,
     human_verdict_pmf,
 )
-from .pacing import ABANDONED, AGENT_MACHINE, CONNECTED, HUMAN_VERDICT, Observation, Pacer
+from .pacing import (
+    ABANDONED,
+    AGENT_MACHINE,
+    CONNECTED,
+    HUMAN_VERDICT,
+    Observation,
+    Pacer,
+    within_lines,
+)
 
 
 def allowed_abandon_rate(limit: float, regime: str, fp_estimate: float) -> float:
@@ -67,7 +80,8 @@ class Calibration:
 
     PRIOR_RATIO = 1.0
     PRIOR_ABANDONS = 8.0  # how many observed abandons the prior weighs
-    FORGET = 0.995  # per observed abandon: both sums fade, so the ratio can follow changes
+    FORGET = 0.98  # per observed abandon: both sums fade (memory of ~50 abandons), so the ratio
+    # follows the operating point (the snapshot misjudges more as the dialer pushes harder)
 
     def __init__(self) -> None:
         self.forecast = 0.0
@@ -95,27 +109,45 @@ class Forecasting(Pacer):
         verdict = human_verdict_pmf(campaign)
         self.verdict_sf = np.concatenate([np.cumsum(verdict[::-1])[::-1], [0.0]])
         self.agents = AgentForecast(campaign, verdict)
-        max_age = cpd.ring_timeout_s + (cpd.detect_time_s.mean + 6 * cpd.detect_time_s.std if cpd.amd else 0) + 5
-        self.history = DialHistory(d.history_length, max_age)
+        # a dial's outcome is surely known after the ring timeout plus the longest detection
+        detect = cpd.detect_time_s
+        longest = float(detect.ppf(np.array([0.999]))[0]) if cpd.amd else 0.0
+        self.history = DialHistory(d.history_length, cpd.ring_timeout_s + longest + 0.5)
         self.calibration = Calibration()
         self.log_theta: float | None = None
-        self.resolved = 0
         self.n_cap = 4 * campaign.agents.count + 10
+        self.answers = 0  # classified-human answers (connected or abandoned) in the window
+        self.abandons = 0
+
+    SPEND = 150.0  # answers over which the window's unspent allowance (or excess) is spread
 
     def on_result(self, now: float, result: int, age: float) -> None:
         if result <= HUMAN_VERDICT:  # a CPD verdict: failed, machine or human
-            self.history.add(age, result == HUMAN_VERDICT)
-            self.resolved += 1
-        elif result == ABANDONED:
-            self.calibration.add_abandon()
+            self.history.add(now, age, result == HUMAN_VERDICT)
+        elif result == ABANDONED or result == CONNECTED:
+            self.new_window(now)
+            self.answers += 1
+            if result == ABANDONED:
+                self.abandons += 1
+                self.calibration.add_abandon()
 
-    def warming_up(self) -> bool:
-        return self.resolved < self.warmup_results
+    def new_window(self, now: float) -> None:
+        """Restart the window's counts where the compliance window restarts (nothing here)."""
+
+    def feedback_rate(self, aim: float) -> float:
+        """The rate that brings the window's overdial rate to ``aim``: the aim plus the window's
+        unspent allowance (or minus its excess) spread over the next SPEND answers."""
+        unspent = aim * self.answers - self.abandons
+        return min(2 * aim, max(0.0, aim + unspent / self.SPEND))
+
+    def warming_up(self, now: float) -> bool:
+        self.history.mature(now)
+        return len(self.history) < self.warmup_results
 
     @staticmethod
     def progressive(obs: Observation) -> int:
         """One dial per free agent, none of which can be abandoned."""
-        return max(0, obs.ready - obs.waiting - obs.in_flight)
+        return within_lines(obs, obs.ready - obs.waiting - obs.in_flight)
 
     def hit_ratio(self) -> float:
         n = len(self.history)
@@ -132,8 +164,9 @@ class Forecasting(Pacer):
 
     STEP = 0.01  # log(theta) moves by STEP x (1 - forecast / aimed rate) per dial placed
 
-    def dials_at_rate(self, obs: Observation, rate: float) -> int:
-        """Dials whose forecast abandon probabilities average ``rate`` (once calibrated)."""
+    def dials_at_rate(self, obs: Observation, rate: float, held_back: int = 0) -> int:
+        """Dials whose forecast abandon probabilities average ``rate`` (once calibrated), with
+        ``held_back`` agents left out of the forecast supply."""
         free = obs.line_limit - obs.lines_in_use
         room = int(min(self.n_cap, free)) if free < math.inf else self.n_cap
         if room <= 0:
@@ -141,7 +174,7 @@ class Forecasting(Pacer):
         p = self.hit_ratio()
         busy = self.agents.free_probabilities(obs.busy_agents())
         flight = self.human_in_flight(np.asarray(obs.flight_ages(), dtype=float), p)
-        snap = Snapshot(obs.ready - obs.waiting, busy, flight)
+        snap = Snapshot(obs.ready - obs.waiting - held_back, busy, flight)
         aimed = rate / self.calibration.ratio
         if aimed < 1e-4:
             return len(dials_marginal_rule(snap, p, 1e-4, room))  # no abandon risk at all
@@ -166,11 +199,11 @@ class Predictive(Forecasting):
         self.small_group = d.small_group_agents
 
     def decide(self, obs: Observation) -> int:
-        if self.warming_up():
+        if self.warming_up(obs.now):
             return self.progressive(obs)
         if obs.logged_in < self.small_group and obs.in_flight > 0:
             return 0  # small group: the next batch waits for every dial of this one
-        return self.dials_at_rate(obs, self.target)
+        return self.dials_at_rate(obs, self.feedback_rate(self.target))
 
 
 class Optimized(Forecasting):
@@ -179,9 +212,8 @@ class Optimized(Forecasting):
     name = "optimized"
     MARGIN = 0.03  # aim this share under the limit, besides the statistical margin below
     Z = 2.0  # standard deviations of the persons-only rate kept in hand
-    SPEND = 150.0  # answers over which the window's unspent allowance (or excess) is spread
-    GOAL_TAU_S = 600.0  # smoothing of the occupancy / wait measured for the goal
-    GOAL_GAIN = 0.5  # per minute, per unit of relative goal error, on log(rate)
+    GOAL_TAU_S = 300.0  # smoothing of the occupancy / wait measured for the goal
+    GOAL_GAIN = 0.5  # agents held back per minute, per agent and unit of relative goal error
 
     def __init__(self, campaign: Campaign):
         super().__init__(campaign)
@@ -190,14 +222,13 @@ class Optimized(Forecasting):
         self.connects_all = 0  # connects, and those an agent found to be machines (whole run)
         self.machine_connects = 0
         self.goal, self.goal_target = d.goal, d.goal_target
-        self.answers = 0  # classified-human answers in the compliance window
-        self.abandons = 0
         # the Ofcom window is the site's calendar day: the counts restart at each midnight
         self.midnights: list[float] = []
         if comp.regime == "ofcom":
             cal = Calendar(campaign.start, campaign.site_timezone, campaign.horizon_s)
             self.midnights = [m for m in cal.site_midnights() if m > 0]
-        self.log_goal = 0.0  # the goal controller's scale on the rate
+        self.agents_total = campaign.agents.count
+        self.held_back = 0.0  # the goal controller's output: agents left out of the supply
         self.last_t = 0.0
         self.busy_avg: float | None = None
         self.idle_s = 0.0  # agent-seconds ready, smoothed
@@ -207,18 +238,15 @@ class Optimized(Forecasting):
         super().on_result(now, result, age)
         if result == AGENT_MACHINE:
             self.machine_connects += 1
-            return
-        if result != CONNECTED and result != ABANDONED:
-            return
+            self.connects -= 1.0  # that connect was a machine: no agent wait ended there
+        elif result == CONNECTED:
+            self.connects += 1.0
+            self.connects_all += 1
+
+    def new_window(self, now: float) -> None:
         while self.midnights and now >= self.midnights[0]:
             self.midnights.pop(0)
             self.answers = self.abandons = 0
-        self.answers += 1
-        if result == ABANDONED:
-            self.abandons += 1
-        else:
-            self.connects += 1.0
-            self.connects_all += 1
 
     @property
     def aim(self) -> float:
@@ -233,13 +261,6 @@ class Optimized(Forecasting):
         spread = math.sqrt(self.limit * s / ((1 - s) * max(self.answers, 50)))
         return max(0.0, self.limit * (1 - self.MARGIN) - self.Z * spread)
 
-    @property
-    def budget_rate(self) -> float:
-        """The rate that spends the window's allowance: the aim plus the unspent share."""
-        aim = self.aim
-        unspent = aim * self.answers - self.abandons
-        return min(2 * aim, max(0.0, aim + unspent / self.SPEND))
-
     def _track_goal(self, obs: Observation) -> None:
         dt = obs.now - self.last_t
         self.last_t = obs.now
@@ -249,21 +270,21 @@ class Optimized(Forecasting):
         if self.goal == "busy_factor":
             busy = (obs.talking + obs.wrapping) / obs.logged_in
             self.busy_avg = busy if self.busy_avg is None else decay * self.busy_avg + (1 - decay) * busy
-            error = (self.goal_target - self.busy_avg) / self.goal_target  # positive: dial harder
+            error = (self.busy_avg - self.goal_target) / self.goal_target  # positive: too busy
         else:
-            self.idle_s = decay * self.idle_s + obs.ready * dt
+            # as mean_agent_wait_s counts it: ready, or on a machine AMD passed, until a connect
+            self.idle_s = decay * self.idle_s + (obs.ready + obs.on_machine) * dt
             self.connects *= decay
             wait = self.idle_s / max(self.connects, 1e-9)
-            error = (wait - self.goal_target) / max(self.goal_target, 1.0)
-        # never above the budget's rate (log_goal <= 0): the goal can only hold the dialer back
-        self.log_goal = min(0.0, max(-12.0, self.log_goal + self.GOAL_GAIN * error * dt / 60))
+            error = (self.goal_target - wait) / max(self.goal_target, 1.0)  # positive: waits too short
+        # integral control, never below 0: the goal can only hold the dialer back from the
+        # abandon limit, by leaving agents out of the forecast supply
+        step = self.GOAL_GAIN * self.agents_total * error * dt / 60
+        self.held_back = min(float(self.agents_total), max(0.0, self.held_back + step))
 
     def decide(self, obs: Observation) -> int:
         if self.goal != "max_talk":
             self._track_goal(obs)
-        if self.warming_up():
+        if self.warming_up(obs.now):
             return self.progressive(obs)
-        rate = self.budget_rate
-        if self.goal != "max_talk":
-            rate *= math.exp(self.log_goal)
-        return self.dials_at_rate(obs, rate)
+        return self.dials_at_rate(obs, self.feedback_rate(self.aim), int(round(self.held_back)))

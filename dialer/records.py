@@ -6,7 +6,8 @@ transition; it computes no statistic itself. A :class:`Tally` folds that stream 
 integrated over time (agent states, lines, dials in flight) and 15-minute series. The summary
 (:func:`summarize`) and the compliance windows are pure functions of the tally.
 
-Warm-up is a filter: dials count by their dial time, agent time by the clock.
+Warm-up is a filter: dials count by their dial time, agent time by the clock. Compliance
+windows are the exception: the regulator knows no warm-up, so they count every call.
 """
 
 from __future__ import annotations
@@ -225,6 +226,7 @@ class Tally:
         self.days: dict[str, list[int]] = {k: [] for k in ("live_answers", "abandoned", "amd_false_positives", "dials")}
         self.agent_wait = Hist(1.0, 3600)
         self.answer_wait = Hist(0.05, 1200)
+        self.contact_attempts = 0  # sum of the record's attempt number over connects
 
     def day(self, t: float) -> int:
         """Index of the site's calendar day holding simulated time t (0 = the first day)."""
@@ -244,10 +246,10 @@ class Tally:
         levels[new].add(now, 1)
 
     def dial(self, now: float) -> None:
+        _bump(self.days["dials"], self.day(now))  # compliance windows count every call
         if now >= self.warmup:
             self.counts["dials"] += 1
             _bump(self.series["dials"], int(now // BUCKET_S))
-            _bump(self.days["dials"], self.day(now))
 
     def record_finished(self, now: float) -> None:
         """A list record was finished (by the clock: list penetration over time)."""
@@ -259,11 +261,20 @@ class Tally:
 
     def ended(self, call: Call) -> None:
         t = call.dialed_at
+        truth, verdict = call.truth, call.verdict
+        if truth == HUMAN:
+            # the regulator's windows know no warm-up: every call of the window counts
+            days, d = self.days, self.day(t)
+            if verdict == HUMAN:
+                _bump(days["live_answers"], d)
+                if call.abandoned:
+                    _bump(days["abandoned"], d)
+            elif verdict == MACHINE:
+                _bump(days["amd_false_positives"], d)
         if t < self.warmup:
             return
         c, s = self.counts, self.series
         b = int(t // BUCKET_S)
-        truth, verdict = call.truth, call.verdict
         if verdict == HUMAN:
             c["classified_human"] += 1
             _bump(s["classified_human"], b)
@@ -271,19 +282,17 @@ class Tally:
             if verdict == HUMAN:
                 c["live_answers"] += 1
                 _bump(s["live_answers"], b)
-                _bump(self.days["live_answers"], self.day(t))
                 if call.abandoned:
                     c["abandoned"] += 1
                     _bump(s["abandoned"], b)
-                    _bump(self.days["abandoned"], self.day(t))
                 else:
                     c["connects"] += 1
+                    self.contact_attempts += call.attempt
                     _bump(s["connects"], b)
                     self.answer_wait.add(call.connected_at - call.verdict_at)
             elif verdict == MACHINE:
                 c["amd_false_positives"] += 1
                 _bump(s["amd_false_positives"], b)
-                _bump(self.days["amd_false_positives"], self.day(t))
         elif truth == MACHINE:
             c["machines"] += 1
             if verdict == HUMAN:
@@ -347,7 +356,8 @@ def compliance_windows(days: dict[str, list[int]], regime: str, fp_estimate: flo
 
 def summarize(tally: Tally, *, amd: bool, fp_estimate: float,
               regime: str, limit: float, records_total: int | None, records_finished: int,
-              dnc_blocked: int, finished_by: dict[int, int] | None = None) -> dict:
+              dnc_blocked: int, finished_by: dict[int, int] | None = None,
+              records_finished_at_start: int = 0, records_dialed: int | None = None) -> dict:
     """Every summary key of design.md section 5 (counts, rates, shares) from a closed tally."""
     c = dict(tally.counts)
     lv = tally.agent_levels
@@ -389,7 +399,12 @@ def summarize(tally: Tally, *, amd: bool, fp_estimate: float,
         "dials_per_connect": _ratio(c["dials"], c["connects"]),
         "mean_agent_wait_s": tally.agent_wait.mean,
         "mean_answer_wait_s": tally.answer_wait.mean,
-        "list_penetration": _ratio(records_finished, records_total) if records_total else None,
+        "list_penetration": (_ratio(records_finished + records_finished_at_start, records_total)
+                             if records_total else None),
+        "records_finished_at_start": records_finished_at_start,
+        "records_dialed": records_dialed,
+        "contacts_per_record": _ratio(c["connects"], records_dialed or 0),
+        "attempts_per_contact": _ratio(tally.contact_attempts, c["connects"]),
         "peak_lines": tally.lines.peak,
         "compliance_regime": regime,
         "compliance_limit": limit,

@@ -33,7 +33,8 @@ SECTIONS = [
     ("Agents", ["agent_hours", "occupancy", "talk_share", "wrap_share", "machine_share",
                 "reserved_share", "idle_share", "talk_minutes_per_agent_hour",
                 "connects_per_agent_hour", "mean_agent_wait_s", "mean_answer_wait_s"]),
-    ("List and lines", ["records_total", "records_finished", "list_penetration", "peak_lines",
+    ("List and lines", ["records_total", "records_finished_at_start", "records_finished", "records_dialed",
+                        "list_penetration", "contacts_per_record", "attempts_per_contact", "peak_lines",
                         "calls_in_progress_at_end"]),
 ]
 

@@ -14,6 +14,7 @@ import dataclasses
 import datetime as dt
 import difflib
 import math
+import os
 import re
 import zoneinfo
 from collections.abc import Callable
@@ -27,7 +28,15 @@ BAD: Any = object()  # a value that failed to parse; its problem is already reco
 
 
 class Problems(list):
-    """Collected one-line problems."""
+    """Collected one-line problems.
+
+    ``base`` is the folder that relative file paths in the campaign are read from (the
+    campaign file's folder; the working directory when the campaign comes from code).
+    """
+
+    def __init__(self, base: str | None = None):
+        super().__init__()
+        self.base = base
 
     def add(self, key: str, expected: str, found: object) -> Any:
         self.append(f"{key}: expected {expected}, got {show(found)}")
@@ -206,6 +215,70 @@ class Zone(Spec):
         return problems.say(
             key, f"expected an IANA time zone such as 'America/New_York', got {show(raw)}{hint}"
         )
+
+
+@dataclass
+class FilePath(Spec):
+    """A file that must exist, relative to the campaign file; stored as an absolute path."""
+
+    kind = "file path"
+
+    def parse(self, raw, key, problems):
+        if not isinstance(raw, str) or not raw:
+            return problems.add(key, "a file path", raw)
+        path = os.path.join(problems.base or os.getcwd(), os.path.expanduser(raw))
+        if not os.path.isfile(path):
+            what = "a folder, not a file" if os.path.isdir(path) else "no such file"
+            return problems.say(key, f"{what} {show(raw)}")
+        return os.path.abspath(path)
+
+
+DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+@dataclass
+class Days(Spec):
+    """Days of the week as a list of mon, tue, ... sun (stored in that order)."""
+
+    kind = "list of days (mon ... sun)"
+
+    def parse(self, raw, key, problems):
+        if not isinstance(raw, list) or not raw:
+            return problems.add(key, "a non-empty list of days such as [mon, tue, wed]", raw)
+        out = set()
+        for day in raw:
+            name = day.lower() if isinstance(day, str) else day
+            if name not in DAYS:
+                hint = did_you_mean(name, DAYS) if isinstance(name, str) else ""
+                return problems.say(key, f"expected days among {', '.join(DAYS)}, got {show(day)}{hint}")
+            if name in out:
+                return problems.say(key, f"expected each day once, got {show(day)} twice")
+            out.add(name)
+        return tuple(d for d in DAYS if d in out)
+
+    def dump(self, value):
+        return list(value)
+
+
+@dataclass
+class DbidZones(Spec):
+    """Genesys time-zone dbids (integers) -> IANA zones."""
+
+    kind = "mapping dbid: IANA time zone"
+
+    def parse(self, raw, key, problems):
+        if not isinstance(raw, dict) or not raw:
+            return problems.add(key, "a non-empty mapping tz_dbid: IANA zone, such as {1: America/New_York}", raw)
+        before = len(problems)
+        out = {}
+        for dbid, name in raw.items():
+            if isinstance(dbid, str) and re.fullmatch(r"\d+", dbid.strip()):
+                dbid = int(dbid)
+            if not isinstance(dbid, int) or isinstance(dbid, bool) or dbid < 0:
+                problems.add(f"{key}.{dbid}", "a tz_dbid (an integer >= 0) as the key", dbid)
+                continue
+            out[dbid] = Zone().parse(name, f"{key}.{dbid}", problems)
+        return BAD if len(problems) > before else dict(sorted(out.items()))
 
 
 _DIST_PARAMS = {
@@ -415,6 +488,10 @@ def describe(cls: type, key: str = "") -> list[tuple[str, str, str, str]]:
         if isinstance(spec, Section):
             rows.append((k, "section", "", doc))
             rows.extend(describe(spec.cls, k))
+            continue
+        if isinstance(spec, Optional) and isinstance(spec.inner, Section):
+            rows.append((k, "mapping or null", "null", doc))
+            rows.extend(describe(spec.inner.cls, k))
             continue
         if isinstance(spec, Items):
             rows.append((k, "list", "", doc))

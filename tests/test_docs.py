@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 from conftest import make_campaign
-
 from dialer.config import reference_markdown
 from dialer.experiment import simulate
 

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from conftest import make_campaign
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from conftest import make_campaign
 from dialer.experiment import simulate
 from dialer.pacing import RESULTS, Observation, Pacer, Power
 

@@ -9,9 +9,9 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import make_campaign
 
 import dialer
+from conftest import make_campaign
 from dialer.config import dump_yaml
 
 ROOT = Path(__file__).resolve().parent.parent

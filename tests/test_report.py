@@ -11,12 +11,12 @@ import sys
 from pathlib import Path
 
 import pytest
-from report_fixtures import compare_folder, plan_folder, sweep_folder
 
 from dialer.charts import MODE_STYLE
 from dialer.glossary import METRICS, PLAN, REPLICATED
 from dialer.report import page_for, render
 from dialer.report_run import SECTIONS
+from report_fixtures import compare_folder, plan_folder, sweep_folder
 
 SMOKE = "campaigns/smoke.yaml"
 
@@ -153,7 +153,6 @@ def test_every_definition_is_the_documented_metric():
 
 def test_run_tables_show_every_summary_number(tmp_path):
     from conftest import make_campaign
-
     from dialer.experiment import simulate
 
     summary = simulate(make_campaign(horizon_s=100)).summary

@@ -7,9 +7,10 @@ import math
 
 import numpy as np
 import pytest
-from conftest import make_campaign
 from scipy import sparse
 from scipy.sparse.linalg import spsolve
+
+from conftest import make_campaign
 from stats import assert_close, replicate
 
 pytestmark = pytest.mark.slow
