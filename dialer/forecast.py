@@ -132,6 +132,9 @@ class DialHistory:
         self.fail_bins = np.zeros(int(max_age / self.BIN_S) + 2)
         self.failures = 0
         self._fail_sf: np.ndarray | None = None
+        # ages of the human verdicts (machines CPD passed as persons among them)
+        self.human_bins = np.zeros(len(self.fail_bins))
+        self._human_sf: np.ndarray | None = None
 
     def add(self, now: float, age: float, human: bool) -> None:
         self._seq += 1
@@ -151,6 +154,8 @@ class DialHistory:
     def _count(self, age: float, human: bool, sign: int) -> None:
         if human:
             self.humans += sign
+            self.human_bins[min(int(age / self.BIN_S), len(self.human_bins) - 1)] += sign
+            self._human_sf = None
         else:
             i = min(int(age / self.BIN_S), len(self.fail_bins) - 1)
             self.fail_bins[i] += sign
@@ -163,6 +168,15 @@ class DialHistory:
     @property
     def hit_ratio(self) -> float:
         return self.humans / len(self.window) if self.window else 0.0
+
+    def human_survival(self, ages: np.ndarray) -> np.ndarray:
+        """Share of recent human verdicts that came later than each age after the dial."""
+        if self.humans <= 0:
+            return np.ones(len(ages))
+        if self._human_sf is None:
+            self._human_sf = np.concatenate([np.cumsum(self.human_bins[::-1])[::-1], [0.0]]) / self.humans
+        i = np.minimum((ages / self.BIN_S).astype(np.int64) + 1, len(self._human_sf) - 1)
+        return self._human_sf[i]
 
     def failure_survival(self, ages: np.ndarray) -> np.ndarray:
         """Share of recent failures that took longer than each age to resolve."""

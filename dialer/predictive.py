@@ -153,11 +153,17 @@ class Forecasting(Pacer):
         n = len(self.history)
         return max(self.history.hit_ratio, 0.5 / max(n, 1))
 
+    PRIOR_VERDICTS = 20.0  # weight of the configured answer time against observed verdicts
+
     def human_in_flight(self, ages: np.ndarray, p: float) -> np.ndarray:
         """P(a dial still unresolved at each age will end in a human verdict): Bayes with the
-        answer-time survival of persons and the observed survival of failures."""
+        survival of human verdicts and of failures, both as the OCS has seen them."""
         i = np.minimum((ages / GRID_S).astype(np.int64), len(self.verdict_sf) - 1)
-        sv = p * self.verdict_sf[i]
+        # when human verdicts come: the OCS's own recent ones (machines passed as persons
+        # included), blended with the persons' configured answer time while they are few
+        n = self.history.humans
+        prior = self.PRIOR_VERDICTS
+        sv = p * (n * self.history.human_survival(ages) + prior * self.verdict_sf[i]) / (n + prior)
         sf = (1.0 - p) * self.history.failure_survival(ages)
         total = sv + sf
         return np.divide(sv, total, out=np.zeros_like(sv), where=total > 0)
@@ -287,4 +293,8 @@ class Optimized(Forecasting):
             self._track_goal(obs)
         if self.warming_up(obs.now):
             return self.progressive(obs)
-        return self.dials_at_rate(obs, self.feedback_rate(self.aim), int(round(self.held_back)))
+        # risk an abandon only while the window can absorb one more within the limit: in a
+        # small window (few answers yet) a single abandon is already over it
+        affordable = self.limit * self.answers - self.abandons >= 1
+        rate = self.feedback_rate(self.aim) if affordable else 0.0
+        return self.dials_at_rate(obs, rate, int(round(self.held_back)))

@@ -164,3 +164,73 @@ def test_markov_chain_would_catch_a_wrong_ratio():
     a = power_chain(3, 2.0, 0.3, 8.0, 15.0, 60.0, 10.0)["abandon_rate"]
     b = power_chain(3, 1.5, 0.3, 8.0, 15.0, 60.0, 10.0)["abandon_rate"]
     assert abs(a - b) > 0.01
+
+
+class PoissonDialer:
+    """Test pacer: dials at the times of a Poisson process, whatever the agents do (open loop).
+
+    It can act only when asked, so it is asked every 0.02 s (a dial is late by 0.01 s on
+    average, against a mean gap of 10 s between dials)."""
+
+    name = "poisson"
+    reserve = None
+    tick_s = 0.02
+    tick_strict = True
+
+    def __init__(self, rate: float, seed: int):
+        import random
+
+        self.rnd = random.Random(seed)
+        self.rate = rate
+        self.next = self.rnd.expovariate(rate)
+
+    def decide(self, obs) -> int:
+        n = 0
+        while self.next <= obs.now:
+            n += 1
+            self.next += self.rnd.expovariate(self.rate)
+        return n
+
+    def on_dial(self, now):
+        pass
+
+    def on_result(self, now, result, age):
+        pass
+
+
+def erlang_b(c: int, a: float) -> float:
+    b = 1.0
+    for k in range(1, c + 1):
+        b = a * b / (k + a * b)
+    return b
+
+
+@pytest.mark.parametrize("c, a", [(20, 18.0), (5, 4.0)])
+def test_open_loop_poisson_dialing_drops_erlang_b_whatever_the_talk_time(c, a):
+    from dialer.experiment import simulate
+
+    mean_talk = 180.0
+    campaign = make_campaign(**{
+        "horizon_s": 12 * 3600, "warmup_s": 3600, "agents.groups.a.count": c,
+        "population.answer_time_s": 0, "population.patience_s": 0, "dialing.abandon_after_s": 0,
+        "agents.groups.a.talk_time_s": {"dist": "lognormal", "mean": mean_talk, "sd": 150},
+        "agents.groups.a.wrap_time_s": 0,
+    })
+    drops, occ = [], []
+    for r in range(4):
+        s = simulate(campaign.override({"seed": 300 + r}), pacer=PoissonDialer(a / mean_talk, 300 + r)).summary
+        drops.append(s["abandon_rate"])
+        occ.append(s["occupancy"])
+    import statistics
+
+    b = erlang_b(c, a)
+    se = statistics.stdev(drops) / len(drops) ** 0.5
+    assert abs(statistics.fmean(drops) - b) <= 4 * se + 0.003, (statistics.fmean(drops), b)
+    se_o = statistics.stdev(occ) / len(occ) ** 0.5
+    assert abs(statistics.fmean(occ) - a * (1 - b) / c) <= 4 * se_o + 0.003
+
+
+def test_erlang_b_reference_values_of_the_domain_notes():
+    assert erlang_b(20, 18) == pytest.approx(0.1092, abs=5e-5)
+    assert 18 * (1 - erlang_b(20, 18)) / 20 == pytest.approx(0.802, abs=5e-4)
+    assert erlang_b(50, 45) == pytest.approx(0.0541, abs=5e-5)
