@@ -50,6 +50,7 @@ class Trial:
     abandon: list[float] = field(default_factory=list)
     occupancy: list[float] = field(default_factory=list)
     peak_lines: int = 0
+    records: int | None = None  # records_total of the list as the runs saw it
 
     def ok(self, confidence: float) -> bool:
         return self.successes >= confidence * self.replications - 1e-9
@@ -154,6 +155,7 @@ class PlanResult:
     group: str
     modes: dict[str, dict]
     recommendation: dict
+    records: int | None = None  # the list's records as the runs counted them
 
     def to_json(self) -> dict:
         """plan.json: the per-mode answers with everything needed to read them."""
@@ -166,7 +168,7 @@ class PlanResult:
             "campaign_file": self.source,
             "seed": c.seed,
             "version": __version__,
-            "records": c.calling_list.size,
+            "records": self.records,
             "deadline_s": self.deadline_s,
             "finish": self.finish,
             "confidence": self.confidence,
@@ -264,7 +266,8 @@ def run_plan(
     probe_base = base.override({"horizon_s": float(deadline_s), "warmup_s": 0.0, "dialing.lines": None})
     seeds = [replication_seed(base.seed, r) for r in range(replications)]
     start = next(g.count for g in base.agents.groups if g.name == group)
-    searches = {m: Search(m, max_agents, confidence, start) for m in modes}
+    # with other groups logged in, the planned group may need nobody: 0 is a count to try
+    searches = {m: Search(m, max_agents, confidence, start, lo=-1 if others else 0) for m in modes}
     show = sys.stderr.isatty() if progress is None else progress
 
     with backend(workers, scheduler) as b:
@@ -290,6 +293,7 @@ def run_plan(
                 t.abandon.append(s.get("abandon_rate"))
                 t.occupancy.append(s.get("occupancy"))
                 t.peak_lines = max(t.peak_lines, s.get("peak_lines") or 0)
+                t.records = s.get("records_total") or t.records
                 if pen >= finish - 1e-12 and s.get("compliance_ok"):
                     t.successes += 1
 
@@ -302,8 +306,11 @@ def run_plan(
                 print(f"plan: {text}", file=sys.stderr, flush=True)
 
     answers = {m: _answer(s, others, confidence) for m, s in searches.items()}
+    records = max((t.records or 0 for s in searches.values() for t in s.trials.values()), default=0)
+    records = records or base.calling_list.size
     return PlanResult(base, source, float(deadline_s), finish, confidence, replications, max_agents,
-                      group, answers, _recommend(answers, base, deadline_s, finish, replications))
+                      group, answers, _recommend(answers, records, deadline_s, finish, replications),
+                      records)
 
 
 def _answer(s: Search, others: int, confidence: float) -> dict:
@@ -339,10 +346,9 @@ def _hours(seconds: float) -> str:
     return f"{seconds / 3600:g} h" if seconds >= 3600 else f"{seconds:g} s"
 
 
-def _recommend(answers: dict, campaign: Campaign, deadline_s: float, finish: float, reps: int) -> dict:
+def _recommend(answers: dict, size: int | None, deadline_s: float, finish: float, reps: int) -> dict:
     feasible = [(a["agents"], a["lines"], -a["success_share"], i, m)
                 for i, (m, a) in enumerate(answers.items()) if a["feasible"]]
-    size = campaign.calling_list.size
     records = f"{size:,} records" if size else "the list"
     if not feasible:
         most = max((a["at_agents"] for a in answers.values()), default=0)
@@ -378,8 +384,8 @@ def format_plan(result: PlanResult) -> str:
             "-" if not b else f"{b['agents']}: {_pct(b['success_share'], 0)}",
         ))
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
-    size = c.calling_list.size
-    head = (f"plan {c.name}: work {result.finish:.0%} of {size:,} records within "
+    size = f"{result.records:,} records" if result.records else "the list"
+    head = (f"plan {c.name}: work {result.finish:.0%} of {size} within "
             f"{_hours(result.deadline_s)}, abandon rate legal, in at least {result.confidence:.0%} "
             f"of {result.replications} replications")
     lines = [head, ""]

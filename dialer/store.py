@@ -90,11 +90,12 @@ class SweepStore:
         write_text(out / "campaign.yaml", dump_yaml(self.sweep.base.to_dict()))
         for stale in runs.glob(".*.tmp"):  # left by a run killed while writing
             stale.unlink(missing_ok=True)
-        rows = self._read_runs()
+        rows = self.read_rows()
         self.write_manifest(done=len(rows), errors=sum(1 for r in rows if r.get("error")), complete=False)
         return rows
 
-    def _read_runs(self) -> list[dict]:
+    def read_rows(self) -> list[dict]:
+        """Every run of this sweep on disk (the tables are rebuilt from these)."""
         wanted = {(c.index, r) for c in self.sweep.cells for r in range(self.sweep.replications)}
         rows = []
         for path in sorted((self.out / RUNS).glob("c*-r*.json")):
