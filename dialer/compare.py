@@ -17,7 +17,7 @@ from collections.abc import Callable
 from typing import Any
 
 from . import __version__
-from .aggregate import t_interval
+from .aggregate import proportion_interval, t_interval
 from .config import MODES, Campaign
 from .errors import InputError
 from .pool import Outcome, Progress, backend, execute, replication_seed
@@ -113,7 +113,10 @@ def summarize(campaign: Campaign, modes: list[str], replications: int, seeds: li
     for mode in modes:
         for metric in METRICS:
             values = [v for s in per_mode[mode] if s is not None and (v := _value(s, metric)) is not None]
-            table.append({"mode": mode, "metric": metric, **_interval(values)})
+            row = {"mode": mode, "metric": metric, **_interval(values)}
+            if metric == "compliance_ok" and values:  # a share of runs: an exact binomial interval
+                row["ci_low"], row["ci_high"] = proportion_interval(int(sum(values)), len(values))
+            table.append(row)
 
     def mean(mode: str, metric: str) -> float | None:
         return next((row["mean"] for row in table if row["mode"] == mode and row["metric"] == metric), None)

@@ -144,7 +144,7 @@ def _metrics_figure(table: list[dict], modes: list[str], metrics: list[str], lim
         xr, yr, xa, ya = grid[i]
         info = metric(k, replicated=True)
         fmt = (".1%" if k.startswith("abandon") else ".0%") if _is_share(k) else ""
-        axes["xaxis" + xr[1:]] = {**xa, "type": "category", "tickangle": 0, "showline": True,
+        axes["xaxis" + xr[1:]] = {**xa, "type": "category", "tickangle": -35, "showline": True,
                                   "linecolor": "#444444", "categoryorder": "array", "categoryarray": modes}
         axes["yaxis" + yr[1:]] = axis(info.unit if info.unit not in ("%", "") else "",
                                       **ya, tickformat=fmt, rangemode="tozero")
