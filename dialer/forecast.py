@@ -110,17 +110,42 @@ class AgentForecast:
         return out
 
 
+class AgeHistogram:
+    """Ages (seconds after the dial) of a kind of result, in bins: counts and survival."""
+
+    BIN_S = 0.5
+
+    def __init__(self, max_age: float):
+        self.bins = np.zeros(int(max_age / self.BIN_S) + 2)
+        self.n = 0
+        self._sf: np.ndarray | None = None
+
+    def count(self, age: float, sign: int) -> None:
+        self.bins[min(int(age / self.BIN_S), len(self.bins) - 1)] += sign
+        self.n += sign
+        self._sf = None
+
+    def survival(self, ages: np.ndarray) -> np.ndarray:
+        """Share of the counted results that came later than each age."""
+        if self.n <= 0:
+            return np.ones(len(ages))
+        if self._sf is None:
+            self._sf = np.concatenate([np.cumsum(self.bins[::-1])[::-1], [0.0]]) / self.n
+        i = np.minimum((ages / self.BIN_S).astype(np.int64) + 1, len(self._sf) - 1)
+        return self._sf[i]
+
+
 class DialHistory:
-    """The OCS's own recent results: the hit ratio and how long failures take to resolve.
+    """The OCS's own recent results: the hit ratio and when verdicts come.
 
     Hit ratio estimator: among the last ``size`` dials *in dial order* whose outcome is surely
     known (placed more than ``max_age`` seconds ago, past the ring timeout and detection), the
     share that ended in a human verdict. Counting results in the order they arrive instead
     would be biased: after a burst of dials the quick failures (busy, SIT) come back before any
     person answers, the hit ratio would look low, and the dialer would dial harder still.
+    The same window gives the ages at which human verdicts (machines passed as persons among
+    them) and failures come back.
     """
-
-    BIN_S = 0.5
 
     def __init__(self, size: int, max_age: float):
         self.size = size
@@ -128,13 +153,8 @@ class DialHistory:
         self.pending: list[tuple[float, int, bool, float]] = []  # (dial time, seq, human, age)
         self._seq = 0
         self.window: deque[tuple[float, bool]] = deque()
-        self.humans = 0
-        self.fail_bins = np.zeros(int(max_age / self.BIN_S) + 2)
-        self.failures = 0
-        self._fail_sf: np.ndarray | None = None
-        # ages of the human verdicts (machines CPD passed as persons among them)
-        self.human_bins = np.zeros(len(self.fail_bins))
-        self._human_sf: np.ndarray | None = None
+        self.human_ages = AgeHistogram(max_age)
+        self.failure_ages = AgeHistogram(max_age)
 
     def add(self, now: float, age: float, human: bool) -> None:
         self._seq += 1
@@ -146,24 +166,17 @@ class DialHistory:
         while pending and pending[0][0] <= now - self.max_age:
             _, _, human, age = heapq.heappop(pending)
             self.window.append((age, human))
-            self._count(age, human, +1)
+            (self.human_ages if human else self.failure_ages).count(age, +1)
             if len(self.window) > self.size:
                 old_age, old_human = self.window.popleft()
-                self._count(old_age, old_human, -1)
-
-    def _count(self, age: float, human: bool, sign: int) -> None:
-        if human:
-            self.humans += sign
-            self.human_bins[min(int(age / self.BIN_S), len(self.human_bins) - 1)] += sign
-            self._human_sf = None
-        else:
-            i = min(int(age / self.BIN_S), len(self.fail_bins) - 1)
-            self.fail_bins[i] += sign
-            self.failures += sign
-            self._fail_sf = None
+                (self.human_ages if old_human else self.failure_ages).count(old_age, -1)
 
     def __len__(self) -> int:
         return len(self.window)
+
+    @property
+    def humans(self) -> int:
+        return self.human_ages.n
 
     @property
     def hit_ratio(self) -> float:
@@ -171,21 +184,11 @@ class DialHistory:
 
     def human_survival(self, ages: np.ndarray) -> np.ndarray:
         """Share of recent human verdicts that came later than each age after the dial."""
-        if self.humans <= 0:
-            return np.ones(len(ages))
-        if self._human_sf is None:
-            self._human_sf = np.concatenate([np.cumsum(self.human_bins[::-1])[::-1], [0.0]]) / self.humans
-        i = np.minimum((ages / self.BIN_S).astype(np.int64) + 1, len(self._human_sf) - 1)
-        return self._human_sf[i]
+        return self.human_ages.survival(ages)
 
     def failure_survival(self, ages: np.ndarray) -> np.ndarray:
         """Share of recent failures that took longer than each age to resolve."""
-        if self.failures <= 0:
-            return np.ones(len(ages))
-        if self._fail_sf is None:
-            self._fail_sf = np.concatenate([np.cumsum(self.fail_bins[::-1])[::-1], [0.0]]) / self.failures
-        i = np.minimum((ages / self.BIN_S).astype(np.int64) + 1, len(self._fail_sf) - 1)
-        return self._fail_sf[i]
+        return self.failure_ages.survival(ages)
 
 
 def poisson_binomial(ps: list[float]) -> np.ndarray:
