@@ -8,7 +8,8 @@ then; a call classified human takes a ready agent at once or waits, and is aband
 agent takes it within ``abandon_after_s`` or the person's patience; the agent talks, wraps up
 and is ready again; a treatment decides what happens to the record.
 
-The model is lean on purpose: no SimPy process per call or agent. Each step of a call is one
+The model is lean on purpose: no SimPy process per call or agent (and it reads the clock as
+``env._now``, SimPy's own attribute behind the ``now`` property, on its hot path). Each step of a call is one
 Timeout whose callback moves the call on, so a failed dial costs one event and a connected
 call three (verdict, end of talk, end of wrap-up). The OCS decides after every change of what
 it can observe. Agent shifts work the same way: one Timeout per group and shift edge logs the
@@ -115,7 +116,7 @@ class Model:
         self.truth = Truth(campaign)
         self.pacer = pacer if pacer is not None else make_pacer(campaign)
         self.tally = Tally(campaign.warmup_s, self.calendar.site_midnights())
-        self.calls.on_finish = lambda record: self.tally.record_finished(self.env.now)
+        self.calls.on_finish = lambda record: self.tally.record_finished(self.env._now)
         by_hour = campaign.population.by_hour
         # population.by_hour: per zone, which band of shares holds each moment (None: one band)
         self.bands: dict[str, Bands] | None = None
@@ -173,21 +174,21 @@ class Model:
         tick = self.pacer.tick_s
         self._at(tick, self._tick, None)
         # "at least every tick": a decision taken since the last tick makes this one redundant
-        if _event is not None and (self.pacer.tick_strict or self.env.now - self._decided_at >= tick - 1e-9):
+        if _event is not None and (self.pacer.tick_strict or self.env._now - self._decided_at >= tick - 1e-9):
             self.pace()
 
     # -- what the OCS sees -----------------------------------------------------------------------
     def _busy_agents(self) -> list[tuple[str, float, int]]:
-        now = self.env.now
+        now = self.env._now
         return [(_BUSY_STATES[a.state], now - a.since, a.group) for a in self.agents if a.state in _BUSY_STATES]
 
     def _flight_ages(self) -> list[float]:
-        now = self.env.now
+        now = self.env._now
         return [now - t for t in self.flight.values()]
 
     def observe(self) -> Observation:
         obs = self.obs
-        obs.now = self.env.now
+        obs.now = self.env._now
         obs.ready = len(self.ready)
         obs.waiting = len(self.waiting)
         obs.in_flight = self.in_flight
@@ -200,13 +201,13 @@ class Model:
         if self._pacing:
             return
         self._pacing = True
-        self._decided_at = self.env.now
+        self._decided_at = self.env._now
         try:
             if self.pacer.reserve is not None:
                 self._pace_reserved()
                 return
             n = self.pacer.decide(self.observe())
-            now = self.env.now
+            now = self.env._now
             while n > 0 and self.lines_in_use < self.line_limit:
                 record = self.calls.next_record(now)
                 if record is None:
@@ -219,7 +220,7 @@ class Model:
 
     def _pace_reserved(self) -> None:
         """Progressive and preview: one record and one reserved agent at a time."""
-        now = self.env.now
+        now = self.env._now
         preview = self.pacer.reserve == "preview"
         while self.ready and self.lines_in_use + self.previewing < self.line_limit:
             record = self.calls.next_record(now)
@@ -237,13 +238,13 @@ class Model:
                 self._dial(record, agent)
 
     def _wake_later(self) -> None:
-        at = self.calls.next_change(self.env.now)
+        at = self.calls.next_change(self.env._now)
         if at is None or at >= self._wake_at:
             return
-        if at <= self.env.now:
+        if at <= self.env._now:
             return
         self._wake_at = at
-        self._at(at - self.env.now, self._on_wake, at)
+        self._at(at - self.env._now, self._on_wake, at)
 
     def _on_wake(self, event) -> None:
         if event._value == self._wake_at:
@@ -253,9 +254,9 @@ class Model:
     def _on_preview_end(self, event) -> None:
         record, agent = event._value
         self.previewing -= 1
-        if not self.calls.dialable(record, self.env.now):
+        if not self.calls.dialable(record, self.env._now):
             # the record's window closed while the agent read it: it waits for the next one
-            self.calls.put_back(record, self.env.now)
+            self.calls.put_back(record, self.env._now)
             self._agent_ready(agent)
             self.pace()
             return
@@ -264,7 +265,7 @@ class Model:
 
     # -- a dial's life -------------------------------------------------------------------------------
     def _dial(self, record, agent: Agent | None) -> None:
-        now = self.env.now
+        now = self.env._now
         record.attempt += 1
         call = Call(self._next_call_id, record, record.attempt, now)
         self._next_call_id += 1
@@ -312,7 +313,7 @@ class Model:
 
     def _on_verdict(self, event) -> None:
         call: Call = event._value
-        now = self.env.now
+        now = self.env._now
         call.verdict_at = now
         self.in_flight -= 1
         del self.flight[call.call_id]
@@ -337,7 +338,7 @@ class Model:
         self.pace()
 
     def _wait(self, call: Call) -> None:
-        now = self.env.now
+        now = self.env._now
         limit = self.abandon_after
         if call.truth == HUMAN:
             limit = min(limit, call.row[PATIENCE_S])
@@ -355,19 +356,19 @@ class Model:
             return  # an agent took it in time
         call.waiting = False
         self.waiting.remove(call)
-        self.tally.waiting.add(self.env.now, -1)
+        self.tally.waiting.add(self.env._now, -1)
         self._abandon(call)
         self.pace()
 
     def _abandon(self, call: Call) -> None:
         call.abandoned = True
         if self.trace is not None:
-            self.trace(self.env.now, "abandon", call)
+            self.trace(self.env._now, "abandon", call)
         self._end(call, "abandoned" if call.truth == HUMAN else "dropped")
-        self.pacer.on_result(self.env.now, ABANDONED, self.env.now - call.dialed_at)
+        self.pacer.on_result(self.env._now, ABANDONED, self.env._now - call.dialed_at)
 
     def _connect(self, call: Call, agent: Agent) -> None:
-        now = self.env.now
+        now = self.env._now
         call.connected_at = now
         call.agent = agent.agent_id
         agent.call = call
@@ -394,7 +395,7 @@ class Model:
 
     def _on_wrap_end(self, event) -> None:
         agent: Agent = event._value
-        agent.ready_since = self.env.now
+        agent.ready_since = self.env._now
         self._agent_ready(agent)
         self.pace()
 
@@ -403,12 +404,12 @@ class Model:
         call = agent.call
         agent.call = None
         self._end(call, "answering_machine")
-        self.pacer.on_result(self.env.now, AGENT_MACHINE, self.env.now - call.dialed_at)
+        self.pacer.on_result(self.env._now, AGENT_MACHINE, self.env._now - call.dialed_at)
         self._agent_ready(agent)
         self.pace()
 
     def _end(self, call: Call, result: str) -> None:
-        now = self.env.now
+        now = self.env._now
         call.ended_at = now
         call.result = RESULT_CODES[result]
         self.lines_in_use -= 1
@@ -423,7 +424,7 @@ class Model:
 
     # -- agents ------------------------------------------------------------------------------------
     def _set_state(self, agent: Agent, state: int) -> None:
-        now = self.env.now
+        now = self.env._now
         self.tally.agent_change(now, agent.state, state)
         agent.state = state
         agent.since = now
@@ -452,7 +453,7 @@ class Model:
                     self._at(logout, self._on_logout, gi)
 
     def _on_login(self, event) -> None:
-        now = self.env.now
+        now = self.env._now
         for agent in self._members[event._value]:
             if agent.leaving:
                 agent.leaving = False  # back on shift before its last call ended
@@ -479,7 +480,7 @@ class Model:
         while waiting:
             call = waiting.popleft()
             call.waiting = False
-            self.tally.waiting.add(self.env.now, -1)
+            self.tally.waiting.add(self.env._now, -1)
             self._connect(call, agent)
             return
         self._set_state(agent, IDLE)

@@ -131,8 +131,9 @@ class Power(Pacer):
         free = obs.ready - obs.waiting
         if free <= 0:
             return 0
-        target = math.ceil(self.ratio * free - 1e-9)
-        return within_lines(obs, target - obs.in_flight)
+        n = math.ceil(self.ratio * free - 1e-9) - obs.in_flight
+        room = obs.line_limit - obs.lines_in_use
+        return int(n if n <= room else room) if n > 0 else 0
 
 
 def make_pacer(campaign: Campaign) -> Pacer:

@@ -198,9 +198,11 @@ class Hist:
 
 
 def _bump(series: list, i: int, by: int = 1) -> None:
-    while len(series) <= i:
-        series.append(0)
-    series[i] += by
+    try:
+        series[i] += by
+    except IndexError:
+        series.extend([0] * (i + 1 - len(series)))
+        series[i] += by
 
 
 class Tally:
