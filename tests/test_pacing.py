@@ -281,3 +281,11 @@ def test_adaptive_in_a_run_counts_logged_in_agents_once():
     pacer = make_pacer(c)
     simulate(c, pacer=pacer)
     assert all(s[2] == 4 for s in pacer.samples)
+
+
+def test_predictive_small_group_rule_waits_for_the_whole_batch():
+    pacer = warmed(Predictive(B2C.override({"dialing.small_group_agents": 8})))
+    wrapping = [("wrap", 15.0, 0)] * 3
+    # 5 agents logged in (fewer than 8): no new batch while a dial of the last one is in flight
+    assert pacer.decide(observation(ready=2, in_flight=1, agents=5, busy=wrapping, flight=[3.0])) == 0
+    assert pacer.decide(observation(ready=2, in_flight=0, agents=5, busy=wrapping)) > 0
