@@ -352,9 +352,18 @@ def _recommend(answers: dict, size: int | None, deadline_s: float, finish: float
     records = f"{size:,} records" if size else "the list"
     if not feasible:
         most = max((a["at_agents"] for a in answers.values()), default=0)
-        return {"mode": None, "agents": None,
-                "text": f"No mode works {finish:.0%} of {records} within {_hours(deadline_s)} with the "
-                        f"abandon rate legal at {most} agents or fewer: raise --max-agents or the deadline."}
+        text = (f"No mode works {finish:.0%} of {records} within {_hours(deadline_s)} with the "
+                f"abandon rate legal at {most} agents or fewer")
+        worked = [a for a in answers.values() if (a.get("finish_share") or 0) >= finish]
+        if worked and len(worked) == len(answers):
+            # the list gets worked: the abandon limit is what fails, and more agents will not help
+            lowest = min(a.get("abandon_rate") or 0.0 for a in worked)
+            text += (f": the list gets worked, but the compliance window is over the limit in too "
+                     f"many runs (lowest abandon rate {lowest:.1%}; under Ofcom the AMD false-positive "
+                     f"estimate counts too).")
+        else:
+            text += ": raise --max-agents or the deadline."
+        return {"mode": None, "agents": None, "text": text}
     agents, lines, _, _, mode = min(feasible)
     a = answers[mode]
     lo, hi = a["success_ci"]

@@ -199,6 +199,12 @@ class Cpd:
         Duration(), Dist("uniform", low=1.5, high=3.5), "AMD analysis time after the answer (skipped when amd is false)"
     )
 
+    @property
+    def fp_estimate(self) -> float:
+        """The AMD false-positive estimate in effect: none without AMD (no machine detection,
+        no person hung up on as a machine)."""
+        return self.amd_false_positive_estimate if self.amd else 0.0
+
 
 @dataclass(frozen=True)
 class Shift:

@@ -59,7 +59,7 @@ def simulate(
     summary = summarize(
         tally,
         amd=cpd.amd,
-        fp_estimate=cpd.amd_false_positive_estimate,
+        fp_estimate=cpd.fp_estimate,
         regime=comp.regime,
         limit=comp.limit,
         records_total=model.calls.total,
@@ -73,8 +73,8 @@ def simulate(
     return RunResult(
         campaign=campaign,
         summary=summary,
-        series=series(tally, cpd.amd_false_positive_estimate),
-        windows=compliance_windows(tally.days, comp.regime, cpd.amd_false_positive_estimate),
+        series=series(tally, cpd.fp_estimate),
+        windows=compliance_windows(tally.days, comp.regime, cpd.fp_estimate),
         waits={"agent_wait_s": tally.agent_wait.to_dict(), "answer_wait_s": tally.answer_wait.to_dict()},
         meta={
             "wall_s": round(wall, 4),

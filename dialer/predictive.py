@@ -224,7 +224,7 @@ class Optimized(Forecasting):
     def __init__(self, campaign: Campaign):
         super().__init__(campaign)
         d, comp = campaign.dialing, campaign.compliance
-        self.limit = allowed_abandon_rate(d.max_abandon_rate, comp.regime, campaign.cpd.amd_false_positive_estimate)
+        self.limit = allowed_abandon_rate(d.max_abandon_rate, comp.regime, campaign.cpd.fp_estimate)
         self.connects_all = 0  # connects, and those an agent found to be machines (whole run)
         self.machine_connects = 0
         self.goal, self.goal_target = d.goal, d.goal_target

@@ -275,7 +275,7 @@ def _regime_rates(ctx: _Context, regime: str) -> tuple[list, list, str]:
         return ctx.col("abandon_rate"), ctx.col("abandon_rate_cumulative"), "US"
     from .records import abandon_rates
 
-    e = ctx.campaign.cpd.amd_false_positive_estimate
+    e = ctx.campaign.cpd.fp_estimate
     live, ab = ctx.col("live_answers"), ctx.col("abandoned")
     rate, cum, cl, ca = [], [], 0.0, 0.0
     for lv, a in zip(live, ab):

@@ -58,3 +58,13 @@ def test_a_multi_day_run_has_one_ofcom_window_per_calendar_day():
     assert min(w["rate"] for w in windows) <= overall <= max(w["rate"] for w in windows)
     fcc = simulate(c.override({"compliance.regime": "fcc"}))
     assert len(fcc.windows) == 1 and fcc.windows[0]["days"] == 3
+
+
+def test_without_amd_no_false_positive_estimate_is_added():
+    c = make_campaign(**{"dialing.mode": "progressive", "horizon_s": 3600, "cpd.amd": False,
+                         "cpd.amd_false_positive_estimate": 0.05, "compliance.regime": "ofcom",
+                         "population.human": 0.3, "population.no_answer": 0.7})
+    s = simulate(c).summary
+    assert s["abandon_rate_ofcom"] == 0.0 and s["compliance_ok"]
+    with_amd = simulate(c.override({"cpd.amd": True})).summary
+    assert with_amd["abandon_rate_ofcom"] >= 0.05 and not with_amd["compliance_ok"]
