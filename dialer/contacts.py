@@ -563,6 +563,7 @@ class CallingList:
         self.classes = self.source.classes
         self.treatments = Treatments(campaign)
         self.epoch0 = calendar.epoch0
+        self.version = 0  # counts the records put (back) in a queue: see Model.pace
         # per class, a heap of (due time, key, record); record None stands for the source's
         # next scheduled record (made a Record only when it is taken)
         self.retries: list[list[tuple[float, int, Record | None]]] = [[] for _ in self.classes]
@@ -704,6 +705,7 @@ class CallingList:
         return math.ceil(self.epoch0 + t - 1e-6) - self.epoch0
 
     def _reschedule(self, record: Record, at: float) -> None:
+        self.version += 1  # a record (re)entered a queue: what is dialable may have changed
         at = self._whole(at)
         record.status = STATUS_READY
         record.sched = at

@@ -150,6 +150,8 @@ class Model:
         self._wake_at = math.inf
         self._pacing = False
         self._decided_at = -math.inf
+        self._dry_until = -math.inf  # before this time (and list version) no record is dialable
+        self._dry_version = 0
 
     # -- running -------------------------------------------------------------------------------
     def run(self) -> Tally:
@@ -200,8 +202,11 @@ class Model:
         """Ask the pacer and place what it asks for (lines and dialable records permitting)."""
         if self._pacing:
             return
+        now = self.env._now
+        if now < self._dry_until and self.calls.version == self._dry_version:
+            return  # nothing can be dialed before then: no decision to take (VICIdial: empty hopper)
         self._pacing = True
-        self._decided_at = self.env._now
+        self._decided_at = now
         try:
             if self.pacer.reserve is not None:
                 self._pace_reserved()
@@ -238,7 +243,11 @@ class Model:
                 self._dial(record, agent)
 
     def _wake_later(self) -> None:
+        """No record is dialable now: note until when (unless a record is rescheduled), and
+        wake up then."""
         at = self.calls.next_change(self.env._now)
+        self._dry_until = math.inf if at is None else at
+        self._dry_version = self.calls.version
         if at is None or at >= self._wake_at:
             return
         if at <= self.env._now:
@@ -249,6 +258,7 @@ class Model:
     def _on_wake(self, event) -> None:
         if event._value == self._wake_at:
             self._wake_at = math.inf
+        self._dry_until = -math.inf  # a wake-up always looks again (and schedules the next one)
         self.pace()
 
     def _on_preview_end(self, event) -> None:

@@ -161,3 +161,29 @@ def test_stat_server_counts_are_consistent():
     assert obs.logged_in == 3
     assert obs.ready + obs.talking + obs.wrapping + obs.on_machine + obs.reserved == 3
     assert m.tally.agent_levels[6].n == 0  # nobody logged out at the end
+
+
+@pytest.mark.parametrize("mode", ["preview", "progressive", "power"])
+def test_skipping_decisions_while_nothing_is_dialable_changes_nothing(mode, monkeypatch):
+    # The model does not ask the pacer while no record can be dialed (windows closed, retries
+    # not due, list worked). For pacers without memory that must not change a single dial.
+    from dialer.config import load_campaign
+    from dialer.experiment import simulate
+    from dialer.model import Model
+
+    c = load_campaign("campaigns/multi-zone-list.yaml", {"dialing.mode": mode, "horizon_s": 2 * 86400})
+
+    def dials(campaign):
+        calls = []
+        simulate(campaign, on_call=calls.append)
+        return sorted((x.call_id, x.record.record_id, x.dialed_at, x.ended_at, x.agent) for x in calls)
+
+    with_skip = dials(c)
+    original = Model._wake_later
+
+    def never_dry(self):
+        original(self)
+        self._dry_until = float("-inf")
+
+    monkeypatch.setattr(Model, "_wake_later", never_dry)
+    assert dials(c) == with_skip and len(with_skip) > 1000
