@@ -93,9 +93,6 @@ class Calendar:
         """Simulated times of the site's local midnights, one before the start through the end."""
         return [self.wall_to_sim(d, 0, self.site) for d in self._local_dates(self.site)]
 
-    def site_day(self, t: float, midnights: list[float] | None = None) -> dt.date:
-        return self.local(t, self.site).date()
-
 
 class Bands:
     """Which band of the day holds a moment, by wall clock in one zone (``population.by_hour``).
@@ -148,8 +145,3 @@ class Window:
         if i >= len(self.opens):
             return None
         return max(t, self.opens[i])
-
-    def contains(self, t: float) -> bool:
-        """Open at t, without moving the cursor (for checks and tests)."""
-        j = bisect.bisect_right(self.opens, t) - 1
-        return j >= 0 and t < self.closes[j]

@@ -191,29 +191,6 @@ class DialHistory:
         return self.failure_ages.survival(ages)
 
 
-def poisson_binomial(ps: list[float]) -> np.ndarray:
-    """P(sum of independent Bernoulli(p_i) = k), k = 0..len(ps)."""
-    certain = sum(1 for p in ps if p >= 1 - 1e-9)
-    ps = [p for p in ps if 1e-9 < p < 1 - 1e-9]
-    n = len(ps)
-    if n > 60:
-        mu = sum(ps)
-        sd = math.sqrt(sum(p * (1 - p) for p in ps)) or 1e-9
-        k = np.arange(n + 1)
-        cdf = special.ndtr((np.concatenate([k, [n + 1]]) - 0.5 - mu) / sd)
-        pmf = np.diff(cdf)
-        pmf /= pmf.sum()
-    else:
-        pmf = np.zeros(n + 1)
-        pmf[0] = 1.0
-        for i, p in enumerate(ps):
-            pmf[1 : i + 2] = pmf[1 : i + 2] * (1 - p) + pmf[: i + 1] * p
-            pmf[0] *= 1 - p
-    if certain:
-        pmf = np.concatenate([np.zeros(certain), pmf])
-    return pmf
-
-
 def difference_pmf(plus: np.ndarray, minus: np.ndarray) -> tuple[int, np.ndarray]:
     """Distribution of (sum of Bernoulli(plus)) - (sum of Bernoulli(minus)): (lowest value, pmf).
 
@@ -277,24 +254,6 @@ def next_binomial(binom: np.ndarray, p: float) -> np.ndarray:
     out[1:-1] = binom[1:] * (1 - p) + binom[:-1] * p
     out[-1] = binom[-1] * p
     return out
-
-
-def dials_average_rule(snap: Snapshot, waiting: int, p: float, target: float, n_max: int) -> tuple[int, float]:
-    """The most new dials n with E[abandons] <= target x E[answers] (old demand included),
-    and the abandons the forecast expects from those n dials."""
-    abandons = snap.old_abandons
-    demand = waiting + snap.old_demand
-    binom = np.ones(1)
-    n = 0
-    while n < n_max:
-        extra = p * snap.marginal(n, p, binom)
-        if abandons + extra > target * (demand + p) + 1e-12:
-            break
-        abandons += extra
-        demand += p
-        binom = next_binomial(binom, p)
-        n += 1
-    return n, abandons - snap.old_abandons
 
 
 def dials_marginal_rule(snap: Snapshot, p: float, threshold: float, n_max: int) -> list[float]:

@@ -12,7 +12,7 @@ import json
 import math
 import os
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Any
@@ -110,7 +110,3 @@ class CallWriter:
             self._cm.__exit__(type(exc), exc, exc.__traceback__)
         except BaseException:
             pass
-
-
-def call_writer(out: Path, calendar: Calendar) -> Callable[[Call], None]:
-    return CallWriter(out / "calls.csv", calendar)

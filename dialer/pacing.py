@@ -70,10 +70,6 @@ class Observation:
     def logged_in(self) -> int:
         return self.agents - self._count(LOGGED_OUT)
 
-    @property
-    def lines_free(self) -> float:
-        return self.line_limit - self.lines_in_use
-
 
 class Pacer:
     """A dialing mode. Subclasses override :meth:`decide` and the hooks they need."""

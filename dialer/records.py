@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import bisect
 import math
-from collections.abc import Iterable
 
 from .contacts import (
     BUSY,
@@ -444,8 +443,3 @@ def series(tally: Tally, fp_estimate: float) -> list[dict]:
         row["records_finished_cumulative"] = cum_fin
         rows.append(row)
     return rows
-
-
-def iter_cdr_rows(calls: Iterable[Call], local_time) -> Iterable[list]:
-    for call in calls:
-        yield cdr_row(call, local_time(call))

@@ -10,7 +10,6 @@ resolved campaign as plain YAML-able data. No YAML is read here: see :mod:`diale
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import difflib
 import math
@@ -504,7 +503,3 @@ def describe(cls: type, key: str = "") -> list[tuple[str, str, str, str]]:
             default = spec.dump(default) if default is not None else None
         rows.append((k, spec.kind, str(default), doc))
     return rows
-
-
-def replace(obj: Any, **changes: Any) -> Any:
-    return dataclasses.replace(obj, **changes)
