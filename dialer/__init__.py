@@ -12,7 +12,7 @@ Public API::
 
 from __future__ import annotations
 
-__version__ = "0.1.0"
+from dialer.version import __version__
 
 __all__ = ["__version__", "load_campaign", "simulate", "Campaign", "sweep", "plan"]
 
@@ -24,15 +24,15 @@ def __getattr__(name: str):
 
         return getattr(config, name)
     if name == "simulate":
-        from .experiment import simulate
+        from dialer.experiments.run import simulate
 
         return simulate
     if name == "sweep":
-        from .sweeps import sweep
+        from dialer.experiments.sweeps import sweep
 
         return sweep
     if name == "plan":
-        from .capacity import plan
+        from dialer.experiments.capacity import plan
 
         return plan
     raise AttributeError(name)

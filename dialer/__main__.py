@@ -1,3 +1,3 @@
-from .cli import main
+from dialer.cli import main
 
 raise SystemExit(main())

@@ -11,21 +11,27 @@ import argparse
 import json
 import sys
 
-from . import __version__
-from .errors import InputError
+from dialer.errors import InputError
+from dialer.version import __version__
 
 EXIT_INPUT = 2
 
 
 def _campaign_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("campaign", help="campaign file (YAML)")
-    p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
-                   help="override a dotted key, e.g. --set dialing.ratio=2.5 "
-                        "or --set agents.groups.renewals.count=30 (repeatable)")
+    p.add_argument(
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override a dotted key, e.g. --set dialing.ratio=2.5 "
+        "or --set agents.groups.renewals.count=30 (repeatable)",
+    )
 
 
 def _load(args: argparse.Namespace, extra: dict | None = None):
-    from .config import load_campaign, parse_override
+    from dialer.config import load_campaign, parse_override
 
     overrides = dict(parse_override(o) for o in args.overrides)
     overrides.update(extra or {})
@@ -38,16 +44,20 @@ def cmd_check(args: argparse.Namespace) -> int:
     size = "endless" if c.calling_list.size is None else f"{c.calling_list.size} records"
     if c.calling_list.file or c.dnc.file:
         # read the files too, so that a bad row shows up here and not in the middle of a run
-        from .clock import Calendar
-        from .contacts import CallingList
-        from .listfile import shown_path
+        from dialer.clock import Calendar
+        from dialer.lists.calling import CallingList
+        from dialer.lists.listfile import shown_path
 
         calls = CallingList(c, Calendar(c.start, c.site_timezone, c.horizon_s))
         if c.calling_list.file:
-            size = (f"{calls.total} records in {shown_path(c.calling_list.file)} "
-                    f"({calls.finished_at_start} finished, {len(calls.classes)} window classes)")
-    print(f"ok: {args.campaign}: '{c.name}', mode {c.dialing.mode}, agents {groups}, "
-          f"list {size}, horizon {c.horizon_s:g} s")
+            size = (
+                f"{calls.total} records in {shown_path(c.calling_list.file)} "
+                f"({calls.finished_at_start} finished, {len(calls.classes)} window classes)"
+            )
+    print(
+        f"ok: {args.campaign}: '{c.name}', mode {c.dialing.mode}, agents {groups}, "
+        f"list {size}, horizon {c.horizon_s:g} s"
+    )
     return 0
 
 
@@ -64,8 +74,8 @@ def _writable(option: str, path: str) -> str:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from .experiment import simulate
-    from .outputs import ensure_dir
+    from dialer.experiments.run import simulate
+    from dialer.outputs import ensure_dir
 
     extra = {}
     if args.mode:
@@ -76,15 +86,20 @@ def cmd_run(args: argparse.Namespace) -> int:
     if args.list_out:
         _writable("--list-out", args.list_out)
         if not campaign.calling_list.file:
-            raise InputError("--list-out: expected a campaign with calling_list.file (a synthetic "
-                             "list has no file to write back; `dialer make-list` turns it into one)")
+            raise InputError(
+                "--list-out: expected a campaign with calling_list.file (a synthetic "
+                "list has no file to write back; `dialer make-list` turns it into one)"
+            )
     if args.out:
-        from .clock import Calendar
-        from .config import dump_yaml
-        from .outputs import CallWriter, write_json, write_text
+        from dialer.clock import Calendar
+        from dialer.config import dump_yaml
+        from dialer.outputs import write_json, write_text
+        from dialer.records.files import CallWriter
 
         out = ensure_dir(args.out)
-        writer = CallWriter(out / "calls.csv", Calendar(campaign.start, campaign.site_timezone, campaign.horizon_s))
+        writer = CallWriter(
+            out / "calls.csv", Calendar(campaign.start, campaign.site_timezone, campaign.horizon_s)
+        )
         try:
             result = simulate(campaign, on_call=writer, list_out=args.list_out)
         except BaseException as exc:
@@ -93,21 +108,30 @@ def cmd_run(args: argparse.Namespace) -> int:
         writer.commit()
         write_json(out / "summary.json", result.to_json())
         write_text(out / "campaign.yaml", dump_yaml(campaign.to_dict()))
-        write_json(out / "series.json", {"bucket_s": 900, "rows": result.series,
-                                         "windows": result.windows, "waits": result.waits})
-        from .report import write_report
+        write_json(
+            out / "series.json",
+            {
+                "bucket_s": 900,
+                "rows": result.series,
+                "windows": result.windows,
+                "waits": result.waits,
+            },
+        )
+        from dialer.reports.render import write_report
 
         write_report(out)
     else:
         result = simulate(campaign, list_out=args.list_out)
     if args.json:
-        from .outputs import _clean
+        from dialer.outputs import _clean
 
         print(json.dumps(_clean(result.to_json()), indent=2))
     else:
         print(format_summary(result))
         if args.out:
-            print(f"\nwrote {args.out}/summary.json, calls.csv, campaign.yaml, series.json, report.html")
+            print(
+                f"\nwrote {args.out}/summary.json, calls.csv, campaign.yaml, series.json, report.html"
+            )
         if args.list_out:
             print(f"wrote the calling list to {args.list_out}")
     return 0
@@ -116,7 +140,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 def cmd_make_list(args: argparse.Namespace) -> int:
     import os
 
-    from .makelist import campaign_snippet, make_list
+    from dialer.lists.makelist import campaign_snippet, make_list
 
     # the list files the campaign names (perhaps the ones being made) play no part here
     campaign = _load(args, {"calling_list.file": None, "dnc.file": None})
@@ -126,11 +150,15 @@ def cmd_make_list(args: argparse.Namespace) -> int:
     made = make_list(campaign, args.out, args.dnc_out, args.chain_share)
     here = os.path.dirname(os.path.abspath(args.campaign))
     rel = lambda p: os.path.relpath(os.path.abspath(p), here)  # noqa: E731 - paths as the campaign sees them
-    print(f"wrote {args.out}: {made.records} records, {made.customers} customers, "
-          f"{len(made.time_zones)} time zone(s)"
-          + (f"; {args.dnc_out}: {made.dnc_entries} DNC entries" if args.dnc_out else ""))
+    print(
+        f"wrote {args.out}: {made.records} records, {made.customers} customers, "
+        f"{len(made.time_zones)} time zone(s)"
+        + (f"; {args.dnc_out}: {made.dnc_entries} DNC entries" if args.dnc_out else "")
+    )
     print(f"\nto use it, put this in {args.campaign}:\n")
-    print(campaign_snippet(made, rel(args.out), rel(args.dnc_out) if args.dnc_out else None), end="")
+    print(
+        campaign_snippet(made, rel(args.out), rel(args.dnc_out) if args.dnc_out else None), end=""
+    )
     return 0
 
 
@@ -146,32 +174,68 @@ def format_summary(result) -> str:
     """The readable summary table of one run."""
     s, c = result.summary, result.campaign
     rows = [
-        (f"{c.name}: mode {c.dialing.mode}, seed {c.seed}, {c.agents.count} agents, "
-         f"{c.horizon_s / 3600:g} h", ""),
+        (
+            f"{c.name}: mode {c.dialing.mode}, seed {c.seed}, {c.agents.count} agents, "
+            f"{c.horizon_s / 3600:g} h",
+            "",
+        ),
         ("dials", f"{s['dials']}"),
-        ("live answers (persons passed as human)", f"{s['live_answers']}  hit ratio {_pct(s['hit_ratio'])}"),
+        (
+            "live answers (persons passed as human)",
+            f"{s['live_answers']}  hit ratio {_pct(s['hit_ratio'])}",
+        ),
         ("connects", f"{s['connects']}  ({_num(s['connects_per_agent_hour'])} per agent-hour)"),
         ("abandoned", f"{s['abandoned']}  (machines dropped: {s['dropped']})"),
-        ("machines / fax / busy / no answer / invalid",
-         f"{s['machines']} / {s['fax']} / {s['busy']} / {s['no_answer']} / {s['invalid']}"),
-        ("AMD false positives / machines to agents", f"{s['amd_false_positives']} / {s['machines_to_agents']}"),
+        (
+            "machines / fax / busy / no answer / invalid",
+            f"{s['machines']} / {s['fax']} / {s['busy']} / {s['no_answer']} / {s['invalid']}",
+        ),
+        (
+            "AMD false positives / machines to agents",
+            f"{s['amd_false_positives']} / {s['machines_to_agents']}",
+        ),
         ("DNC blocked", f"{s['dnc_blocked']}"),
         ("abandon rate (US)", _pct(s["abandon_rate"])),
         ("abandon rate (Ofcom, estimated FP)", _pct(s["abandon_rate_ofcom"])),
         ("abandon rate (true FP)", _pct(s["abandon_rate_true"])),
-        (f"compliance ({s['compliance_regime']}, limit {_pct(s['compliance_limit'])})",
-         f"{'OK' if s['compliance_ok'] else 'OVER'}  worst window {_pct(s['compliance_worst_rate'])}"),
+        (
+            f"compliance ({s['compliance_regime']}, limit {_pct(s['compliance_limit'])})",
+            f"{'OK' if s['compliance_ok'] else 'OVER'}  worst window {_pct(s['compliance_worst_rate'])}",
+        ),
         ("occupancy (talk + wrap)", _pct(s["occupancy"])),
-        ("agent time: talk / wrap / machine / reserved / idle",
-         " / ".join(_pct(s[k]) for k in ("talk_share", "wrap_share", "machine_share", "reserved_share", "idle_share"))),
+        (
+            "agent time: talk / wrap / machine / reserved / idle",
+            " / ".join(
+                _pct(s[k])
+                for k in (
+                    "talk_share",
+                    "wrap_share",
+                    "machine_share",
+                    "reserved_share",
+                    "idle_share",
+                )
+            ),
+        ),
         ("talk minutes per agent-hour", _num(s["talk_minutes_per_agent_hour"])),
         ("mean agent wait between connects", f"{_num(s['mean_agent_wait_s'])} s"),
-        ("mean answer wait (person, verdict to agent)", f"{_num(s['mean_answer_wait_s'], '.2f')} s"),
-        ("records finished / total", f"{s['records_finished']} / {s['records_total'] if s['records_total'] is not None else 'endless'}"
-         + (f" ({s['records_finished_at_start']} finished before)" if s.get("records_finished_at_start") else "")
-         + (f"  ({_pct(s['list_penetration'])})" if s["list_penetration"] is not None else "")),
-        ("contacts per record dialed / attempts per contact",
-         f"{_num(s.get('contacts_per_record'), '.3f')} / {_num(s.get('attempts_per_contact'), '.2f')}"),
+        (
+            "mean answer wait (person, verdict to agent)",
+            f"{_num(s['mean_answer_wait_s'], '.2f')} s",
+        ),
+        (
+            "records finished / total",
+            f"{s['records_finished']} / {s['records_total'] if s['records_total'] is not None else 'endless'}"
+            + (
+                f" ({s['records_finished_at_start']} finished before)"
+                if s.get("records_finished_at_start")
+                else ""
+            )
+            + (f"  ({_pct(s['list_penetration'])})" if s["list_penetration"] is not None else ""),
+        ),
+        (
+            "contacts per record dialed / attempts per contact",
+            f"{_num(s.get('contacts_per_record'), '.3f')} / {_num(s.get('attempts_per_contact'), '.2f')}",
+        ),
         ("peak lines", f"{s['peak_lines']}"),
     ]
     width = max(len(k) for k, _ in rows[1:])
@@ -181,28 +245,34 @@ def format_summary(result) -> str:
 
 
 def cmd_compare(args: argparse.Namespace) -> int:
-    from .compare import compare, parse_modes
+    from dialer.experiments.compare import compare, parse_modes
 
     modes = parse_modes(args.modes)
     campaign = _load(args)
     out = None
     if args.out:
-        from .outputs import ensure_dir
+        from dialer.outputs import ensure_dir
 
         out = ensure_dir(args.out)
-    c = compare(campaign, modes, args.replications, workers=args.workers, scheduler=args.scheduler,
-                frontier=args.frontier)
+    c = compare(
+        campaign,
+        modes,
+        args.replications,
+        workers=args.workers,
+        scheduler=args.scheduler,
+        frontier=args.frontier,
+    )
     if out is not None:
-        from .config import dump_yaml
-        from .outputs import write_csv, write_json, write_text
-        from .report import write_report
+        from dialer.config import dump_yaml
+        from dialer.outputs import write_csv, write_json, write_text
+        from dialer.reports.render import write_report
 
         write_json(out / "compare.json", c)
         write_csv(out / "compare.csv", compare_rows(c))
         write_text(out / "campaign.yaml", dump_yaml(campaign.to_dict()))
         write_report(out)
     if args.json:
-        from .outputs import _clean
+        from dialer.outputs import _clean
 
         print(json.dumps(_clean(c), indent=2))
         return 0
@@ -243,15 +313,36 @@ def _ci(rows: list[dict], mode: str, metric: str, pct: bool = False, digits: int
 def format_compare(c: dict) -> str:
     """One row per mode: key metrics as mean ± 95% CI half-width, and the paired difference in
     talk minutes per agent-hour against the best legal mode."""
-    head = (f"{c['campaign']}: {c['replications']} paired replications per mode "
-            f"(seeds from {c['seed']}); limit {100 * c['limit']:.0f}% ({c['regime']})")
-    cols = ["mode", "legal", "occupancy %", "talk min/agent-h", "abandon % (US)", "Ofcom %",
-            "true %", "connects/agent-h", "agent wait s", "vs best (talk min)"]
+    head = (
+        f"{c['campaign']}: {c['replications']} paired replications per mode "
+        f"(seeds from {c['seed']}); limit {100 * c['limit']:.0f}% ({c['regime']})"
+    )
+    cols = [
+        "mode",
+        "legal",
+        "occupancy %",
+        "talk min/agent-h",
+        "abandon % (US)",
+        "Ofcom %",
+        "true %",
+        "connects/agent-h",
+        "agent wait s",
+        "vs best (talk min)",
+    ]
     table = [cols]
     n = c["replications"]
     for mode in c["modes"]:
-        legal_share = next(r["mean"] for r in c["table"] if r["mode"] == mode and r["metric"] == "compliance_ok")
-        diff = next((d for d in c["diffs"] if d["mode"] == mode and d["metric"] == "talk_minutes_per_agent_hour"), None)
+        legal_share = next(
+            r["mean"] for r in c["table"] if r["mode"] == mode and r["metric"] == "compliance_ok"
+        )
+        diff = next(
+            (
+                d
+                for d in c["diffs"]
+                if d["mode"] == mode and d["metric"] == "talk_minutes_per_agent_hour"
+            ),
+            None,
+        )
         if mode == c["baseline"]:
             vs = "best"
         elif diff is None or diff["mean_diff"] is None:
@@ -259,21 +350,29 @@ def format_compare(c: dict) -> str:
         else:
             half = "" if diff["ci_high"] is None else f" ±{diff['ci_high'] - diff['mean_diff']:.1f}"
             vs = f"{diff['mean_diff']:+.1f}{half}"
-        table.append([
-            mode, f"{round((legal_share or 0) * n)}/{n}",
-            _ci(c["table"], mode, "occupancy", pct=True),
-            _ci(c["table"], mode, "talk_minutes_per_agent_hour"),
-            _ci(c["table"], mode, "abandon_rate", pct=True, digits=2),
-            _ci(c["table"], mode, "abandon_rate_ofcom", pct=True, digits=2),
-            _ci(c["table"], mode, "abandon_rate_true", pct=True, digits=2),
-            _ci(c["table"], mode, "connects_per_agent_hour"),
-            _ci(c["table"], mode, "mean_agent_wait_s"),
-            vs,
-        ])
+        table.append(
+            [
+                mode,
+                f"{round((legal_share or 0) * n)}/{n}",
+                _ci(c["table"], mode, "occupancy", pct=True),
+                _ci(c["table"], mode, "talk_minutes_per_agent_hour"),
+                _ci(c["table"], mode, "abandon_rate", pct=True, digits=2),
+                _ci(c["table"], mode, "abandon_rate_ofcom", pct=True, digits=2),
+                _ci(c["table"], mode, "abandon_rate_true", pct=True, digits=2),
+                _ci(c["table"], mode, "connects_per_agent_hour"),
+                _ci(c["table"], mode, "mean_agent_wait_s"),
+                vs,
+            ]
+        )
     widths = [max(len(row[i]) for row in table) for i in range(len(cols))]
     lines = [head, ""]
     for i, row in enumerate(table):
-        lines.append("  ".join(cell.ljust(w) if j == 0 else cell.rjust(w) for j, (cell, w) in enumerate(zip(row, widths))))
+        lines.append(
+            "  ".join(
+                cell.ljust(w) if j == 0 else cell.rjust(w)
+                for j, (cell, w) in enumerate(zip(row, widths))
+            )
+        )
         if i == 0:
             lines.append("-" * len(lines[-1]))
     lines += ["", c["verdict"]]
@@ -283,7 +382,7 @@ def format_compare(c: dict) -> str:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from .report import write_report
+    from dialer.reports.render import write_report
 
     path, problem = write_report(args.folder, images=args.images)
     if problem:
@@ -293,7 +392,7 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
-    from .bench import main as bench_main
+    from dialer.experiments.bench import main as bench_main
 
     return bench_main(args)
 
@@ -301,8 +400,8 @@ def cmd_bench(args: argparse.Namespace) -> int:
 def cmd_sweep(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from .pool import BackendError
-    from .sweeps import format_sweep, run_sweep
+    from dialer.experiments.pool import BackendError
+    from dialer.experiments.sweeps import format_sweep, run_sweep
 
     out = Path(args.out) if args.out else Path("results") / Path(args.spec).stem
     try:
@@ -310,10 +409,12 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     except (KeyboardInterrupt, BackendError) as exc:
         kept = _runs_kept(out)
         what = "interrupted" if isinstance(exc, KeyboardInterrupt) else f"sweep stopped: {exc}"
-        print(f"dialer: {what}; {kept} kept in {out}; run the same command again to resume",
-              file=sys.stderr)
+        print(
+            f"dialer: {what}; {kept} kept in {out}; run the same command again to resume",
+            file=sys.stderr,
+        )
         return 130 if isinstance(exc, KeyboardInterrupt) else 1
-    from .report import write_report
+    from dialer.reports.render import write_report
 
     write_report(out)
     print(format_sweep(result))
@@ -330,23 +431,30 @@ def _runs_kept(out) -> str:
 
 
 def cmd_plan(args: argparse.Namespace) -> int:
-    from .capacity import format_plan, run_plan, write_plan
-    from .config import parse_override
+    from dialer.config import parse_override
+    from dialer.experiments.capacity import format_plan, run_plan, write_plan
 
     modes = [m.strip() for m in args.modes.split(",") if m.strip()] if args.modes else None
     result = run_plan(
-        args.campaign, deadline_s=args.deadline_s, finish=args.finish, modes=modes,
-        max_agents=args.max_agents, confidence=args.confidence, replications=args.replications,
-        group=args.group, overrides=dict(parse_override(o) for o in args.overrides),
-        workers=args.workers, scheduler=args.scheduler,
+        args.campaign,
+        deadline_s=args.deadline_s,
+        finish=args.finish,
+        modes=modes,
+        max_agents=args.max_agents,
+        confidence=args.confidence,
+        replications=args.replications,
+        group=args.group,
+        overrides=dict(parse_override(o) for o in args.overrides),
+        workers=args.workers,
+        scheduler=args.scheduler,
     )
     if args.out:
-        from .report import write_report
+        from dialer.reports.render import write_report
 
         write_plan(result, args.out)
         write_report(args.out)
     if args.json:
-        from .outputs import _clean
+        from dialer.outputs import _clean
 
         print(json.dumps(_clean(result.modes), indent=2))
     else:
@@ -357,10 +465,17 @@ def cmd_plan(args: argparse.Namespace) -> int:
 
 
 def _backend_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--workers", type=int, metavar="N",
-                   help="local worker processes (default: every core; 1 runs in this process)")
-    p.add_argument("--scheduler", metavar="ADDRESS",
-                   help="run on a Dask cluster instead, e.g. tcp://host:8786 (needs dialer[dask])")
+    p.add_argument(
+        "--workers",
+        type=int,
+        metavar="N",
+        help="local worker processes (default: every core; 1 runs in this process)",
+    )
+    p.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="run on a Dask cluster instead, e.g. tcp://host:8786 (needs dialer[dask])",
+    )
 
 
 def add_check(sub) -> None:
@@ -375,10 +490,16 @@ def add_run(sub) -> None:
     r.add_argument("--mode", help="dialing mode (overrides dialing.mode)")
     r.add_argument("--seed", type=int, help="random seed (overrides seed)")
     r.add_argument("--json", action="store_true", help="print the summary as one JSON object")
-    r.add_argument("--out", metavar="DIR",
-                   help="write summary.json, calls.csv, campaign.yaml, series.json, report.html")
-    r.add_argument("--list-out", metavar="FILE",
-                   help="write the calling list back with the records' new state (list files only; docs/lists.md)")
+    r.add_argument(
+        "--out",
+        metavar="DIR",
+        help="write summary.json, calls.csv, campaign.yaml, series.json, report.html",
+    )
+    r.add_argument(
+        "--list-out",
+        metavar="FILE",
+        help="write the calling list back with the records' new state (list files only; docs/lists.md)",
+    )
     r.set_defaults(func=cmd_run)
 
 
@@ -386,21 +507,35 @@ def add_compare(sub) -> None:
     c = sub.add_parser("compare", help="run dialing modes on paired seeds and say which wins")
     _campaign_args(c)
     c.add_argument("--modes", help="comma-separated modes (default: all six)")
-    c.add_argument("--replications", type=int, default=5, help="paired replications per mode (default 5)")
+    c.add_argument(
+        "--replications", type=int, default=5, help="paired replications per mode (default 5)"
+    )
     c.add_argument("--workers", type=int, help="local processes (default: the machine's cores)")
-    c.add_argument("--scheduler", metavar="ADDRESS", help="run on a Dask cluster, e.g. tcp://host:8786")
-    c.add_argument("--frontier", action="store_true",
-                   help="also sweep each mode's knob (power ratio, predictive target, optimized limit) "
-                        "for the abandon-vs-occupancy frontier (5 settings each: more runs)")
+    c.add_argument(
+        "--scheduler", metavar="ADDRESS", help="run on a Dask cluster, e.g. tcp://host:8786"
+    )
+    c.add_argument(
+        "--frontier",
+        action="store_true",
+        help="also sweep each mode's knob (power ratio, predictive target, optimized limit) "
+        "for the abandon-vs-occupancy frontier (5 settings each: more runs)",
+    )
     c.add_argument("--json", action="store_true", help="print the comparison as JSON")
-    c.add_argument("--out", metavar="DIR", help="write compare.json, compare.csv, campaign.yaml, report.html")
+    c.add_argument(
+        "--out", metavar="DIR", help="write compare.json, compare.csv, campaign.yaml, report.html"
+    )
     c.set_defaults(func=cmd_compare)
 
 
 def add_bench(sub) -> None:
     b = sub.add_parser("bench", help="performance benchmark against a bare SimPy model")
-    b.add_argument("--hours", type=float, nargs="+", default=[6.0, 12.0],
-                   help="simulated hours (two horizons show linear cost)")
+    b.add_argument(
+        "--hours",
+        type=float,
+        nargs="+",
+        default=[6.0, 12.0],
+        help="simulated hours (two horizons show linear cost)",
+    )
     b.add_argument("--agents", type=int, default=200)
     b.add_argument("--repeat", type=int, default=3, help="runs per measurement (best is kept)")
     b.add_argument("--json", action="store_true")
@@ -408,11 +543,18 @@ def add_bench(sub) -> None:
 
 
 def add_sweep(sub) -> None:
-    s = sub.add_parser("sweep", help="run a sweep: factors x replications, tidy rows, confidence intervals")
-    s.add_argument("spec", metavar="EXPERIMENT", help="sweep file (YAML), e.g. experiments/modes-agents.yaml")
+    s = sub.add_parser(
+        "sweep", help="run a sweep: factors x replications, tidy rows, confidence intervals"
+    )
+    s.add_argument(
+        "spec", metavar="EXPERIMENT", help="sweep file (YAML), e.g. experiments/modes-agents.yaml"
+    )
     _backend_args(s)
-    s.add_argument("--out", metavar="DIR",
-                   help="results folder (default results/<sweep name>); the same folder resumes")
+    s.add_argument(
+        "--out",
+        metavar="DIR",
+        help="results folder (default results/<sweep name>); the same folder resumes",
+    )
     s.set_defaults(func=cmd_sweep)
 
 
@@ -424,18 +566,45 @@ def _share(text: str) -> float:
 
 
 def add_plan(sub) -> None:
-    p = sub.add_parser("plan", help="capacity: fewest agents per mode to work the list by a deadline, legally")
+    p = sub.add_parser(
+        "plan", help="capacity: fewest agents per mode to work the list by a deadline, legally"
+    )
     _campaign_args(p)
-    p.add_argument("--deadline-s", type=_share, required=True, metavar="S",
-                   help="seconds from the campaign start by which the list must be worked")
-    p.add_argument("--finish", type=_share, default=1.0, metavar="SHARE",
-                   help="share of the list's records that must be finished (default 1)")
-    p.add_argument("--modes", metavar="A,B", help="dialing modes to plan (default: every available mode)")
-    p.add_argument("--max-agents", type=int, default=200, metavar="N", help="largest count tried (default 200)")
+    p.add_argument(
+        "--deadline-s",
+        type=_share,
+        required=True,
+        metavar="S",
+        help="seconds from the campaign start by which the list must be worked",
+    )
+    p.add_argument(
+        "--finish",
+        type=_share,
+        default=1.0,
+        metavar="SHARE",
+        help="share of the list's records that must be finished (default 1)",
+    )
+    p.add_argument(
+        "--modes", metavar="A,B", help="dialing modes to plan (default: every available mode)"
+    )
+    p.add_argument(
+        "--max-agents", type=int, default=200, metavar="N", help="largest count tried (default 200)"
+    )
     p.add_argument("--group", help="agent group whose count is planned (default: the first)")
-    p.add_argument("--confidence", type=_share, default=0.9, metavar="C",
-                   help="share of replications that must succeed (default 0.9)")
-    p.add_argument("--replications", type=int, default=10, metavar="R", help="runs per agent count (default 10)")
+    p.add_argument(
+        "--confidence",
+        type=_share,
+        default=0.9,
+        metavar="C",
+        help="share of replications that must succeed (default 0.9)",
+    )
+    p.add_argument(
+        "--replications",
+        type=int,
+        default=10,
+        metavar="R",
+        help="runs per agent count (default 10)",
+    )
     _backend_args(p)
     p.add_argument("--json", action="store_true", help="print {mode: {agents, lines, ...}} as JSON")
     p.add_argument("--out", metavar="DIR", help="write plan.json, campaign.yaml, report.html")
@@ -443,28 +612,52 @@ def add_plan(sub) -> None:
 
 
 def add_report(sub) -> None:
-    r = sub.add_parser("report", help="(re)build report.html from a results folder",
-                       description="Write DIR/report.html, one self-contained page, from a run, "
-                                   "compare, sweep or plan results folder (the kind is told by its files).")
+    r = sub.add_parser(
+        "report",
+        help="(re)build report.html from a results folder",
+        description="Write DIR/report.html, one self-contained page, from a run, "
+        "compare, sweep or plan results folder (the kind is told by its files).",
+    )
     r.add_argument("folder", metavar="DIR", help="results folder (run/compare/sweep/plan --out)")
-    r.add_argument("--images", action="store_true",
-                   help="also write each chart as PNG and SVG under DIR/images (needs kaleido and "
-                        "Chrome/Chromium; without them, says so and still writes the HTML)")
+    r.add_argument(
+        "--images",
+        action="store_true",
+        help="also write each chart as PNG and SVG under DIR/images (needs kaleido and "
+        "Chrome/Chromium; without them, says so and still writes the HTML)",
+    )
     r.set_defaults(func=cmd_report)
 
 
 def add_make_list(sub) -> None:
-    m = sub.add_parser("make-list", help="write the campaign's synthetic list as a Genesys-format list file")
+    m = sub.add_parser(
+        "make-list", help="write the campaign's synthetic list as a Genesys-format list file"
+    )
     _campaign_args(m)
     m.add_argument("--out", required=True, metavar="FILE", help="the calling list to write (CSV)")
-    m.add_argument("--dnc-out", metavar="FILE", help="also write the DNC entries (columns phone, customer_id)")
-    m.add_argument("--chain-share", type=float, default=0.0, metavar="SHARE",
-                   help="share of customers given a second number in their chain (default 0)")
+    m.add_argument(
+        "--dnc-out", metavar="FILE", help="also write the DNC entries (columns phone, customer_id)"
+    )
+    m.add_argument(
+        "--chain-share",
+        type=float,
+        default=0.0,
+        metavar="SHARE",
+        help="share of customers given a second number in their chain (default 0)",
+    )
     m.set_defaults(func=cmd_make_list)
 
 
 # One registration function per command, in the order `dialer --help` lists them.
-COMMANDS = [add_check, add_run, add_compare, add_sweep, add_plan, add_make_list, add_report, add_bench]
+COMMANDS = [
+    add_check,
+    add_run,
+    add_compare,
+    add_sweep,
+    add_plan,
+    add_make_list,
+    add_report,
+    add_bench,
+]
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -53,12 +53,15 @@ class Calendar:
         """Simulated time of ``seconds`` after local midnight of ``date`` (wall clock)."""
         day = date + dt.timedelta(days=seconds // DAY)
         s = seconds % DAY
-        local = dt.datetime(day.year, day.month, day.day, s // 3600, s % 3600 // 60, s % 60,
-                            tzinfo=zone(zone_name))
+        local = dt.datetime(
+            day.year, day.month, day.day, s // 3600, s % 3600 // 60, s % 60, tzinfo=zone(zone_name)
+        )
         # A wall time skipped by DST (02:30 on spring-forward) maps past the gap; fold=0.
         return local.timestamp() - self.epoch0
 
-    def windows(self, zone_name: str, daily_from: int, daily_till: int) -> list[tuple[float, float]]:
+    def windows(
+        self, zone_name: str, daily_from: int, daily_till: int
+    ) -> list[tuple[float, float]]:
         """Open intervals [open, close) in simulated seconds covering the horizon."""
         out = []
         for date in self._local_dates(zone_name):
@@ -80,7 +83,9 @@ class Calendar:
             if names[date.weekday()] not in days:
                 continue
             a = max(self.wall_to_sim(date, start, self.site), 0.0)
-            b = min(self.wall_to_sim(date, end if end > start else end + DAY, self.site), self.horizon_s)
+            b = min(
+                self.wall_to_sim(date, end if end > start else end + DAY, self.site), self.horizon_s
+            )
             if b <= a:
                 continue
             if out and a <= out[-1][1]:
@@ -107,7 +112,9 @@ class Bands:
         edges = []
         for date in calendar._local_dates(zone_name):
             edges.append((calendar.wall_to_sim(date, 0, zone_name), 0, 0))
-            edges += [(calendar.wall_to_sim(date, s, zone_name), 1, k + 1) for k, s in enumerate(starts)]
+            edges += [
+                (calendar.wall_to_sim(date, s, zone_name), 1, k + 1) for k, s in enumerate(starts)
+            ]
         edges.sort()  # a start at 00:00 sorts after the midnight edge, so it wins
         self.times = [t for t, _, _ in edges]
         self.ids = [k for _, _, k in edges]

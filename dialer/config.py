@@ -18,9 +18,9 @@ from typing import Any
 
 import yaml
 
-from .errors import InputError, show
-from .rng import Dist
-from .schema import (
+from dialer.errors import InputError, show
+from dialer.rng import Dist
+from dialer.schema import (
     BAD,
     Days,
     DbidZones,
@@ -64,23 +64,33 @@ def exponential(mean: float) -> Dist:
 @dataclass(frozen=True)
 class CallingList:
     size: int | None = opt(
-        Optional(Number(1, integer=True)), 10000,
+        Optional(Number(1, integer=True)),
+        10000,
         "records in the synthetic list; null = an endless stream (steady-state studies)",
     )
     timezones: dict[str, float] | None = opt(
-        Optional(Shares(Zone())), None,
+        Optional(Shares(Zone())),
+        None,
         "synthetic list: share of records per IANA time zone; null = all in the site's zone",
     )
-    daily_from: int = opt(TimeOfDay(), 8 * 3600, "start of each record's calling window, in its local time")
-    daily_till: int = opt(TimeOfDay(), 21 * 3600, "end of each record's calling window, in its local time")
-    max_attempts: int = opt(Number(1, integer=True), 5, "dials per record at most (Genesys Maximum Attempts)")
+    daily_from: int = opt(
+        TimeOfDay(), 8 * 3600, "start of each record's calling window, in its local time"
+    )
+    daily_till: int = opt(
+        TimeOfDay(), 21 * 3600, "end of each record's calling window, in its local time"
+    )
+    max_attempts: int = opt(
+        Number(1, integer=True), 5, "dials per record at most (Genesys Maximum Attempts)"
+    )
     file: str | None = opt(
-        Optional(FilePath()), None,
+        Optional(FilePath()),
+        None,
         "a Genesys-format calling list (CSV, docs/lists.md), relative to the campaign file; "
         "replaces the synthetic list (size, timezones); its empty daily_from / daily_till take the values above",
     )
     time_zones: dict[int, str] | None = opt(
-        Optional(DbidZones()), None,
+        Optional(DbidZones()),
+        None,
         "list file: tz_dbid -> IANA time zone, e.g. {1: America/New_York}; an empty tz_dbid means the site's zone",
     )
 
@@ -91,9 +101,12 @@ class CallingList:
 
 @dataclass(frozen=True)
 class Dnc:
-    share: float = opt(Share(), 0.0, "synthetic lists: share of records whose phone is on the DNC list")
+    share: float = opt(
+        Share(), 0.0, "synthetic lists: share of records whose phone is on the DNC list"
+    )
     file: str | None = opt(
-        Optional(FilePath()), None,
+        Optional(FilePath()),
+        None,
         "a do-not-call list (CSV with columns phone and / or customer_id, as gsw_donotcall_list), "
         "relative to the campaign file; checked before every dial, phone first, then customer id",
     )
@@ -109,7 +122,8 @@ class HourShares:
     no_answer: float = opt(Share(), doc="share of dials nobody answers")
     fax: float = opt(Share(), doc="share of dials a fax or modem answers")
     invalid: float | None = opt(
-        Optional(Share()), None,
+        Optional(Share()),
+        None,
         "may be given, but must equal population.invalid (a number's validity does not change with the hour)",
     )
 
@@ -121,7 +135,9 @@ class ByHour(Spec):
 
     def parse(self, raw, key, problems):
         if not isinstance(raw, dict) or not raw:
-            return problems.add(key, 'a non-empty mapping "HH:MM": {human: ..., machine: ..., ...}', raw)
+            return problems.add(
+                key, 'a non-empty mapping "HH:MM": {human: ..., machine: ..., ...}', raw
+            )
         before = len(problems)
         out = {}
         for at, shares in raw.items():
@@ -145,19 +161,24 @@ class Population:
     no_answer: float = opt(Share(), 0.45, "share of dials nobody answers")
     fax: float = opt(Share(), 0.02, "share of dials a fax or modem answers")
     invalid: float = opt(
-        Share(), 0.08,
+        Share(),
+        0.08,
         "share of records whose number is invalid (SIT); drawn once per record",
     )
     answer_time_s: Dist = opt(Duration(), lognormal(9, 4), "time from dial to a person's answer")
-    machine_answer_time_s: Dist = opt(Duration(), lognormal(18, 4), "time from dial to a machine's (or fax's) answer")
+    machine_answer_time_s: Dist = opt(
+        Duration(), lognormal(18, 4), "time from dial to a machine's (or fax's) answer"
+    )
     busy_time_s: Dist = opt(Duration(), Dist.constant(4), "time from dial to the busy signal")
     invalid_time_s: Dist = opt(Duration(), Dist.constant(3), "time from dial to the SIT tones")
     patience_s: Dist = opt(
-        Duration(), exponential(4),
+        Duration(),
+        exponential(4),
         "how long a person who answered waits in silence before hanging up",
     )
     by_hour: dict[int, HourShares] | None = opt(
-        Optional(ByHour()), None,
+        Optional(ByHour()),
+        None,
         'per-dial shares by the called party\'s local time: {"HH:MM": {human, machine, busy, no_answer, fax}} '
         "from each time until the next; before the first, the shares above (docs/lists.md)",
     )
@@ -177,26 +198,43 @@ class Population:
         for at, entry in (self.by_hour or {}).items():
             where = f"{key}.by_hour.{TimeOfDay().dump(at)}"
             if entry.invalid is not None and abs(entry.invalid - self.invalid) > 1e-9:
-                problems.add(f"{where}.invalid", f"{self.invalid:g} (population.invalid: a number's "
-                             "validity does not change with the hour)", entry.invalid)
+                problems.add(
+                    f"{where}.invalid",
+                    f"{self.invalid:g} (population.invalid: a number's "
+                    "validity does not change with the hour)",
+                    entry.invalid,
+                )
                 continue
             total = sum(getattr(entry, o) for o in OUTCOMES[:5]) + self.invalid
             if abs(total - 1) > 1e-6:
-                problems.say(where, "expected human + machine + busy + no_answer + fax + invalid "
-                             f"(population.invalid, {self.invalid:g}) = 1, got {total:g}")
+                problems.say(
+                    where,
+                    "expected human + machine + busy + no_answer + fax + invalid "
+                    f"(population.invalid, {self.invalid:g}) = 1, got {total:g}",
+                )
 
 
 @dataclass(frozen=True)
 class Cpd:
-    ring_timeout_s: float = opt(Seconds(0, low_open=True), 25.0, "ringing time before a dial counts as no answer")
+    ring_timeout_s: float = opt(
+        Seconds(0, low_open=True), 25.0, "ringing time before a dial counts as no answer"
+    )
     amd: bool = opt(Flag(), True, "answering-machine detection on")
-    amd_false_positive: float = opt(Share(), 0.05, "share of persons AMD classifies as machines (and hangs up on)")
-    amd_false_negative: float = opt(Share(), 0.15, "share of machines AMD classifies as persons (passed to agents)")
+    amd_false_positive: float = opt(
+        Share(), 0.05, "share of persons AMD classifies as machines (and hangs up on)"
+    )
+    amd_false_negative: float = opt(
+        Share(), 0.15, "share of machines AMD classifies as persons (passed to agents)"
+    )
     amd_false_positive_estimate: float = opt(
-        Number(0, 0.99), 0.05, "the centre's own estimate of amd_false_positive (Ofcom abandon rate)"
+        Number(0, 0.99),
+        0.05,
+        "the centre's own estimate of amd_false_positive (Ofcom abandon rate)",
     )
     detect_time_s: Dist = opt(
-        Duration(), Dist("uniform", low=1.5, high=3.5), "AMD analysis time after the answer (skipped when amd is false)"
+        Duration(),
+        Dist("uniform", low=1.5, high=3.5),
+        "AMD analysis time after the answer (skipped when amd is false)",
     )
 
     @property
@@ -211,9 +249,12 @@ class Shift:
     """When a group's agents are logged in, in the site's time zone."""
 
     start: int = opt(TimeOfDay(), doc="log-in time (site local)")
-    end: int = opt(TimeOfDay(), doc="log-out time (site local); before start = the next day (a night shift)")
+    end: int = opt(
+        TimeOfDay(), doc="log-out time (site local); before start = the next day (a night shift)"
+    )
     days: tuple[str, ...] = opt(
-        Days(), ("mon", "tue", "wed", "thu", "fri", "sat", "sun"),
+        Days(),
+        ("mon", "tue", "wed", "thu", "fri", "sat", "sun"),
         "days the shift starts on",
     )
 
@@ -221,7 +262,10 @@ class Shift:
         if self.start >= 24 * 3600:
             problems.add(f"{key}.start", 'a time before "24:00"', "24:00")
         elif self.end == self.start or (self.end == 24 * 3600 and self.start == 0):
-            problems.say(f"{key}.end", "expected an end different from start (omit shift for agents logged in all the time)")
+            problems.say(
+                f"{key}.end",
+                "expected an end different from start (omit shift for agents logged in all the time)",
+            )
 
 
 @dataclass(frozen=True)
@@ -230,9 +274,12 @@ class AgentGroup:
     count: int = opt(Number(0, integer=True), 10, "agents in the group")
     talk_time_s: Dist = opt(Duration(), lognormal(180, 120), "talk time of a connected call")
     wrap_time_s: Dist = opt(Duration(), exponential(20), "after-call work (wrap-up) time")
-    machine_time_s: Dist = opt(Duration(), Dist.constant(6), "agent time on a machine that AMD passed as a person")
+    machine_time_s: Dist = opt(
+        Duration(), Dist.constant(6), "agent time on a machine that AMD passed as a person"
+    )
     shift: Shift | None = opt(
-        Optional(Section(Shift)), None,
+        Optional(Section(Shift)),
+        None,
         "working hours {start, end, days} in site time: agents log in at start and out at end "
         "(after the call and wrap-up in hand); null = logged in the whole run",
     )
@@ -241,7 +288,8 @@ class AgentGroup:
 @dataclass(frozen=True)
 class Agents:
     groups: tuple[AgentGroup, ...] = opt(
-        Items(AgentGroup), factory=lambda: (AgentGroup(),),
+        Items(AgentGroup),
+        factory=lambda: (AgentGroup(),),
         doc="agent groups; every group serves the campaign",
     )
 
@@ -276,61 +324,105 @@ class HourMinute(Number):
 class Adaptive:
     """VICIdial's adaptive predictive settings, with VICIdial's own names and defaults."""
 
-    dial_method: str = opt(Text(ADAPT_METHODS), "ADAPT_HARD_LIMIT",
-                           "what happens when today's drop % exceeds the limit: HARD_LIMIT sets the level to 1.0, "
-                           "AVERAGE halves it, TAPERED multiplies it by the hours left before the latest server time; "
-                           "RATIO keeps auto_dial_level fixed")
+    dial_method: str = opt(
+        Text(ADAPT_METHODS),
+        "ADAPT_HARD_LIMIT",
+        "what happens when today's drop % exceeds the limit: HARD_LIMIT sets the level to 1.0, "
+        "AVERAGE halves it, TAPERED multiplies it by the hours left before the latest server time; "
+        "RATIO keeps auto_dial_level fixed",
+    )
     auto_dial_level: float = opt(Number(1.0), 1.0, "initial dial level (lines per logged-in agent)")
-    adaptive_maximum_level: float = opt(Number(1.0), 3.0, "highest dial level the algorithm may set")
-    adaptive_dropped_percentage: float = opt(Number(0, 100), 3.0, "today's drop limit, percent of human answers")
-    adaptive_intensity: float = opt(Number(-100, 100), 0.0, "percent: positive dials harder when raising, negative softer")
-    adaptive_dl_diff_target: float = opt(Number(-100, 100), 0.0,
-                                         "agents waiting (negative: calls waiting) the level aims for")
-    adaptive_latest_server_time: int = opt(HourMinute(), 2100, "HHMM: the end of the calling day for ADAPT_TAPERED")
+    adaptive_maximum_level: float = opt(
+        Number(1.0), 3.0, "highest dial level the algorithm may set"
+    )
+    adaptive_dropped_percentage: float = opt(
+        Number(0, 100), 3.0, "today's drop limit, percent of human answers"
+    )
+    adaptive_intensity: float = opt(
+        Number(-100, 100), 0.0, "percent: positive dials harder when raising, negative softer"
+    )
+    adaptive_dl_diff_target: float = opt(
+        Number(-100, 100), 0.0, "agents waiting (negative: calls waiting) the level aims for"
+    )
+    adaptive_latest_server_time: int = opt(
+        HourMinute(), 2100, "HHMM: the end of the calling day for ADAPT_TAPERED"
+    )
 
 
 @dataclass(frozen=True)
 class Dialing:
     mode: str = opt(Text(MODES), "progressive", "dialing mode: " + ", ".join(MODES))
-    lines: int | None = opt(Optional(Number(1, integer=True)), None, "lines (trunks) for calls in progress; null = unlimited")
+    lines: int | None = opt(
+        Optional(Number(1, integer=True)),
+        None,
+        "lines (trunks) for calls in progress; null = unlimited",
+    )
     abandon_after_s: float = opt(
-        Seconds(), 2.0, "an answered person gets no agent within this many seconds: abandoned (US/UK rule 2 s)"
+        Seconds(),
+        2.0,
+        "an answered person gets no agent within this many seconds: abandoned (US/UK rule 2 s)",
     )
     ratio: float = opt(Number(1.0), 2.0, "power mode: dials in flight per ready agent")
-    preview_time_s: Dist = opt(Duration(), lognormal(20, 8), "preview mode: time an agent reviews a record before dialing")
-    target_abandon_rate: float = opt(Share(), 0.03, "predictive: the overdial (abandon) rate to hold")
-    history_length: int = opt(Number(1, integer=True), 200,
-                              "predictive / optimized: dial results in the hit-ratio window, "
-                              "and results before leaving the progressive warm-up")
-    decision_interval_s: float = opt(Seconds(0, low_open=True), 1.0,
-                                     "predictive / optimized: decide at least this often (besides every state change)")
-    small_group_agents: int = opt(Number(0, integer=True), 0,
-                                  "predictive: below this many logged-in agents, use the small-group rule "
-                                  "(dial a batch only when no dial is in flight); 0 = never")
-    goal: str = opt(Text(GOALS), "max_talk",
-                    "optimized: busy_factor (hold occupancy at goal_target), agent_wait_s (hold the mean "
-                    "agent wait at goal_target seconds) or max_talk (the most talk time the limit allows)")
-    goal_target: float = opt(Number(0, low_open=True), 0.85,
-                             "optimized: the occupancy (busy_factor) or the seconds (agent_wait_s) to hold")
-    max_abandon_rate: float = opt(Share(), 0.03,
-                                  "optimized: never exceed this abandon rate over the compliance window")
+    preview_time_s: Dist = opt(
+        Duration(), lognormal(20, 8), "preview mode: time an agent reviews a record before dialing"
+    )
+    target_abandon_rate: float = opt(
+        Share(), 0.03, "predictive: the overdial (abandon) rate to hold"
+    )
+    history_length: int = opt(
+        Number(1, integer=True),
+        200,
+        "predictive / optimized: dial results in the hit-ratio window, "
+        "and results before leaving the progressive warm-up",
+    )
+    decision_interval_s: float = opt(
+        Seconds(0, low_open=True),
+        1.0,
+        "predictive / optimized: decide at least this often (besides every state change)",
+    )
+    small_group_agents: int = opt(
+        Number(0, integer=True),
+        0,
+        "predictive: below this many logged-in agents, use the small-group rule "
+        "(dial a batch only when no dial is in flight); 0 = never",
+    )
+    goal: str = opt(
+        Text(GOALS),
+        "max_talk",
+        "optimized: busy_factor (hold occupancy at goal_target), agent_wait_s (hold the mean "
+        "agent wait at goal_target seconds) or max_talk (the most talk time the limit allows)",
+    )
+    goal_target: float = opt(
+        Number(0, low_open=True),
+        0.85,
+        "optimized: the occupancy (busy_factor) or the seconds (agent_wait_s) to hold",
+    )
+    max_abandon_rate: float = opt(
+        Share(), 0.03, "optimized: never exceed this abandon rate over the compliance window"
+    )
     adaptive: Adaptive = section(Adaptive, "adaptive mode: VICIdial's adaptive predictive settings")
 
     def check(self, key: str, problems: Problems) -> None:
         if self.goal == "busy_factor" and self.goal_target > 1:
-            problems.add(f"{key}.goal_target", "an occupancy in (0, 1] for goal busy_factor", self.goal_target)
+            problems.add(
+                f"{key}.goal_target",
+                "an occupancy in (0, 1] for goal busy_factor",
+                self.goal_target,
+            )
 
 
 @dataclass(frozen=True)
 class Compliance:
     regime: str = opt(
-        Text(("fcc", "ofcom")), "fcc",
+        Text(("fcc", "ofcom")),
+        "fcc",
         "fcc: US rule, 3% of live answers per 30 days, calls 08:00-21:00 called-party time; "
         "ofcom: UK rule, 3% per calendar day with AMD false positives estimated in",
     )
     limit: float = opt(Share(), 0.03, "the abandon-rate limit of the regime")
     legal_hours: bool = opt(
-        Flag(), True,
+        Flag(),
+        True,
         "also restrict dials to the regime's legal hours (fcc: 08:00-21:00 called-party local time)",
     )
 
@@ -339,8 +431,14 @@ class Compliance:
 class Treatment:
     retry_after_s: float = opt(Seconds(), 1800.0, "wait before the first retry")
     increment_s: float = opt(Seconds(), 0.0, "added to the wait at each further retry")
-    retries: int = opt(Number(0, integer=True), 1, "retries for consecutive occurrences of this result")
-    then: str = opt(Text(("finish", "next_in_chain")), "finish", "when retries run out: finish the record or dial the chain's next number")
+    retries: int = opt(
+        Number(0, integer=True), 1, "retries for consecutive occurrences of this result"
+    )
+    then: str = opt(
+        Text(("finish", "next_in_chain")),
+        "finish",
+        "when retries run out: finish the record or dial the chain's next number",
+    )
 
 
 class TreatmentsSpec(Items):
@@ -374,25 +472,34 @@ class TreatmentsSpec(Items):
 class Campaign:
     name: str = opt(Text(), "campaign", "campaign name")
     seed: int = opt(Number(0, integer=True), 1, "random seed: same seed, same results")
-    start: dt.datetime = opt(Timestamp(), dt.datetime(2026, 3, 2, 9, 0), "start of the run in site local time")
+    start: dt.datetime = opt(
+        Timestamp(), dt.datetime(2026, 3, 2, 9, 0), "start of the run in site local time"
+    )
     site_timezone: str = opt(Zone(), "America/New_York", "the contact centre's time zone")
     horizon_s: float = opt(Seconds(0, low_open=True), 28800.0, "simulated time")
-    warmup_s: float = opt(Seconds(), 0.0, "excluded from the summary (dials by dial time, agent time by the clock)")
+    warmup_s: float = opt(
+        Seconds(), 0.0, "excluded from the summary (dials by dial time, agent time by the clock)"
+    )
     calling_list: CallingList = section(CallingList, "the calling list")
     dnc: Dnc = section(Dnc, "the do-not-call list")
-    population: Population = section(Population, "the truth: what a dial reaches and how long things take")
+    population: Population = section(
+        Population, "the truth: what a dial reaches and how long things take"
+    )
     cpd: Cpd = section(Cpd, "call progress detection and AMD")
     agents: Agents = section(Agents, "agents")
     dialing: Dialing = section(Dialing, "pacing")
     compliance: Compliance = section(Compliance, "regulation")
     treatments: dict[str, Treatment] = opt(
-        TreatmentsSpec(Treatment), factory=dict,
+        TreatmentsSpec(Treatment),
+        factory=dict,
         doc="what to do with a record after each result; a result with none finishes the record",
     )
 
     def check(self, key: str, problems: Problems) -> None:
         if self.warmup_s >= self.horizon_s:
-            problems.add("warmup_s", f"a warm-up shorter than horizon_s ({self.horizon_s:g})", self.warmup_s)
+            problems.add(
+                "warmup_s", f"a warm-up shorter than horizon_s ({self.horizon_s:g})", self.warmup_s
+            )
 
     # -- derived -------------------------------------------------------------------------
     def to_dict(self) -> dict:
@@ -426,7 +533,9 @@ def _step(node: Any, part: str, key: str, create: bool) -> Any:
         if part in names:
             return names.index(part)
         listed = ", ".join(str(n) for n in names)
-        raise InputError(f"{key}: no item named '{part}' (have: {listed}){did_you_mean(part, names)}")
+        raise InputError(
+            f"{key}: no item named '{part}' (have: {listed}){did_you_mean(part, names)}"
+        )
     if isinstance(node, dict):
         if part not in node and create:
             node[part] = {}
@@ -508,14 +617,18 @@ def read_yaml(path: str | os.PathLike) -> Any:
         raise InputError(f"{path}{where}: expected valid YAML, got {what}") from None
 
 
-def load_campaign(path: str | os.PathLike, overrides: list[str] | dict[str, Any] | None = None) -> Campaign:
+def load_campaign(
+    path: str | os.PathLike, overrides: list[str] | dict[str, Any] | None = None
+) -> Campaign:
     """Read, override and validate a campaign file; every problem raised as one InputError."""
     raw = read_yaml(path)
     if raw is None:
         raw = {}
     if not isinstance(raw, dict):
         raise InputError(f"{path}: expected a mapping of campaign keys, got {show(raw)}")
-    items = overrides.items() if isinstance(overrides, dict) else map(parse_override, overrides or [])
+    items = (
+        overrides.items() if isinstance(overrides, dict) else map(parse_override, overrides or [])
+    )
     for key, value in items:
         set_dotted(raw, key, value)
     return from_dict(raw, str(path), Path(path).parent)
@@ -535,7 +648,7 @@ def load_yaml_mapping(path: str | os.PathLike) -> dict:
 
 def reference_rows() -> list[tuple[str, str, str, str]]:
     """(dotted key, kind, default, meaning) of every campaign key, for docs/campaign.md."""
-    from .schema import describe
+    from dialer.schema import describe
 
     rows = describe(Campaign)
     out = []
@@ -544,7 +657,9 @@ def reference_rows() -> list[tuple[str, str, str, str]]:
             continue  # a mapping by result, not a list: listed as treatments.<result> below
         if key == "treatments":
             out.append((key, "mapping result: treatment", "{}", doc))
-            out += [(f"treatments.<result>.{k}", kd, df, dc) for k, kd, df, dc in describe(Treatment)]
+            out += [
+                (f"treatments.<result>.{k}", kd, df, dc) for k, kd, df, dc in describe(Treatment)
+            ]
             continue
         if key == "population.by_hour":
             out.append((key, 'mapping "HH:MM": shares or null', "null", doc))

@@ -17,9 +17,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Any
 
-from .clock import Calendar
-from .errors import InputError
-from .records import CDR_COLUMNS, Call, cdr_row
+from dialer.errors import InputError
 
 _UMASK = os.umask(0)
 os.umask(_UMASK)
@@ -42,8 +40,12 @@ def atomic(path: str | os.PathLike, mode: str = "w") -> Iterator[IO[Any]]:
     path = Path(path)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
-        with os.fdopen(fd, mode, newline="" if "b" not in mode else None,
-                       **({} if "b" in mode else {"encoding": "utf-8"})) as fh:
+        with os.fdopen(
+            fd,
+            mode,
+            newline="" if "b" not in mode else None,
+            **({} if "b" in mode else {"encoding": "utf-8"}),
+        ) as fh:
             yield fh
         os.chmod(tmp, 0o666 & ~_UMASK)  # mkstemp makes 0600; results are meant to be shared
         os.replace(tmp, path)
@@ -83,30 +85,3 @@ def write_csv(path: str | os.PathLike, rows: list[dict], columns: list[str] | No
         w.writeheader()
         for row in rows:
             w.writerow({k: "" if v is None else v for k, v in row.items()})
-
-
-class CallWriter:
-    """Streams call records to ``calls.csv`` (temporary until :meth:`commit`)."""
-
-    def __init__(self, path: str | os.PathLike, calendar: Calendar):
-        self.path = Path(path)
-        self.calendar = calendar
-        self._cm = atomic(self.path)
-        self._fh = self._cm.__enter__()
-        self._w = csv.writer(self._fh)
-        self._w.writerow(CDR_COLUMNS)
-        self.rows = 0
-
-    def __call__(self, call: Call) -> None:
-        local = self.calendar.local(call.dialed_at, call.record.zone).isoformat(timespec="seconds")
-        self._w.writerow(cdr_row(call, local))
-        self.rows += 1
-
-    def commit(self) -> None:
-        self._cm.__exit__(None, None, None)
-
-    def abort(self, exc: BaseException) -> None:
-        try:
-            self._cm.__exit__(type(exc), exc, exc.__traceback__)
-        except BaseException:
-            pass

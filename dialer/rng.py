@@ -163,4 +163,3 @@ class Dist:
             return f"{y:g} s"
         args = ", ".join(f"{k}={v}" for k, v in y.items() if k != "dist")
         return f"{self.kind}({args})"
-

@@ -20,8 +20,8 @@ from collections.abc import Callable
 from dataclasses import MISSING, dataclass, field, fields
 from typing import Any
 
-from .errors import show
-from .rng import DIST_KINDS, Dist
+from dialer.errors import show
+from dialer.rng import DIST_KINDS, Dist
 
 BAD: Any = object()  # a value that failed to parse; its problem is already recorded
 
@@ -249,7 +249,9 @@ class Days(Spec):
             name = day.lower() if isinstance(day, str) else day
             if name not in DAYS:
                 hint = did_you_mean(name, DAYS) if isinstance(name, str) else ""
-                return problems.say(key, f"expected days among {', '.join(DAYS)}, got {show(day)}{hint}")
+                return problems.say(
+                    key, f"expected days among {', '.join(DAYS)}, got {show(day)}{hint}"
+                )
             if name in out:
                 return problems.say(key, f"expected each day once, got {show(day)} twice")
             out.add(name)
@@ -267,7 +269,9 @@ class DbidZones(Spec):
 
     def parse(self, raw, key, problems):
         if not isinstance(raw, dict) or not raw:
-            return problems.add(key, "a non-empty mapping tz_dbid: IANA zone, such as {1: America/New_York}", raw)
+            return problems.add(
+                key, "a non-empty mapping tz_dbid: IANA zone, such as {1: America/New_York}", raw
+            )
         before = len(problems)
         out = {}
         for dbid, name in raw.items():
@@ -341,7 +345,9 @@ class Duration(Spec):
             if ok and name == "mean" and v <= 0:
                 ok = False
             if not ok:
-                problems.add(f"{key}.{name}", "a number > 0" if name == "mean" else "a number >= 0", v)
+                problems.add(
+                    f"{key}.{name}", "a number > 0" if name == "mean" else "a number >= 0", v
+                )
             nums[name] = v
         if len(problems) > before:
             return BAD
@@ -351,7 +357,9 @@ class Duration(Spec):
             return Dist(kind, mean_=float(nums["mean"]))
         if kind == "uniform":
             if nums["high"] < nums["low"]:
-                return problems.add(f"{key}.high", f"a number >= low ({nums['low']:g})", nums["high"])
+                return problems.add(
+                    f"{key}.high", f"a number >= low ({nums['low']:g})", nums["high"]
+                )
             return Dist(kind, low=float(nums["low"]), high=float(nums["high"]))
         return Dist(kind, mean_=float(nums["mean"]), sd=float(nums["sd"]))
 
@@ -496,8 +504,10 @@ def describe(cls: type, key: str = "") -> list[tuple[str, str, str, str]]:
             rows.append((k, "list", "", doc))
             rows.extend(describe(spec.cls, k + ".<i>"))
             continue
-        default = f.default if f.default is not MISSING else (
-            f.default_factory() if f.default_factory is not MISSING else "required"
+        default = (
+            f.default
+            if f.default is not MISSING
+            else (f.default_factory() if f.default_factory is not MISSING else "required")
         )
         if default not in ("required",):
             default = spec.dump(default) if default is not None else None

@@ -7,9 +7,9 @@ import copy
 import pytest
 
 from dialer.config import from_dict
-from dialer.experiment import simulate
-from dialer.model import Agent
-from dialer.records import Call
+from dialer.experiments.run import simulate
+from dialer.records.calls import Call
+from dialer.sim.model import Agent
 
 # A world with nothing random unless a test asks for it: all persons, constant times,
 # no AMD, calling window open all day, an endless list.
@@ -22,13 +22,24 @@ CONSTANT_WORLD = {
     "calling_list": {"size": None, "daily_from": "00:00", "daily_till": "24:00", "max_attempts": 1},
     "compliance": {"legal_hours": False},
     "population": {
-        "human": 1.0, "machine": 0.0, "busy": 0.0, "no_answer": 0.0, "fax": 0.0, "invalid": 0.0,
-        "answer_time_s": 10, "machine_answer_time_s": 12, "busy_time_s": 4, "invalid_time_s": 3,
+        "human": 1.0,
+        "machine": 0.0,
+        "busy": 0.0,
+        "no_answer": 0.0,
+        "fax": 0.0,
+        "invalid": 0.0,
+        "answer_time_s": 10,
+        "machine_answer_time_s": 12,
+        "busy_time_s": 4,
+        "invalid_time_s": 3,
         "patience_s": 100,
     },
     "cpd": {"ring_timeout_s": 20, "amd": False, "detect_time_s": 2},
-    "agents": {"groups": [{"name": "a", "count": 1, "talk_time_s": 60, "wrap_time_s": 10,
-                           "machine_time_s": 5}]},
+    "agents": {
+        "groups": [
+            {"name": "a", "count": 1, "talk_time_s": 60, "wrap_time_s": 10, "machine_time_s": 5}
+        ]
+    },
     "dialing": {"mode": "progressive", "abandon_after_s": 2, "ratio": 2.0, "preview_time_s": 15},
 }
 

@@ -10,19 +10,52 @@ from conftest import CONSTANT_WORLD
 from dialer.config import from_dict
 
 GENESYS = (
-    "record_id", "contact_info", "contact_info_type", "record_type", "record_status", "call_result",
-    "attempt", "dial_sched_time", "call_time", "daily_from", "daily_till", "tz_dbid", "campaign_id",
-    "agent_id", "chain_id", "chain_n", "group_id", "app_id", "treatments", "media_ref",
-    "email_subject", "email_template_id", "switch_id", "customer_id", "first_name",
+    "record_id",
+    "contact_info",
+    "contact_info_type",
+    "record_type",
+    "record_status",
+    "call_result",
+    "attempt",
+    "dial_sched_time",
+    "call_time",
+    "daily_from",
+    "daily_till",
+    "tz_dbid",
+    "campaign_id",
+    "agent_id",
+    "chain_id",
+    "chain_n",
+    "group_id",
+    "app_id",
+    "treatments",
+    "media_ref",
+    "email_subject",
+    "email_template_id",
+    "switch_id",
+    "customer_id",
+    "first_name",
 )
 
 
 def record(i: int, **fields) -> dict:
     """A fresh Genesys record number i (1-based): its own chain, window all day, site zone."""
     row = {c: "" for c in GENESYS}
-    row.update(record_id=i, contact_info=f"1555{i:07d}", contact_info_type=1, record_type=2,
-               record_status=1, call_result=0, attempt=0, daily_from=0, daily_till=86400,
-               chain_id=i, chain_n=0, customer_id=f"C{i:05d}", first_name=f"Name {i}")
+    row.update(
+        record_id=i,
+        contact_info=f"1555{i:07d}",
+        contact_info_type=1,
+        record_type=2,
+        record_status=1,
+        call_result=0,
+        attempt=0,
+        daily_from=0,
+        daily_till=86400,
+        chain_id=i,
+        chain_n=0,
+        customer_id=f"C{i:05d}",
+        first_name=f"Name {i}",
+    )
     row.update(fields)
     return row
 

@@ -8,7 +8,7 @@ from concurrent.futures import ProcessPoolExecutor
 
 from scipy import stats as sps
 
-from dialer.experiment import simulate
+from dialer.experiments.run import simulate
 
 
 def _summary(campaign) -> dict:
@@ -28,16 +28,22 @@ def mean_se(values: list[float]) -> tuple[float, float]:
     return statistics.fmean(values), statistics.stdev(values) / math.sqrt(len(values))
 
 
-def replicate(campaign, keys: list[str], reps: int, seed0: int = 100, workers: int = 2) -> dict[str, tuple[float, float]]:
+def replicate(
+    campaign, keys: list[str], reps: int, seed0: int = 100, workers: int = 2
+) -> dict[str, tuple[float, float]]:
     """{key: (mean, standard error)} over ``reps`` seeds."""
     summaries = runs(campaign, reps, seed0, workers)
     return {k: mean_se([s[k] for s in summaries]) for k in keys}
 
 
-def assert_close(observed: tuple[float, float], expected: float, z: float = 4.0, floor: float = 0.0) -> None:
+def assert_close(
+    observed: tuple[float, float], expected: float, z: float = 4.0, floor: float = 0.0
+) -> None:
     mean, se = observed
     tol = z * se + floor
-    assert abs(mean - expected) <= tol, f"mean {mean:.5f} vs exact {expected:.5f} (tolerance {tol:.5f}, se {se:.5f})"
+    assert abs(mean - expected) <= tol, (
+        f"mean {mean:.5f} vs exact {expected:.5f} (tolerance {tol:.5f}, se {se:.5f})"
+    )
 
 
 def paired_lower_bound(a: list[float], b: list[float], level: float = 0.95) -> float:

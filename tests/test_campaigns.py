@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from dialer.config import load_campaign
-from dialer.experiment import simulate
+from dialer.experiments.run import simulate
 
 CAMPAIGNS = sorted(Path("campaigns").glob("*.yaml"))
 MODES = ["preview", "progressive", "power", "predictive", "optimized", "adaptive"]

@@ -13,7 +13,9 @@ SMOKE = "campaigns/smoke.yaml"
 
 
 def dialer(*args, cwd=None):
-    return subprocess.run([sys.executable, "-m", "dialer", *args], capture_output=True, text=True, cwd=cwd)
+    return subprocess.run(
+        [sys.executable, "-m", "dialer", *args], capture_output=True, text=True, cwd=cwd
+    )
 
 
 def test_run_prints_a_summary_table():
@@ -25,18 +27,47 @@ def test_run_prints_a_summary_table():
 def test_run_json_has_every_summary_key_and_meta_apart():
     r = dialer("run", SMOKE, "--json", "--mode", "power", "--seed", "4")
     d = json.loads(r.stdout)
-    for key in ("dials", "live_answers", "connects", "abandoned", "machines", "busy", "no_answer",
-                "fax", "invalid", "amd_false_positives", "amd_false_negatives", "dnc_blocked",
-                "records_total", "records_finished", "abandon_rate", "abandon_rate_ofcom",
-                "abandon_rate_true", "hit_ratio", "occupancy", "talk_share", "wrap_share",
-                "machine_share", "reserved_share", "idle_share", "connects_per_agent_hour",
-                "dials_per_connect", "mean_agent_wait_s", "mean_answer_wait_s", "list_penetration",
-                "peak_lines", "compliance_ok", "compliance_worst_rate"):
+    for key in (
+        "dials",
+        "live_answers",
+        "connects",
+        "abandoned",
+        "machines",
+        "busy",
+        "no_answer",
+        "fax",
+        "invalid",
+        "amd_false_positives",
+        "amd_false_negatives",
+        "dnc_blocked",
+        "records_total",
+        "records_finished",
+        "abandon_rate",
+        "abandon_rate_ofcom",
+        "abandon_rate_true",
+        "hit_ratio",
+        "occupancy",
+        "talk_share",
+        "wrap_share",
+        "machine_share",
+        "reserved_share",
+        "idle_share",
+        "connects_per_agent_hour",
+        "dials_per_connect",
+        "mean_agent_wait_s",
+        "mean_answer_wait_s",
+        "list_penetration",
+        "peak_lines",
+        "compliance_ok",
+        "compliance_worst_rate",
+    ):
         assert key in d, key
     assert (d["name"], d["mode"], d["seed"]) == ("smoke", "power", 4)
     assert "wall_s" in d["meta"] and "wall_s" not in {k for k in d if k != "meta"}
     again = json.loads(dialer("run", SMOKE, "--json", "--mode", "power", "--seed", "4").stdout)
-    assert {k: v for k, v in again.items() if k != "meta"} == {k: v for k, v in d.items() if k != "meta"}
+    assert {k: v for k, v in again.items() if k != "meta"} == {
+        k: v for k, v in d.items() if k != "meta"
+    }
 
 
 def test_run_out_writes_summary_calls_and_campaign(tmp_path):
@@ -47,9 +78,24 @@ def test_run_out_writes_summary_calls_and_campaign(tmp_path):
     with open(out / "calls.csv", newline="") as fh:
         rows = list(csv.DictReader(fh))
     assert len(rows) == summary["dials"]
-    assert list(rows[0])[:16] == ["call_id", "record_id", "chain_id", "phone", "attempt", "dialed_at_s",
-                                  "truth", "cpd_verdict", "call_result", "answered_at_s", "connected_at_s",
-                                  "ended_at_s", "agent_id", "abandoned", "local_time", "timezone"]
+    assert list(rows[0])[:16] == [
+        "call_id",
+        "record_id",
+        "chain_id",
+        "phone",
+        "attempt",
+        "dialed_at_s",
+        "truth",
+        "cpd_verdict",
+        "call_result",
+        "answered_at_s",
+        "connected_at_s",
+        "ended_at_s",
+        "agent_id",
+        "abandoned",
+        "local_time",
+        "timezone",
+    ]
     assert rows[0]["local_time"].startswith("2026-03-02T10:00:00")
     again = dialer("check", str(out / "campaign.yaml"))
     assert again.returncode == 0, again.stderr
@@ -58,12 +104,21 @@ def test_run_out_writes_summary_calls_and_campaign(tmp_path):
 
 BAD = [
     (["run", "nope.yaml"], "nope.yaml: no such file"),
-    (["run", SMOKE, "--set", "dialing.ratoi=3"], "dialing.ratoi: unknown key (did you mean 'ratio'?)"),
-    (["run", SMOKE, "--set", "dialing.ratio=abc"], "dialing.ratio: expected a number >= 1, got 'abc'"),
+    (
+        ["run", SMOKE, "--set", "dialing.ratoi=3"],
+        "dialing.ratoi: unknown key (did you mean 'ratio'?)",
+    ),
+    (
+        ["run", SMOKE, "--set", "dialing.ratio=abc"],
+        "dialing.ratio: expected a number >= 1, got 'abc'",
+    ),
     (["run", SMOKE, "--mode", "turbo"], "dialing.mode: expected one of"),
     (["run", SMOKE, "--set", "agents.groups.sales.count=3"], "no item named 'sales'"),
     (["run", SMOKE, "--set", "novalue"], "--set novalue: expected dotted.key=value"),
-    (["run", SMOKE, "--set", "calling_list.daily_till=25:00"], "calling_list.daily_till: expected a quoted time"),
+    (
+        ["run", SMOKE, "--set", "calling_list.daily_till=25:00"],
+        "calling_list.daily_till: expected a quoted time",
+    ),
     (["run", SMOKE, "--set", "site_timezone=Europe/Londn"], "did you mean 'Europe/London'"),
     (["check", SMOKE, "--set", "population.human=0.9"], "population: expected human + machine"),
 ]
@@ -84,14 +139,19 @@ def test_bad_yaml_files(tmp_path):
         "broken.yaml": ("name: [unclosed\n", "expected valid YAML"),
         "list.yaml": ("- a\n- b\n", "expected a mapping of campaign keys, got a list"),
         "unquoted.yaml": ("calling_list:\n  daily_from: 9:30\n", 'write "09:30"'),
-        "dist.yaml": ("agents:\n  groups:\n    - name: a\n      talk_time_s: {dist: lognormal, mean: -3, sd: 1}\n",
-                      "agents.groups.0.talk_time_s.mean: expected a number > 0, got -3"),
+        "dist.yaml": (
+            "agents:\n  groups:\n    - name: a\n      talk_time_s: {dist: lognormal, mean: -3, sd: 1}\n",
+            "agents.groups.0.talk_time_s.mean: expected a number > 0, got -3",
+        ),
     }
     for name, (text, message) in cases.items():
         f = tmp_path / name
         f.write_text(text)
         r = dialer("check", str(f))
-        assert r.returncode == 2 and message in r.stderr and "Traceback" not in r.stderr, (name, r.stderr)
+        assert r.returncode == 2 and message in r.stderr and "Traceback" not in r.stderr, (
+            name,
+            r.stderr,
+        )
         assert r.stderr.startswith(f"dialer: {f}")
 
 

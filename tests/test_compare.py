@@ -7,10 +7,10 @@ import json
 import subprocess
 import sys
 
-from dialer.compare import FRONTIER, compare
 from dialer.config import load_campaign
-from dialer.experiment import simulate
-from dialer.pool import replication_seed
+from dialer.experiments.compare import FRONTIER, compare
+from dialer.experiments.pool import replication_seed
+from dialer.experiments.run import simulate
 
 SMOKE = "campaigns/smoke.yaml"
 
@@ -22,8 +22,10 @@ def test_modes_run_on_paired_seeds_and_power_over_the_limit_is_not_the_baseline(
     rows = {(r["mode"], r["metric"]): r for r in out["table"]}
     # each mode's replication r is the campaign with that mode and the r-th seed
     for mode in ("progressive", "power"):
-        direct = [simulate(c.override({"dialing.mode": mode, "seed": s})).summary["occupancy"]
-                  for s in out["replication_seeds"]]
+        direct = [
+            simulate(c.override({"dialing.mode": mode, "seed": s})).summary["occupancy"]
+            for s in out["replication_seeds"]
+        ]
         assert rows[(mode, "occupancy")]["mean"] == sum(direct) / 3
         assert rows[(mode, "occupancy")]["n"] == 3
     assert "power" not in out["legal"]  # 3 agents at ratio 2 abandon far over 3%
@@ -47,7 +49,9 @@ def test_frontier_sweeps_each_modes_knob():
     out = compare(c, ["power", "progressive"], 2, workers=1, progress=False, frontier=True)
     knob, values = FRONTIER["power"]
     rows = [r for r in out["frontier"] if r["metric"] == "abandon_rate"]
-    assert [(r["mode"], r["knob"], r["value"]) for r in rows] == [("power", knob, v) for v in values]
+    assert [(r["mode"], r["knob"], r["value"]) for r in rows] == [
+        ("power", knob, v) for v in values
+    ]
     assert all(r["n"] == 2 for r in rows)
     # more dials per free agent, more abandons
     assert rows[-1]["mean"] > rows[0]["mean"]
@@ -59,8 +63,18 @@ def dialer(*args):
 
 def test_compare_cli_prints_a_table_and_writes_its_files(tmp_path):
     out = tmp_path / "cmp"
-    r = dialer("compare", SMOKE, "--modes", "progressive,power", "--replications", "2", "--workers", "1",
-               "--out", str(out))
+    r = dialer(
+        "compare",
+        SMOKE,
+        "--modes",
+        "progressive,power",
+        "--replications",
+        "2",
+        "--workers",
+        "1",
+        "--out",
+        str(out),
+    )
     assert r.returncode == 0, r.stderr
     assert "legal" in r.stdout and "progressive" in r.stdout and "power" in r.stdout
     data = json.loads((out / "compare.json").read_text())
@@ -79,4 +93,6 @@ def test_compare_bad_input_is_one_line():
         (["--set", "dialing.ratoi=2"], "dialing.ratoi: unknown key"),
     ]:
         r = dialer("compare", SMOKE, *args)
-        assert r.returncode == 2 and message in r.stderr and len(r.stderr.strip().splitlines()) == 1, r.stderr
+        assert (
+            r.returncode == 2 and message in r.stderr and len(r.stderr.strip().splitlines()) == 1
+        ), r.stderr

@@ -22,33 +22,61 @@ def test_defaults_build_and_round_trip():
     assert again == c
 
 
-@pytest.mark.parametrize("raw, expected", [
-    ({"dialing": {"ratoi": 2}}, "c.yaml: dialing.ratoi: unknown key (did you mean 'ratio'?)"),
-    ({"dialing": {"ratio": "two"}}, "c.yaml: dialing.ratio: expected a number >= 1, got 'two'"),
-    ({"dialing": {"ratio": 0.5}}, "c.yaml: dialing.ratio: expected a number >= 1, got 0.5"),
-    ({"cpd": {"amd_false_positive": 3}}, "c.yaml: cpd.amd_false_positive: expected a number in [0, 1], got 3"),
-    ({"dialing": {"mode": "predictiv"}}, "(did you mean 'predictive'?)"),
-    ({"population": {"human": 0.5}}, "population: expected human + machine + busy + no_answer + fax + invalid = 1, got 1.28"),
-    ({"calling_list": {"timezones": {"America/New_York": 0.5, "America/Chicago": 0.4}}},
-     "calling_list.timezones: expected shares summing to 1, got 0.9"),
-    ({"site_timezone": "America/Nwe_York"}, "(did you mean 'America/New_York'?)"),
-    ({"calling_list": {"timezones": {"Mars/Olympus": 1.0}}}, "calling_list.timezones.Mars/Olympus: expected an IANA time zone"),
-    ({"agents": {"groups": [{"talk_time_s": {"dist": "weibull", "mean": 3}}]}},
-     "agents.groups.0.talk_time_s.dist: expected one of constant, exponential, lognormal, gamma, uniform, empirical, got 'weibull'"),
-    ({"agents": {"groups": [{"talk_time_s": {"dist": "lognormal", "mean": 3}}]}},
-     "agents.groups.0.talk_time_s: a lognormal distribution needs 'sd'"),
-    ({"agents": {"groups": [{"talk_time_s": {"dist": "exponential", "mean": 3, "sd": 1}}]}},
-     "agents.groups.0.talk_time_s.sd: unknown parameter for a exponential distribution (it takes mean)"),
-    ({"calling_list": {"daily_till": 1260}},
-     'calling_list.daily_till: expected a quoted time "HH:MM", got the number 1260 (YAML reads an unquoted 21:00 as base 60; write "21:00")'),
-    ({"calling_list": {"daily_from": "25:00"}}, "calling_list.daily_from: expected a quoted time"),
-    ({"agents": {"groups": [{"name": "x"}, {"name": "x"}]}}, "agents.groups: expected unique names, got 'x' twice"),
-    ({"agents": {"groups": []}}, "agents.groups: expected a non-empty list, got a list"),
-    ({"horizon_s": -5}, "horizon_s: expected a number > 0, got -5"),
-    ({"warmup_s": 30000}, "warmup_s: expected a warm-up shorter than horizon_s"),
-    ({"treatments": {"bussy": {"retries": 1}}}, "treatments.bussy: unknown result"),
-    ({"start": "yesterday"}, "start: expected a local date and time"),
-])
+@pytest.mark.parametrize(
+    "raw, expected",
+    [
+        ({"dialing": {"ratoi": 2}}, "c.yaml: dialing.ratoi: unknown key (did you mean 'ratio'?)"),
+        ({"dialing": {"ratio": "two"}}, "c.yaml: dialing.ratio: expected a number >= 1, got 'two'"),
+        ({"dialing": {"ratio": 0.5}}, "c.yaml: dialing.ratio: expected a number >= 1, got 0.5"),
+        (
+            {"cpd": {"amd_false_positive": 3}},
+            "c.yaml: cpd.amd_false_positive: expected a number in [0, 1], got 3",
+        ),
+        ({"dialing": {"mode": "predictiv"}}, "(did you mean 'predictive'?)"),
+        (
+            {"population": {"human": 0.5}},
+            "population: expected human + machine + busy + no_answer + fax + invalid = 1, got 1.28",
+        ),
+        (
+            {"calling_list": {"timezones": {"America/New_York": 0.5, "America/Chicago": 0.4}}},
+            "calling_list.timezones: expected shares summing to 1, got 0.9",
+        ),
+        ({"site_timezone": "America/Nwe_York"}, "(did you mean 'America/New_York'?)"),
+        (
+            {"calling_list": {"timezones": {"Mars/Olympus": 1.0}}},
+            "calling_list.timezones.Mars/Olympus: expected an IANA time zone",
+        ),
+        (
+            {"agents": {"groups": [{"talk_time_s": {"dist": "weibull", "mean": 3}}]}},
+            "agents.groups.0.talk_time_s.dist: expected one of constant, exponential, lognormal, gamma, uniform, empirical, got 'weibull'",
+        ),
+        (
+            {"agents": {"groups": [{"talk_time_s": {"dist": "lognormal", "mean": 3}}]}},
+            "agents.groups.0.talk_time_s: a lognormal distribution needs 'sd'",
+        ),
+        (
+            {"agents": {"groups": [{"talk_time_s": {"dist": "exponential", "mean": 3, "sd": 1}}]}},
+            "agents.groups.0.talk_time_s.sd: unknown parameter for a exponential distribution (it takes mean)",
+        ),
+        (
+            {"calling_list": {"daily_till": 1260}},
+            'calling_list.daily_till: expected a quoted time "HH:MM", got the number 1260 (YAML reads an unquoted 21:00 as base 60; write "21:00")',
+        ),
+        (
+            {"calling_list": {"daily_from": "25:00"}},
+            "calling_list.daily_from: expected a quoted time",
+        ),
+        (
+            {"agents": {"groups": [{"name": "x"}, {"name": "x"}]}},
+            "agents.groups: expected unique names, got 'x' twice",
+        ),
+        ({"agents": {"groups": []}}, "agents.groups: expected a non-empty list, got a list"),
+        ({"horizon_s": -5}, "horizon_s: expected a number > 0, got -5"),
+        ({"warmup_s": 30000}, "warmup_s: expected a warm-up shorter than horizon_s"),
+        ({"treatments": {"bussy": {"retries": 1}}}, "treatments.bussy: unknown result"),
+        ({"start": "yesterday"}, "start: expected a local date and time"),
+    ],
+)
 def test_one_clear_line_per_problem(raw, expected):
     found = problems(raw)
     assert len(found) == 1, found
@@ -68,7 +96,9 @@ def test_unquoted_time_from_a_yaml_file(tmp_path):
 
 
 def test_dotted_overrides_by_index_and_by_name():
-    c = load_campaign("campaigns/b2c-renewals.yaml", ["agents.groups.renewals.count=30", "dialing.ratio=2.5"])
+    c = load_campaign(
+        "campaigns/b2c-renewals.yaml", ["agents.groups.renewals.count=30", "dialing.ratio=2.5"]
+    )
     assert c.agents.groups[0].count == 30 and c.dialing.ratio == 2.5
     c = c.override({"agents.groups.0.talk_time_s": {"dist": "gamma", "mean": 100, "sd": 50}})
     assert c.agents.groups[0].talk_time_s == Dist("gamma", mean_=100, sd=50)
@@ -83,9 +113,14 @@ def test_distributions_have_the_stated_moments():
     import numpy as np
 
     u = (np.arange(200_000) + 0.5) / 200_000
-    for d in (Dist("lognormal", mean_=180, sd=120), Dist("gamma", mean_=300, sd=150),
-              Dist("exponential", mean_=20), Dist("uniform", low=1.5, high=3.5),
-              Dist("empirical", values=(1.0, 2.0, 6.0)), Dist.constant(4)):
+    for d in (
+        Dist("lognormal", mean_=180, sd=120),
+        Dist("gamma", mean_=300, sd=150),
+        Dist("exponential", mean_=20),
+        Dist("uniform", low=1.5, high=3.5),
+        Dist("empirical", values=(1.0, 2.0, 6.0)),
+        Dist.constant(4),
+    ):
         x = d.ppf(u)
         assert x.mean() == pytest.approx(d.mean, rel=2e-3)
         assert x.std() == pytest.approx(d.std, rel=2e-2, abs=1e-9)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from conftest import make_campaign
 from dialer.config import reference_markdown
-from dialer.experiment import simulate
+from dialer.experiments.run import simulate
 
 
 def test_campaign_reference_is_current():

@@ -12,13 +12,24 @@ def test_progressive_one_agent_full_sequence():
     log, calls, result = event_log(make_campaign(horizon_s=170))
     assert log == [
         (0, "idle", "a-1"),
-        (0, "reserved", "a-1"), (0, "dial", 1),
-        (10, "verdict", 1), (10, "talk", "a-1"), (10, "connect", 1),
-        (70, "end", 1), (70, "wrap", "a-1"),
-        (80, "idle", "a-1"), (80, "reserved", "a-1"), (80, "dial", 2),
-        (90, "verdict", 2), (90, "talk", "a-1"), (90, "connect", 2),
-        (150, "end", 2), (150, "wrap", "a-1"),
-        (160, "idle", "a-1"), (160, "reserved", "a-1"), (160, "dial", 3),
+        (0, "reserved", "a-1"),
+        (0, "dial", 1),
+        (10, "verdict", 1),
+        (10, "talk", "a-1"),
+        (10, "connect", 1),
+        (70, "end", 1),
+        (70, "wrap", "a-1"),
+        (80, "idle", "a-1"),
+        (80, "reserved", "a-1"),
+        (80, "dial", 2),
+        (90, "verdict", 2),
+        (90, "talk", "a-1"),
+        (90, "connect", 2),
+        (150, "end", 2),
+        (150, "wrap", "a-1"),
+        (160, "idle", "a-1"),
+        (160, "reserved", "a-1"),
+        (160, "dial", 3),
     ]
     s = result.summary
     assert (s["dials"], s["connects"], s["abandoned"]) == (3, 2, 0)
@@ -39,12 +50,19 @@ def test_power_abandons_second_answer_after_two_seconds():
     log, calls, result = event_log(make_campaign(**{"dialing.mode": "power", "horizon_s": 85}))
     assert log == [
         (0, "idle", "a-1"),
-        (0, "dial", 1), (0, "dial", 2),
-        (10, "verdict", 1), (10, "talk", "a-1"), (10, "connect", 1),
+        (0, "dial", 1),
+        (0, "dial", 2),
+        (10, "verdict", 1),
+        (10, "talk", "a-1"),
+        (10, "connect", 1),
         (10, "verdict", 2),
-        (12, "abandon", 2), (12, "end", 2),
-        (70, "end", 1), (70, "wrap", "a-1"),
-        (80, "idle", "a-1"), (80, "dial", 3), (80, "dial", 4),
+        (12, "abandon", 2),
+        (12, "end", 2),
+        (70, "end", 1),
+        (70, "wrap", "a-1"),
+        (80, "idle", "a-1"),
+        (80, "dial", 3),
+        (80, "dial", 4),
     ]
     s = result.summary
     assert (s["live_answers"], s["connects"], s["abandoned"]) == (2, 1, 1)
@@ -55,8 +73,7 @@ def test_power_abandons_second_answer_after_two_seconds():
 
 def test_power_waiting_call_taken_when_agent_frees():
     # Patience and abandon limit longer than the talk + wrap: the second call waits 70 s.
-    c = make_campaign(**{"dialing.mode": "power", "dialing.abandon_after_s": 100,
-                         "horizon_s": 145})
+    c = make_campaign(**{"dialing.mode": "power", "dialing.abandon_after_s": 100, "horizon_s": 145})
     log, calls, result = event_log(c)
     assert (80, "talk", "a-1") in log and (80, "connect", 2) in log
     assert calls[1].connected_at - calls[1].verdict_at == 70
@@ -68,8 +85,11 @@ def test_preview_agent_previews_then_dials_and_waits():
     assert log[:8] == [
         (0, "idle", "a-1"),
         (0, "preview", "a-1"),
-        (15, "reserved", "a-1"), (15, "dial", 1),
-        (25, "verdict", 1), (25, "talk", "a-1"), (25, "connect", 1),
+        (15, "reserved", "a-1"),
+        (15, "dial", 1),
+        (25, "verdict", 1),
+        (25, "talk", "a-1"),
+        (25, "connect", 1),
         (85, "end", 1),
     ]
     assert result.summary["mean_agent_wait_s"] == pytest.approx(25)
@@ -77,30 +97,56 @@ def test_preview_agent_previews_then_dials_and_waits():
 
 def test_amd_machine_and_false_negative_costs_agent_time():
     # All machines; AMD off: every machine is passed to the agent for 5 s, no wrap-up.
-    c = make_campaign(**{
-        "population.human": 0.0, "population.machine": 1.0, "horizon_s": 40,
-    })
+    c = make_campaign(
+        **{
+            "population.human": 0.0,
+            "population.machine": 1.0,
+            "horizon_s": 40,
+        }
+    )
     log, calls, result = event_log(c)
     assert log[:10] == [
-        (0, "idle", "a-1"), (0, "reserved", "a-1"), (0, "dial", 1),
-        (12, "verdict", 1), (12, "machine", "a-1"), (12, "connect", 1),
-        (17, "end", 1), (17, "idle", "a-1"), (17, "reserved", "a-1"), (17, "dial", 2),
+        (0, "idle", "a-1"),
+        (0, "reserved", "a-1"),
+        (0, "dial", 1),
+        (12, "verdict", 1),
+        (12, "machine", "a-1"),
+        (12, "connect", 1),
+        (17, "end", 1),
+        (17, "idle", "a-1"),
+        (17, "reserved", "a-1"),
+        (17, "dial", 2),
     ]
     s = result.summary
-    assert s["machines"] == 2 and s["machines_to_agents"] == 2 and s["dials"] == 3 and s["connects"] == 0
+    assert (
+        s["machines"] == 2
+        and s["machines_to_agents"] == 2
+        and s["dials"] == 3
+        and s["connects"] == 0
+    )
     assert s["machine_share"] == pytest.approx(10 / 40)
 
 
 def test_amd_on_machine_hung_up_after_detection():
-    c = make_campaign(**{
-        "population.human": 0.0, "population.machine": 1.0, "cpd.amd": True,
-        "cpd.amd_false_negative": 0.0, "horizon_s": 30,
-    })
+    c = make_campaign(
+        **{
+            "population.human": 0.0,
+            "population.machine": 1.0,
+            "cpd.amd": True,
+            "cpd.amd_false_negative": 0.0,
+            "horizon_s": 30,
+        }
+    )
     log, calls, _ = event_log(c)
     # machine answers at 12, AMD decides at 14 and hangs up; the agent is released at once
     assert log[:7] == [
-        (0, "idle", "a-1"), (0, "reserved", "a-1"), (0, "dial", 1),
-        (14, "verdict", 1), (14, "end", 1), (14, "idle", "a-1"), (14, "reserved", "a-1"),
+        (0, "idle", "a-1"),
+        (0, "reserved", "a-1"),
+        (0, "dial", 1),
+        (14, "verdict", 1),
+        (14, "end", 1),
+        (14, "idle", "a-1"),
+        (14, "reserved", "a-1"),
     ]
     assert calls[0].answered_at == 12 and calls[0].result == 9  # Answering Machine
 
@@ -123,8 +169,15 @@ def test_ring_timeout_turns_a_late_answer_into_no_answer():
 
 
 def test_line_limit_holds_dials_back():
-    c = make_campaign(**{"dialing.mode": "power", "dialing.ratio": 5.0, "dialing.lines": 3,
-                         "agents.groups.a.count": 2, "horizon_s": 5})
+    c = make_campaign(
+        **{
+            "dialing.mode": "power",
+            "dialing.ratio": 5.0,
+            "dialing.lines": 3,
+            "agents.groups.a.count": 2,
+            "horizon_s": 5,
+        }
+    )
     log, _, result = event_log(c)
     assert [e for e in log if e[1] == "dial"] == [(0, "dial", 1), (0, "dial", 2), (0, "dial", 3)]
     assert result.summary["peak_lines"] == 3
@@ -153,7 +206,7 @@ def test_warmup_filters_dials_by_dial_time_and_agent_time_by_clock():
 
 
 def test_stat_server_counts_are_consistent():
-    from dialer.model import Model
+    from dialer.sim.model import Model
 
     m = Model(make_campaign(**{"agents.groups.a.count": 3, "horizon_s": 50}))
     m.run()
@@ -168,15 +221,19 @@ def test_skipping_decisions_while_nothing_is_dialable_changes_nothing(mode, monk
     # The model does not ask the pacer while no record can be dialed (windows closed, retries
     # not due, list worked). For pacers without memory that must not change a single dial.
     from dialer.config import load_campaign
-    from dialer.experiment import simulate
-    from dialer.model import Model
+    from dialer.experiments.run import simulate
+    from dialer.sim.model import Model
 
-    c = load_campaign("campaigns/multi-zone-list.yaml", {"dialing.mode": mode, "horizon_s": 2 * 86400})
+    c = load_campaign(
+        "campaigns/multi-zone-list.yaml", {"dialing.mode": mode, "horizon_s": 2 * 86400}
+    )
 
     def dials(campaign):
         calls = []
         simulate(campaign, on_call=calls.append)
-        return sorted((x.call_id, x.record.record_id, x.dialed_at, x.ended_at, x.agent) for x in calls)
+        return sorted(
+            (x.call_id, x.record.record_id, x.dialed_at, x.ended_at, x.agent) for x in calls
+        )
 
     with_skip = dials(c)
     original = Model._wake_later

@@ -6,13 +6,16 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from conftest import make_campaign
-from dialer.experiment import simulate
-from dialer.pacing import RESULTS, Observation, Pacer, Power
+from dialer.experiments.run import simulate
+from dialer.pacing.base import RESULTS, Observation, Pacer
+from dialer.pacing.simple import Power
 
 dist = st.one_of(
     st.floats(0.5, 30),
     st.builds(lambda m: {"dist": "exponential", "mean": m}, st.floats(1, 30)),
-    st.builds(lambda m, s: {"dist": "lognormal", "mean": m, "sd": s}, st.floats(2, 30), st.floats(0.5, 20)),
+    st.builds(
+        lambda m, s: {"dist": "lognormal", "mean": m, "sd": s}, st.floats(2, 30), st.floats(0.5, 20)
+    ),
 )
 
 
@@ -28,26 +31,31 @@ def campaigns(draw):
     pop = {f"population.{k}": v / total for k, v in zip(names, shares, strict=True)}
     largest = max(pop, key=pop.get)
     pop[largest] = max(0.0, pop[largest] + 1 - sum(pop.values()))
-    return make_campaign(**pop, **{
-        "seed": draw(st.integers(0, 10_000)),
-        "dialing.mode": draw(st.sampled_from(["preview", "progressive", "power"])),
-        "dialing.ratio": draw(st.floats(1.0, 4.0)),
-        "dialing.lines": draw(st.one_of(st.none(), st.integers(1, 12))),
-        "dialing.abandon_after_s": draw(st.floats(0, 5)),
-        "agents.groups.a.count": draw(st.integers(1, 5)),
-        "agents.groups.a.talk_time_s": draw(dist),
-        "agents.groups.a.wrap_time_s": draw(dist),
-        "population.answer_time_s": draw(dist),
-        "population.patience_s": draw(dist),
-        "cpd.amd": draw(st.booleans()),
-        "cpd.amd_false_positive": draw(st.floats(0, 0.3)),
-        "cpd.amd_false_negative": draw(st.floats(0, 0.5)),
-        "calling_list.size": draw(st.one_of(st.none(), st.integers(1, 200))),
-        "calling_list.max_attempts": draw(st.integers(1, 3)),
-        "treatments": {"no_answer": {"retry_after_s": draw(st.floats(0, 600)), "retries": 2},
-                       "busy": {"retry_after_s": 60, "retries": 1}},
-        "horizon_s": 1800,
-    })
+    return make_campaign(
+        **pop,
+        **{
+            "seed": draw(st.integers(0, 10_000)),
+            "dialing.mode": draw(st.sampled_from(["preview", "progressive", "power"])),
+            "dialing.ratio": draw(st.floats(1.0, 4.0)),
+            "dialing.lines": draw(st.one_of(st.none(), st.integers(1, 12))),
+            "dialing.abandon_after_s": draw(st.floats(0, 5)),
+            "agents.groups.a.count": draw(st.integers(1, 5)),
+            "agents.groups.a.talk_time_s": draw(dist),
+            "agents.groups.a.wrap_time_s": draw(dist),
+            "population.answer_time_s": draw(dist),
+            "population.patience_s": draw(dist),
+            "cpd.amd": draw(st.booleans()),
+            "cpd.amd_false_positive": draw(st.floats(0, 0.3)),
+            "cpd.amd_false_negative": draw(st.floats(0, 0.5)),
+            "calling_list.size": draw(st.one_of(st.none(), st.integers(1, 200))),
+            "calling_list.max_attempts": draw(st.integers(1, 3)),
+            "treatments": {
+                "no_answer": {"retry_after_s": draw(st.floats(0, 600)), "retries": 2},
+                "busy": {"retry_after_s": 60, "retries": 1},
+            },
+            "horizon_s": 1800,
+        },
+    )
 
 
 class Recorder:
@@ -100,7 +108,9 @@ def test_invariants(campaign):
     persons = s["live_answers"] + s["amd_false_positives"]
     assert outcomes + persons + s["calls_in_progress_at_end"] == s["dials"]
     assert s["connects"] + s["abandoned"] == s["live_answers"]
-    shares = sum(s[k] for k in ("talk_share", "wrap_share", "machine_share", "reserved_share", "idle_share"))
+    shares = sum(
+        s[k] for k in ("talk_share", "wrap_share", "machine_share", "reserved_share", "idle_share")
+    )
     assert abs(shares - 1) < 1e-9
     # a record is never dialed more than max_attempts times
     attempts = {}
@@ -131,7 +141,17 @@ def test_pacer_input_holds_no_truth():
     truth_words = ("truth", "human", "machine_answer", "patience", "invalid", "talk_time", "row")
     assert not [s for s in Observation.__slots__ if any(w in s for w in truth_words)]
     spy = Spy()
-    simulate(make_campaign(**{"dialing.mode": "power", "population.human": 0.5,
-                              "population.busy": 0.5, "cpd.amd": True, "horizon_s": 600}), pacer=spy)
+    simulate(
+        make_campaign(
+            **{
+                "dialing.mode": "power",
+                "population.human": 0.5,
+                "population.busy": 0.5,
+                "cpd.amd": True,
+                "horizon_s": 600,
+            }
+        ),
+        pacer=spy,
+    )
     assert set(spy.seen_obs) == {Observation}
     assert spy.results <= set(range(len(RESULTS)))

@@ -11,10 +11,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from conftest import make_campaign
-from dialer.adaptive import Adaptive, next_dial_level
 from dialer.config import Adaptive as AdaptiveSettings
 from dialer.config import load_campaign
-from dialer.forecast import (
+from dialer.pacing.adaptive import Adaptive, next_dial_level
+from dialer.pacing.base import ABANDONED, CONNECTED, FAILED, HUMAN_VERDICT, Observation
+from dialer.pacing.forecast import (
     AgentForecast,
     DialHistory,
     Snapshot,
@@ -22,21 +23,23 @@ from dialer.forecast import (
     human_verdict_pmf,
     next_binomial,
 )
-from dialer.pacing import (
-    ABANDONED,
-    CONNECTED,
-    FAILED,
-    HUMAN_VERDICT,
-    Observation,
-    make_pacer,
-)
-from dialer.predictive import Optimized, Predictive, allowed_abandon_rate
+from dialer.pacing.modes import make_pacer
+from dialer.pacing.predictive import Optimized, Predictive, allowed_abandon_rate
 
 B2C = load_campaign("campaigns/b2c-renewals.yaml")
 
 
-def observation(ready=0, waiting=0, in_flight=0, lines_in_use=0, line_limit=math.inf, agents=25,
-                busy=(), flight=(), now=100.0):
+def observation(
+    ready=0,
+    waiting=0,
+    in_flight=0,
+    lines_in_use=0,
+    line_limit=math.inf,
+    agents=25,
+    busy=(),
+    flight=(),
+    now=100.0,
+):
     obs = Observation(agents)
     obs.now, obs.ready, obs.waiting, obs.in_flight = now, ready, waiting, in_flight
     obs.lines_in_use, obs.line_limit = lines_in_use, line_limit
@@ -67,12 +70,15 @@ def brute_force(base, free_ps, flight_ps):
     return dist
 
 
-@pytest.mark.parametrize("base, free_ps, flight_ps, p", [
-    (2, [0.3, 0.7, 0.05], [0.4, 0.2], 0.25),
-    (0, [0.9, 0.9, 0.5, 0.1, 0.2], [0.6, 0.6, 0.3, 0.1], 0.2),
-    (-1, [0.5], [0.99, 0.5, 0.2], 0.4),
-    (3, [], [], 0.3),
-])
+@pytest.mark.parametrize(
+    "base, free_ps, flight_ps, p",
+    [
+        (2, [0.3, 0.7, 0.05], [0.4, 0.2], 0.25),
+        (0, [0.9, 0.9, 0.5, 0.1, 0.2], [0.6, 0.6, 0.3, 0.1], 0.2),
+        (-1, [0.5], [0.99, 0.5, 0.2], 0.4),
+        (3, [], [], 0.3),
+    ],
+)
 def test_snapshot_rule_matches_direct_binomial_computation(base, free_ps, flight_ps, p):
     snap = Snapshot(base, np.array(free_ps), np.array(flight_ps))
     dist = brute_force(base, free_ps, flight_ps)
@@ -82,16 +88,24 @@ def test_snapshot_rule_matches_direct_binomial_computation(base, free_ps, flight
     for k in range(8):
         # P(X_k >= M), X_k ~ Binomial(k, p): the chance the (k+1)-th new answer finds no agent
         direct = sum(
-            math.comb(k, x) * p**x * (1 - p) ** (k - x) * sum(prob for m, prob in dist.items() if m <= x)
+            math.comb(k, x)
+            * p**x
+            * (1 - p) ** (k - x)
+            * sum(prob for m, prob in dist.items() if m <= x)
             for x in range(k + 1)
         )
         assert snap.marginal(k, p, binom) == pytest.approx(direct, abs=1e-12)
+
         # and E[(X_{k+1} - M)+] - E[(X_k - M)+] = p P(X_k >= M): the snapshot rule's increments
         def e_abandons(n):
             return sum(
-                math.comb(n, x) * p**x * (1 - p) ** (n - x) * sum(prob * max(x - m, 0) for m, prob in dist.items())
+                math.comb(n, x)
+                * p**x
+                * (1 - p) ** (n - x)
+                * sum(prob * max(x - m, 0) for m, prob in dist.items())
                 for x in range(n + 1)
             )
+
         assert e_abandons(k + 1) - e_abandons(k) == pytest.approx(p * direct, abs=1e-12)
         binom = next_binomial(binom, p)
 
@@ -174,18 +188,27 @@ busy_agent = st.tuples(st.sampled_from(["talk", "wrap", "machine"]), st.floats(0
 
 @settings(max_examples=150, deadline=None)
 @given(
-    mode=st.sampled_from(["preview", "progressive", "power", "predictive", "optimized", "adaptive"]),
-    ready=st.integers(0, 25), waiting=st.integers(0, 5), in_flight=st.integers(0, 60),
-    lines=st.one_of(st.none(), st.integers(0, 80)), used=st.integers(0, 80),
-    busy=st.lists(busy_agent, max_size=25), flight=st.lists(st.floats(0, 40), max_size=60),
+    mode=st.sampled_from(
+        ["preview", "progressive", "power", "predictive", "optimized", "adaptive"]
+    ),
+    ready=st.integers(0, 25),
+    waiting=st.integers(0, 5),
+    in_flight=st.integers(0, 60),
+    lines=st.one_of(st.none(), st.integers(0, 80)),
+    used=st.integers(0, 80),
+    busy=st.lists(busy_agent, max_size=25),
+    flight=st.lists(st.floats(0, 40), max_size=60),
     now=st.floats(0, 30000),
 )
 def test_pacers_never_ask_for_negative_dials_nor_more_than_the_free_lines(
-        mode, ready, waiting, in_flight, lines, used, busy, flight, now):
+    mode, ready, waiting, in_flight, lines, used, busy, flight, now
+):
     pacer = warmed(make_pacer(B2C.override({"dialing.mode": mode})))
     line_limit = math.inf if lines is None else lines
     used = min(used, lines) if lines is not None else used
-    obs = observation(ready, waiting, in_flight, used, line_limit, busy=busy, flight=flight, now=now)
+    obs = observation(
+        ready, waiting, in_flight, used, line_limit, busy=busy, flight=flight, now=now
+    )
     n = pacer.decide(obs)
     assert isinstance(n, int) and n >= 0
     if pacer.reserve is None:
@@ -205,7 +228,9 @@ def test_predictive_dials_ahead_of_agents_about_to_be_free():
     pacer = warmed(Predictive(B2C))
     wrapping = [("wrap", 15.0, 0)] * 10  # ten agents in wrap-up: about half free within 13 s
     early_talk = [("talk", 5.0, 0)] * 10  # ten agents just started talking: none free soon
-    assert pacer.decide(observation(busy=wrapping)) > pacer.decide(observation(busy=early_talk)) == 0
+    assert (
+        pacer.decide(observation(busy=wrapping)) > pacer.decide(observation(busy=early_talk)) == 0
+    )
 
 
 def test_predictive_feedback_lowers_the_rate_after_abandons():
@@ -238,20 +263,39 @@ def test_adaptive_tapered_rate_at_five_pm():
     tapered = AdaptiveSettings(dial_method="ADAPT_TAPERED")
     over = {"calls_today": 100, "drops_today": 10, "answers_today": 100}  # 10% > 3%
     # (2100 - 1700) / 1000 = 0.4 of a level of 3.0
-    assert next_dial_level(3.0, tapered, ready_avg=0, waiting_avg=0, agents_avg=10, hhmm=1700, **over) == pytest.approx(1.2)
+    assert next_dial_level(
+        3.0, tapered, ready_avg=0, waiting_avg=0, agents_avg=10, hhmm=1700, **over
+    ) == pytest.approx(1.2)
     # more than ten "hours" left: no taper; after the latest server time: 1.0
-    assert next_dial_level(3.0, tapered, ready_avg=0, waiting_avg=0, agents_avg=10, hhmm=1000, **over) == 3.0
-    assert next_dial_level(3.0, tapered, ready_avg=0, waiting_avg=0, agents_avg=10, hhmm=2130, **over) == 1.0
+    assert (
+        next_dial_level(3.0, tapered, ready_avg=0, waiting_avg=0, agents_avg=10, hhmm=1000, **over)
+        == 3.0
+    )
+    assert (
+        next_dial_level(3.0, tapered, ready_avg=0, waiting_avg=0, agents_avg=10, hhmm=2130, **over)
+        == 1.0
+    )
 
 
 def test_adaptive_daily_caps_and_the_one_minute_rule():
     over = {"calls_today": 100, "drops_today": 10, "answers_today": 100}
     kw = {"ready_avg": 0, "waiting_avg": 0, "agents_avg": 10, "hhmm": 1200}
-    assert next_dial_level(2.6, AdaptiveSettings(dial_method="ADAPT_HARD_LIMIT"), **kw, **over) == 1.0
+    assert (
+        next_dial_level(2.6, AdaptiveSettings(dial_method="ADAPT_HARD_LIMIT"), **kw, **over) == 1.0
+    )
     assert next_dial_level(2.6, AdaptiveSettings(dial_method="ADAPT_AVERAGE"), **kw, **over) == 1.3
     # 50 dials or fewer today: no daily cap yet
-    assert next_dial_level(2.6, AdaptiveSettings(dial_method="ADAPT_HARD_LIMIT"), **kw,
-                           calls_today=50, drops_today=10, answers_today=20) == 2.6
+    assert (
+        next_dial_level(
+            2.6,
+            AdaptiveSettings(dial_method="ADAPT_HARD_LIMIT"),
+            **kw,
+            calls_today=50,
+            drops_today=10,
+            answers_today=20,
+        )
+        == 2.6
+    )
     # over 20 dials in the last minute, more than half dropped: halve
     assert next_dial_level(2.6, VICI, **kw, calls_one=30, drops_one=16) == 1.3
     # intensity: +50 moves up one and a half times as fast, and down half as fast
@@ -264,7 +308,9 @@ def test_adaptive_daily_caps_and_the_one_minute_rule():
 
 
 def test_adaptive_dials_level_times_agents_minus_active_calls_every_two_and_a_half_seconds():
-    pacer = Adaptive(B2C.override({"dialing.mode": "adaptive", "dialing.adaptive.auto_dial_level": 2.0}))
+    pacer = Adaptive(
+        B2C.override({"dialing.mode": "adaptive", "dialing.adaptive.auto_dial_level": 2.0})
+    )
     obs = observation(ready=3, lines_in_use=30, agents=25, now=0.0)
     assert pacer.decide(obs) == 20  # round(2.0 x 25) - 30 calls up
     obs.now = 1.0
@@ -274,9 +320,16 @@ def test_adaptive_dials_level_times_agents_minus_active_calls_every_two_and_a_ha
 
 
 def test_adaptive_in_a_run_counts_logged_in_agents_once():
-    c = make_campaign(**{"dialing.mode": "adaptive", "agents.groups.a.count": 4, "horizon_s": 120,
-                         "population.human": 0.2, "population.no_answer": 0.8})
-    from dialer.experiment import simulate
+    c = make_campaign(
+        **{
+            "dialing.mode": "adaptive",
+            "agents.groups.a.count": 4,
+            "horizon_s": 120,
+            "population.human": 0.2,
+            "population.no_answer": 0.8,
+        }
+    )
+    from dialer.experiments.run import simulate
 
     pacer = make_pacer(c)
     simulate(c, pacer=pacer)
@@ -287,5 +340,7 @@ def test_predictive_small_group_rule_waits_for_the_whole_batch():
     pacer = warmed(Predictive(B2C.override({"dialing.small_group_agents": 8})))
     wrapping = [("wrap", 15.0, 0)] * 3
     # 5 agents logged in (fewer than 8): no new batch while a dial of the last one is in flight
-    assert pacer.decide(observation(ready=2, in_flight=1, agents=5, busy=wrapping, flight=[3.0])) == 0
+    assert (
+        pacer.decide(observation(ready=2, in_flight=1, agents=5, busy=wrapping, flight=[3.0])) == 0
+    )
     assert pacer.decide(observation(ready=2, in_flight=0, agents=5, busy=wrapping)) > 0

@@ -19,11 +19,20 @@ SMOKE = str(ROOT / "campaigns" / "smoke.yaml")
 
 
 def dialer_cli(*args):
-    return subprocess.run([sys.executable, "-m", "dialer", *args], capture_output=True, text=True, cwd=ROOT)
+    return subprocess.run(
+        [sys.executable, "-m", "dialer", *args], capture_output=True, text=True, cwd=ROOT
+    )
 
 
-def agents_by_renewal(records: int, finish: float, deadline: float, answer: float, talk: float,
-                      wrap: float, preview: float = 0.0) -> int:
+def agents_by_renewal(
+    records: int,
+    finish: float,
+    deadline: float,
+    answer: float,
+    talk: float,
+    wrap: float,
+    preview: float = 0.0,
+) -> int:
     """Constant times, every dial a person, one attempt: an agent's cycle is preview + answer +
     talk + wrap, and its k-th record finishes when the k-th talk ends, at k * cycle - wrap. The
     fewest agents n with n * (records one agent finishes before the deadline) >= finish * records."""
@@ -37,8 +46,15 @@ def agents_by_renewal(records: int, finish: float, deadline: float, answer: floa
 def test_plan_agrees_with_renewal_arithmetic(records, finish, deadline):
     # CONSTANT_WORLD: answer 10 s, talk 60 s, wrap 10 s, preview 15 s, no AMD, all persons
     campaign = make_campaign(**{"calling_list.size": records, "horizon_s": 50})
-    rows = dialer.plan(campaign, deadline_s=deadline, finish=finish, modes=["progressive", "preview"],
-                       max_agents=40, replications=2, workers=1)
+    rows = dialer.plan(
+        campaign,
+        deadline_s=deadline,
+        finish=finish,
+        modes=["progressive", "preview"],
+        max_agents=40,
+        replications=2,
+        workers=1,
+    )
     got = {r["mode"]: r for r in rows}
     expected = {
         "progressive": agents_by_renewal(records, finish, deadline, 10, 60, 10),
@@ -51,20 +67,47 @@ def test_plan_agrees_with_renewal_arithmetic(records, finish, deadline):
         assert r["finish_share"] >= finish and r["abandon_rate"] == 0.0
         assert r["below"]["agents"] == n - 1 and r["below"]["success_share"] == 0.0
         assert [t["agents"] for t in r["trials"]] == sorted(t["agents"] for t in r["trials"])
-        assert len(r["trials"]) <= 2 * math.ceil(math.log2(n)) + 1  # doubling and bisection, not a scan
+        assert (
+            len(r["trials"]) <= 2 * math.ceil(math.log2(n)) + 1
+        )  # doubling and bisection, not a scan
         assert r["monotone"] is True
 
 
 def test_plan_json_and_plan_file(tmp_path):
     out = tmp_path / "plan"
-    r = dialer_cli("plan", SMOKE, "--deadline-s", "1800", "--finish", "0.3", "--modes", "progressive,power",
-                   "--max-agents", "12", "--replications", "3", "--workers", "1", "--json", "--out", str(out))
+    r = dialer_cli(
+        "plan",
+        SMOKE,
+        "--deadline-s",
+        "1800",
+        "--finish",
+        "0.3",
+        "--modes",
+        "progressive,power",
+        "--max-agents",
+        "12",
+        "--replications",
+        "3",
+        "--workers",
+        "1",
+        "--json",
+        "--out",
+        str(out),
+    )
     assert r.returncode == 0, r.stderr
     answer = json.loads(r.stdout)
     assert list(answer) == ["progressive", "power"]
     for a in answer.values():
-        for key in ("agents", "lines", "finish_share", "abandon_rate", "occupancy", "success_share",
-                    "feasible", "trials"):
+        for key in (
+            "agents",
+            "lines",
+            "finish_share",
+            "abandon_rate",
+            "occupancy",
+            "success_share",
+            "feasible",
+            "trials",
+        ):
             assert key in a
         if a["feasible"]:
             assert a["success_share"] >= 0.9 and 1 <= a["agents"] <= 12
@@ -73,39 +116,72 @@ def test_plan_json_and_plan_file(tmp_path):
     assert saved["kind"] == "plan" and saved["campaign"] == "smoke"
     assert (saved["deadline_s"], saved["finish"], saved["confidence"]) == (1800.0, 0.3, 0.9)
     assert saved["modes"] == answer and saved["seed"] == 1
-    assert {"agents", "replications", "success_share", "finish_share_mean", "abandon_rate_mean"} <= set(
-        answer["power"]["trials"][0])
+    assert {
+        "agents",
+        "replications",
+        "success_share",
+        "finish_share_mean",
+        "abandon_rate_mean",
+    } <= set(answer["power"]["trials"][0])
     assert (out / "campaign.yaml").exists()
     rec = saved["recommendation"]
     best = min((a["agents"], m) for m, a in answer.items() if a["feasible"])
-    assert (rec["agents"], rec["mode"]) == best and rec["text"].startswith(f"{best[1]} with {best[0]} agents")
+    assert (rec["agents"], rec["mode"]) == best and rec["text"].startswith(
+        f"{best[1]} with {best[0]} agents"
+    )
 
 
 def test_an_impossible_plan_says_so():
     campaign = make_campaign(**{"calling_list.size": 500})
-    [row] = dialer.plan(campaign, deadline_s=300, modes=["progressive"], max_agents=3, replications=1, workers=1)
+    [row] = dialer.plan(
+        campaign, deadline_s=300, modes=["progressive"], max_agents=3, replications=1, workers=1
+    )
     assert row["feasible"] is False and row["agents"] is None and row["at_agents"] == 3
-    assert [t["agents"] for t in row["trials"]] == [1, 2, 3]  # doubling from 1, stopped at the maximum
+    assert [t["agents"] for t in row["trials"]] == [
+        1,
+        2,
+        3,
+    ]  # doubling from 1, stopped at the maximum
 
 
 def test_default_modes_are_the_runnable_ones():
-    from dialer.capacity import available_modes
     from dialer.config import MODES
+    from dialer.experiments.capacity import available_modes
 
     modes = available_modes(make_campaign())
     assert {"preview", "progressive", "power"} <= set(modes) <= set(MODES)
 
 
-@pytest.mark.parametrize("args, message", [
-    (["--deadline-s", "0"], "--deadline-s: expected seconds > 0, got 0.0"),
-    (["--deadline-s", "600", "--finish", "1.5"], "--finish: expected a share in (0, 1], got 1.5"),
-    (["--deadline-s", "600", "--confidence", "0"], "--confidence: expected a share in (0, 1], got 0.0"),
-    (["--deadline-s", "600", "--modes", "progresive"], "--modes: 'progresive' is not a dialing mode"),
-    (["--deadline-s", "600", "--group", "sales"], "--group: no agent group 'sales' (have: team)"),
-    (["--deadline-s", "600", "--max-agents", "0"], "--max-agents: expected an integer >= 1, got 0"),
-    (["--deadline-s", "600", "--set", "calling_list.size=null"],
-     "calling_list.size: plan needs a finite list to work (got null, an endless stream)"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--deadline-s", "0"], "--deadline-s: expected seconds > 0, got 0.0"),
+        (
+            ["--deadline-s", "600", "--finish", "1.5"],
+            "--finish: expected a share in (0, 1], got 1.5",
+        ),
+        (
+            ["--deadline-s", "600", "--confidence", "0"],
+            "--confidence: expected a share in (0, 1], got 0.0",
+        ),
+        (
+            ["--deadline-s", "600", "--modes", "progresive"],
+            "--modes: 'progresive' is not a dialing mode",
+        ),
+        (
+            ["--deadline-s", "600", "--group", "sales"],
+            "--group: no agent group 'sales' (have: team)",
+        ),
+        (
+            ["--deadline-s", "600", "--max-agents", "0"],
+            "--max-agents: expected an integer >= 1, got 0",
+        ),
+        (
+            ["--deadline-s", "600", "--set", "calling_list.size=null"],
+            "calling_list.size: plan needs a finite list to work (got null, an endless stream)",
+        ),
+    ],
+)
 def test_bad_plan_input_is_one_line_exit_2(args, message):
     r = dialer_cli("plan", SMOKE, *args)
     assert r.returncode == 2, r.stderr
@@ -118,8 +194,25 @@ def test_plan_reads_a_campaign_file(tmp_path):
     path = tmp_path / "c.yaml"
     raw = make_campaign(**{"calling_list.size": 60}).to_dict()
     path.write_text(dump_yaml(raw))
-    r = dialer_cli("plan", str(path), "--deadline-s", "1000", "--finish", "0.9", "--modes", "progressive",
-                   "--max-agents", "20", "--replications", "1", "--workers", "1")
+    r = dialer_cli(
+        "plan",
+        str(path),
+        "--deadline-s",
+        "1000",
+        "--finish",
+        "0.9",
+        "--modes",
+        "progressive",
+        "--max-agents",
+        "20",
+        "--replications",
+        "1",
+        "--workers",
+        "1",
+    )
     assert r.returncode == 0, r.stderr
     n = agents_by_renewal(60, 0.9, 1000, 10, 60, 10)
-    assert f"progressive with {n} agents and {n} lines works 90% of 60 records within 1000 s" in r.stdout
+    assert (
+        f"progressive with {n} agents and {n} lines works 90% of 60 records within 1000 s"
+        in r.stdout
+    )

@@ -12,10 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from dialer.charts import MODE_STYLE
-from dialer.glossary import METRICS, PLAN, REPLICATED
-from dialer.report import page_for, render
-from dialer.report_run import SECTIONS
+from dialer.reports.charts import MODE_STYLE
+from dialer.reports.glossary import METRICS, PLAN, REPLICATED
+from dialer.reports.render import page_for, render
+from dialer.reports.run import SECTIONS
 from report_fixtures import compare_folder, plan_folder, sweep_folder
 
 SMOKE = "campaigns/smoke.yaml"
@@ -56,11 +56,26 @@ def test_saved_results_rebuild_byte_for_byte(tmp_path, make):
 
 
 def test_each_kind_has_its_figures(tmp_path):
-    assert ids(page_for(compare_folder(tmp_path / "c"))) == ["compare-metrics", "compare-diffs", "compare-frontier"]
-    assert ids(page_for(plan_folder(tmp_path / "p"))) == ["plan-agents", "plan-success", "plan-trials"]
+    assert ids(page_for(compare_folder(tmp_path / "c"))) == [
+        "compare-metrics",
+        "compare-diffs",
+        "compare-frontier",
+    ]
+    assert ids(page_for(plan_folder(tmp_path / "p"))) == [
+        "plan-agents",
+        "plan-success",
+        "plan-trials",
+    ]
     sweep = page_for(sweep_folder(tmp_path / "s"))
-    assert ids(sweep)[:3] == ["sweep-talk-minutes-per-agent-hour", "sweep-occupancy", "sweep-abandon-rate"]
-    assert ids(sweep)[-2:] == ["sweep-heatmap-talk-minutes-per-agent-hour", "sweep-heatmap-abandon-rate"]
+    assert ids(sweep)[:3] == [
+        "sweep-talk-minutes-per-agent-hour",
+        "sweep-occupancy",
+        "sweep-abandon-rate",
+    ]
+    assert ids(sweep)[-2:] == [
+        "sweep-heatmap-talk-minutes-per-agent-hour",
+        "sweep-heatmap-abandon-rate",
+    ]
     assert "cells keep the mean abandon rate within the 3.00% limit" in sweep.lead
     heat = sweep.figures[-1].spec["data"][0]
     assert any("over" in t for row in heat["text"] for t in row)  # readable without colour
@@ -70,8 +85,15 @@ def test_run_page_figures_and_tables(tmp_path):
     out = tmp_path / "run"
     assert dialer("run", "campaigns/b2c-renewals.yaml", "--out", str(out)).returncode == 0
     page = page_for(out)
-    assert ids(page) == ["run-agent-states", "run-calls", "run-abandon-rate", "run-lines", "run-penetration",
-                         "run-outcomes", "run-waits"]
+    assert ids(page) == [
+        "run-agent-states",
+        "run-calls",
+        "run-abandon-rate",
+        "run-lines",
+        "run-penetration",
+        "run-outcomes",
+        "run-waits",
+    ]
     summary = json.loads((out / "summary.json").read_text())
     states = page.figures[0].spec["data"]
     series = json.loads((out / "series.json").read_text())["rows"]
@@ -86,15 +108,29 @@ def test_run_page_figures_and_tables(tmp_path):
 
 def test_run_page_without_series_or_campaign_and_with_ofcom_endless_list(tmp_path):
     out = tmp_path / "run"
-    r = dialer("run", SMOKE, "--out", str(out), "--mode", "power", "--set", "compliance.regime=ofcom",
-               "--set", "calling_list.size=null", "--set", "horizon_s=7200")
+    r = dialer(
+        "run",
+        SMOKE,
+        "--out",
+        str(out),
+        "--mode",
+        "power",
+        "--set",
+        "compliance.regime=ofcom",
+        "--set",
+        "calling_list.size=null",
+        "--set",
+        "horizon_s=7200",
+    )
     assert r.returncode == 0, r.stderr
     page = page_for(out)
     assert "endless list" in page.figures[4].caption
     windows = [t for t in page.figures[2].spec["data"] if t.get("legendgroup") == "windows"]
     assert windows and "calendar day (Ofcom)" in windows[0]["name"]
     (out / "campaign.yaml").unlink()
-    assert page_for(out).figures[0].spec["layout"]["xaxis"]["title"]["text"] == "hours from the start"
+    assert (
+        page_for(out).figures[0].spec["layout"]["xaxis"]["title"]["text"] == "hours from the start"
+    )
     (out / "series.json").unlink()
     page = page_for(out)
     assert ids(page) == ["run-outcomes"] and "No series.json" in page.notes[0]
@@ -105,18 +141,26 @@ def test_empty_frontier_is_said_on_the_page(tmp_path):
     assert any("No frontier" in n for n in page.notes)
     frontier = page.figures[-1]
     assert "no knob swept" in frontier.spec["layout"]["title"]["text"]
-    assert {t["name"] for t in frontier.spec["data"]} == {f"{m} (campaign settings)" for m in
-                                                           ("progressive", "power", "predictive", "optimized")}
+    assert {t["name"] for t in frontier.spec["data"]} == {
+        f"{m} (campaign settings)" for m in ("progressive", "power", "predictive", "optimized")
+    }
     assert "No frontier" in render(page)
 
 
 def test_one_factor_and_mode_factor_sweeps(tmp_path):
     one = page_for(sweep_folder(tmp_path / "one", {"dialing.ratio": [1.2, 1.6, 2.0]}))
     assert not [i for i in ids(one) if "heatmap" in i]
-    two = page_for(sweep_folder(tmp_path / "two", {"dialing.ratio": [1.2, 1.6, 2.0],
-                                                   "dialing.mode": ["power", "predictive"]}))
+    two = page_for(
+        sweep_folder(
+            tmp_path / "two",
+            {"dialing.ratio": [1.2, 1.6, 2.0], "dialing.mode": ["power", "predictive"]},
+        )
+    )
     lines = [t for t in two.figures[0].spec["data"] if t.get("mode") == "lines+markers"]
-    assert [t["line"]["color"] for t in lines] == [MODE_STYLE["power"][0], MODE_STYLE["predictive"][0]]
+    assert [t["line"]["color"] for t in lines] == [
+        MODE_STYLE["power"][0],
+        MODE_STYLE["predictive"][0],
+    ]
 
 
 def _mode_colours(page) -> dict[str, set]:
@@ -125,7 +169,11 @@ def _mode_colours(page) -> dict[str, set]:
         for t in f.spec["data"]:
             mode = (t.get("legendgroup") or t.get("name") or "").split(" ")[0]
             marker = t.get("marker") or {}
-            colours = {marker.get("color"), (marker.get("line") or {}).get("color"), (t.get("line") or {}).get("color")}
+            colours = {
+                marker.get("color"),
+                (marker.get("line") or {}).get("color"),
+                (t.get("line") or {}).get("color"),
+            }
             colours = {c for c in colours if isinstance(c, str) and c not in ("#FFFFFF", "#222222")}
             if mode in MODE_STYLE:
                 out.setdefault(mode, set()).update(colours)
@@ -139,7 +187,9 @@ def test_a_mode_has_one_colour_on_every_page(tmp_path):
     assert set(seen) == {"progressive", "power", "predictive", "optimized"}
     for mode, colours in seen.items():
         assert colours == {MODE_STYLE[mode][0]}, mode
-    assert len({s[1] for s in MODE_STYLE.values()}) == len(MODE_STYLE)  # markers tell them apart too
+    assert len({s[1] for s in MODE_STYLE.values()}) == len(
+        MODE_STYLE
+    )  # markers tell them apart too
     assert len({s[2] for s in MODE_STYLE.values()}) == len(MODE_STYLE)  # and dashes
 
 
@@ -153,7 +203,7 @@ def test_every_definition_is_the_documented_metric():
 
 def test_run_tables_show_every_summary_number(tmp_path):
     from conftest import make_campaign
-    from dialer.experiment import simulate
+    from dialer.experiments.run import simulate
 
     summary = simulate(make_campaign(horizon_s=100)).summary
     shown = {k for _, keys in SECTIONS for k in keys}
@@ -168,17 +218,36 @@ def _corrupt(folder: Path, name: str, text: str) -> Path:
 
 BAD = [
     (lambda p: p / "missing", "no such folder"),
-    (lambda p: (p / "empty").mkdir() or p / "empty", "expected a results folder with one of summary.json"),
-    (lambda p: _corrupt(compare_folder(p / "c"), "compare.json", "{broken"), "compare.json: expected valid JSON"),
-    (lambda p: _corrupt(compare_folder(p / "c"), "compare.json",
-                        json.dumps({"modes": ["power"], "table": [{"mode": "power", "metric": "occupancy"}]})),
-     "compare.json: table.0.mean: missing"),
-    (lambda p: _corrupt(plan_folder(p / "p"), "plan.json", json.dumps({"modes": ["power"]})),
-     "plan.json: modes: expected a mapping, got a list"),
-    (lambda p: _corrupt(sweep_folder(p / "s"), "cells.csv", "dialing.ratio,metric,mean\n1.2,occupancy,0.7\n"),
-     "cells.csv: expected columns"),
-    (lambda p: _corrupt(sweep_folder(p / "s"), "manifest.json", json.dumps({"kind": "plan"})),
-     "manifest.json: kind: expected 'sweep', got 'plan'"),
+    (
+        lambda p: (p / "empty").mkdir() or p / "empty",
+        "expected a results folder with one of summary.json",
+    ),
+    (
+        lambda p: _corrupt(compare_folder(p / "c"), "compare.json", "{broken"),
+        "compare.json: expected valid JSON",
+    ),
+    (
+        lambda p: _corrupt(
+            compare_folder(p / "c"),
+            "compare.json",
+            json.dumps({"modes": ["power"], "table": [{"mode": "power", "metric": "occupancy"}]}),
+        ),
+        "compare.json: table.0.mean: missing",
+    ),
+    (
+        lambda p: _corrupt(plan_folder(p / "p"), "plan.json", json.dumps({"modes": ["power"]})),
+        "plan.json: modes: expected a mapping, got a list",
+    ),
+    (
+        lambda p: _corrupt(
+            sweep_folder(p / "s"), "cells.csv", "dialing.ratio,metric,mean\n1.2,occupancy,0.7\n"
+        ),
+        "cells.csv: expected columns",
+    ),
+    (
+        lambda p: _corrupt(sweep_folder(p / "s"), "manifest.json", json.dumps({"kind": "plan"})),
+        "manifest.json: kind: expected 'sweep', got 'plan'",
+    ),
 ]
 
 
@@ -194,11 +263,16 @@ def test_bad_folders_are_one_line_exit_2_nothing_written(tmp_path, make, message
 
 def test_images_without_kaleido_say_so_and_still_write_the_html(tmp_path):
     folder = plan_folder(tmp_path / "p")
-    code = ("import sys; sys.modules['kaleido'] = None; from dialer.cli import main; "
-            f"sys.exit(main(['report', {str(folder)!r}, '--images']))")
+    code = (
+        "import sys; sys.modules['kaleido'] = None; from dialer.cli import main; "
+        f"sys.exit(main(['report', {str(folder)!r}, '--images']))"
+    )
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert r.returncode == 0, r.stderr
-    assert r.stderr.strip() == "dialer: images skipped: kaleido is not installed (pip install 'dialer[images]')"
+    assert (
+        r.stderr.strip()
+        == "dialer: images skipped: kaleido is not installed (pip install 'dialer[images]')"
+    )
     assert (folder / "report.html").is_file() and not (folder / "images").exists()
 
 
@@ -206,7 +280,7 @@ def test_images_with_kaleido(tmp_path):
     pytest.importorskip("kaleido")
     if not shutil.which("chromium"):
         pytest.skip("no chromium for kaleido")
-    from dialer.report import export_images
+    from dialer.reports.render import export_images
 
     page = page_for(plan_folder(tmp_path / "p"))
     assert export_images(page.figures[:1], tmp_path / "images") is None
@@ -217,30 +291,39 @@ def test_images_with_kaleido(tmp_path):
 
 def test_docs_name_every_figure(tmp_path):
     docs = Path("docs/reports.md").read_text()
-    pages = [page_for(compare_folder(tmp_path / "c")), page_for(plan_folder(tmp_path / "p")),
-             page_for(sweep_folder(tmp_path / "s"))]
+    pages = [
+        page_for(compare_folder(tmp_path / "c")),
+        page_for(plan_folder(tmp_path / "p")),
+        page_for(sweep_folder(tmp_path / "s")),
+    ]
     out = tmp_path / "run"
     assert dialer("run", SMOKE, "--out", str(out)).returncode == 0
     pages.append(page_for(out))
     for page in pages:
         for i in ids(page):
-            name = re.sub(r"^sweep-heatmap-.*", "sweep-heatmap-<metric>", re.sub(r"^sweep-(?!heatmap).*", "sweep-<metric>", i))
+            name = re.sub(
+                r"^sweep-heatmap-.*",
+                "sweep-heatmap-<metric>",
+                re.sub(r"^sweep-(?!heatmap).*", "sweep-<metric>", i),
+            )
             assert f"`{name}`" in docs, name
 
 
 def test_a_misspelt_plotly_property_fails_before_any_browser():
-    from dialer.charts import Figure
-    from dialer.report import check_figures
+    from dialer.reports.charts import Figure
+    from dialer.reports.render import check_figures
 
     with pytest.raises(ValueError):
-        check_figures([Figure("x", {"data": [{"type": "scatter", "markr": {"size": 3}}], "layout": {}})])
+        check_figures(
+            [Figure("x", {"data": [{"type": "scatter", "markr": {"size": 3}}], "layout": {}})]
+        )
     with pytest.raises(ValueError, match="repeat"):
         check_figures([Figure("x", {"data": []}), Figure("x", {"data": []})])
 
 
 def test_agents_range_from_wilson_intervals():
-    from dialer.charts import wilson
-    from dialer.report_plan import agents_range
+    from dialer.reports.charts import wilson
+    from dialer.reports.plan import agents_range
 
     lo, hi = wilson(0, 20)
     assert lo == 0 and abs(hi - 0.1611) < 1e-3  # the textbook Wilson upper bound for 0 of 20
@@ -248,7 +331,10 @@ def test_agents_range_from_wilson_intervals():
     assert abs(lo - 0.6396) < 1e-3 and abs(hi - 0.9476) < 1e-3
 
     def trials(reps):
-        return [{"agents": a, "replications": reps, "success_share": s}
-                for a, s in ((10, 0.5), (12, 0.85), (14, 1.0))]
+        return [
+            {"agents": a, "replications": reps, "success_share": s}
+            for a, s in ((10, 0.5), (12, 0.85), (14, 1.0))
+        ]
+
     assert agents_range(trials(20), 0.9) == (12, None)  # 20 of 20 is not yet sure of 90%
     assert agents_range(trials(100), 0.9) == (12, 14)  # 85 of 100 could still be 90%

@@ -22,14 +22,26 @@ import pytest
 
 from report_fixtures import compare_folder, plan_folder, sweep_folder
 
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync",
-         "--host-resolver-rules=MAP * ~NOTFOUND", "--hide-scrollbars", "--virtual-time-budget=15000"]
+FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--host-resolver-rules=MAP * ~NOTFOUND",
+    "--hide-scrollbars",
+    "--virtual-time-budget=15000",
+]
 SHOTS = Path("results")
 
 
 def chromium() -> str:
-    found = shutil.which("chromium") or ("/usr/bin/chromium" if Path("/usr/bin/chromium").exists() else None)
+    found = shutil.which("chromium") or (
+        "/usr/bin/chromium" if Path("/usr/bin/chromium").exists() else None
+    )
     if found is None:
         if os.environ.get("CI"):
             pytest.fail("chromium is missing: .ci/run should have installed it")
@@ -54,8 +66,21 @@ class Dom(HTMLParser):
             self.body = a
         if tag == "pre" and a.get("id") == "report-errors":
             self._in_errors, self.errors = True, ""
-        if tag in ("br", "img", "input", "meta", "link", "hr", "path", "rect", "line", "circle", "image",
-                   "use", "stop"):
+        if tag in (
+            "br",
+            "img",
+            "input",
+            "meta",
+            "link",
+            "hr",
+            "path",
+            "rect",
+            "line",
+            "circle",
+            "image",
+            "use",
+            "stop",
+        ):
             return  # void or commonly self-closed in SVG dumps: no matching end tag to pop
         self.stack.append(a.get("id"))
         if tag == "svg" and "main-svg" in (a.get("class") or "").split():
@@ -69,8 +94,21 @@ class Dom(HTMLParser):
     def handle_endtag(self, tag):
         if tag == "pre":
             self._in_errors = False
-        if tag in ("br", "img", "input", "meta", "link", "hr", "path", "rect", "line", "circle", "image",
-                   "use", "stop"):
+        if tag in (
+            "br",
+            "img",
+            "input",
+            "meta",
+            "link",
+            "hr",
+            "path",
+            "rect",
+            "line",
+            "circle",
+            "image",
+            "use",
+            "stop",
+        ):
             return
         if self.stack:
             self.stack.pop()
@@ -82,22 +120,34 @@ class Dom(HTMLParser):
 
 def open_in_browser(report: Path, profile: Path, shot: Path) -> str:
     SHOTS.mkdir(exist_ok=True)
-    cmd = [chromium(), *FLAGS, f"--user-data-dir={profile}", "--window-size=1280,5200",
-           f"--screenshot={shot.resolve()}", "--dump-dom", report.resolve().as_uri()]
+    cmd = [
+        chromium(),
+        *FLAGS,
+        f"--user-data-dir={profile}",
+        "--window-size=1280,5200",
+        f"--screenshot={shot.resolve()}",
+        "--dump-dom",
+        report.resolve().as_uri(),
+    ]
     r = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
     assert r.returncode == 0, r.stderr[-2000:]
     return r.stdout
 
 
 def run_folder(out: Path) -> Path:
-    r = subprocess.run([sys.executable, "-m", "dialer", "run", "campaigns/b2c-renewals.yaml", "--out", str(out)],
-                       capture_output=True, text=True)
+    r = subprocess.run(
+        [sys.executable, "-m", "dialer", "run", "campaigns/b2c-renewals.yaml", "--out", str(out)],
+        capture_output=True,
+        text=True,
+    )
     assert r.returncode == 0, r.stderr
     return out
 
 
 def rebuilt(folder: Path) -> Path:
-    r = subprocess.run([sys.executable, "-m", "dialer", "report", str(folder)], capture_output=True, text=True)
+    r = subprocess.run(
+        [sys.executable, "-m", "dialer", "report", str(folder)], capture_output=True, text=True
+    )
     assert r.returncode == 0, r.stderr
     return folder / "report.html"
 
@@ -111,8 +161,11 @@ def test_page_renders_offline_in_chromium(kind, tmp_path):
     folder = KINDS[kind](tmp_path / kind)
     report = folder / "report.html" if kind == "run" else rebuilt(folder)
     html = report.read_text()
-    figures = json.loads(re.search(r'<script id="report-figures" type="application/json">(.*?)</script>',
-                                   html, re.S).group(1))
+    figures = json.loads(
+        re.search(
+            r'<script id="report-figures" type="application/json">(.*?)</script>', html, re.S
+        ).group(1)
+    )
     ids = {f["id"] for f in figures}
     assert len(ids) == len(figures) >= 3
     shot = SHOTS / f"report-{kind}.png"

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 from dialer.config import load_campaign
-from dialer.experiment import simulate
+from dialer.experiments.run import simulate
 
 
 def _run(**kw):
     c = load_campaign("campaigns/smoke.yaml", kw)
     calls = []
     result = simulate(c, on_call=calls.append)
-    return result, [(x.call_id, (x.record.record_id, x.attempt), x.dialed_at, x.truth, x.verdict, x.ended_at)
-                    for x in calls]
+    return result, [
+        (x.call_id, (x.record.record_id, x.attempt), x.dialed_at, x.truth, x.verdict, x.ended_at)
+        for x in calls
+    ]
 
 
 def test_same_seed_identical_other_seed_different():

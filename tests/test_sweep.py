@@ -19,8 +19,8 @@ from scipy import stats as sps
 
 import dialer
 from dialer.config import dump_yaml
-from dialer.pool import Progress, replication_seed
-from dialer.sweeps import load_sweep, run_sweep, sweep_from_mapping
+from dialer.experiments.pool import Progress, replication_seed
+from dialer.experiments.sweeps import load_sweep, run_sweep, sweep_from_mapping
 
 ROOT = Path(__file__).resolve().parent.parent
 SMOKE = str(ROOT / "campaigns" / "smoke.yaml")
@@ -44,8 +44,12 @@ def write_spec(folder: Path, spec: dict, name: str = "sweep.yaml") -> Path:
 
 
 def dialer_cli(*args, **kw):
-    return subprocess.run([sys.executable, "-m", "dialer", *args], capture_output=True, text=True,
-                          cwd=kw.get("cwd", ROOT))
+    return subprocess.run(
+        [sys.executable, "-m", "dialer", *args],
+        capture_output=True,
+        text=True,
+        cwd=kw.get("cwd", ROOT),
+    )
 
 
 def read_csv(path: Path) -> list[dict]:
@@ -61,18 +65,28 @@ def test_one_worker_and_two_workers_give_identical_rows(tmp_path):
     two = run_sweep(SMALL, workers=2, out=tmp_path / "two")
     assert two.backend["kind"] == "processes" and two.new == 12
     assert one == two.rows
-    assert [(r["cell"], r["replication"]) for r in one] == [(c, r) for c in range(4) for r in range(3)]
+    assert [(r["cell"], r["replication"]) for r in one] == [
+        (c, r) for c in range(4) for r in range(3)
+    ]
     assert all(r["error"] is None and r["dials"] > 0 for r in one)
     # the CSV holds the same table
     table = read_csv(tmp_path / "two" / "runs.csv")
     assert [int(r["dials"]) for r in table] == [r["dials"] for r in one]
-    assert list(table[0])[:5] == ["cell", "dialing.mode", "agents.groups.team.count", "replication", "seed"]
+    assert list(table[0])[:5] == [
+        "cell",
+        "dialing.mode",
+        "agents.groups.team.count",
+        "replication",
+        "seed",
+    ]
 
 
 def test_a_dask_cluster_gives_the_same_rows():
     from distributed import LocalCluster
 
-    with LocalCluster(n_workers=1, threads_per_worker=2, processes=False, dashboard_address=None) as cluster:
+    with LocalCluster(
+        n_workers=1, threads_per_worker=2, processes=False, dashboard_address=None
+    ) as cluster:
         result = run_sweep(SMALL, scheduler=cluster.scheduler_address)
     assert result.backend["kind"] == "dask"
     assert result.rows == dialer.sweep(SMALL, workers=1)
@@ -80,7 +94,7 @@ def test_a_dask_cluster_gives_the_same_rows():
 
 @pytest.mark.parametrize("runs, slots", [(40, 2), (1, 8), (1000, 2), (10_000, 8), (7, 3)])
 def test_batches_cover_every_run_and_shrink_to_one(runs, slots):
-    from dialer.pool import batch_sizes
+    from dialer.experiments.pool import batch_sizes
 
     sizes = batch_sizes(runs, slots, "processes")
     assert sum(sizes) == runs and sizes[-1] == 1 and max(sizes) <= 16
@@ -89,7 +103,9 @@ def test_batches_cover_every_run_and_shrink_to_one(runs, slots):
 
 
 def test_replications_share_seeds_across_cells():
-    rows = dialer.sweep({**SMALL, "factors": {"agents.groups.team.count": [2, 3]}, "replications": 2}, workers=1)
+    rows = dialer.sweep(
+        {**SMALL, "factors": {"agents.groups.team.count": [2, 3]}, "replications": 2}, workers=1
+    )
     seeds = [replication_seed(3, r) for r in range(2)]
     assert [r["seed"] for r in rows] == seeds + seeds
     # a seed depends on (sweep seed, replication) only: more replications keep the first ones
@@ -101,10 +117,19 @@ def test_replications_share_seeds_across_cells():
 
 
 def _spec_for_kill(tmp_path: Path) -> Path:
-    return write_spec(tmp_path, {
-        "campaign": B2C, "seed": 1, "replications": 10, "set": {"horizon_s": 7200},
-        "factors": {"dialing.mode": ["progressive", "power"], "agents.groups.renewals.count": [20, 25]},
-    })
+    return write_spec(
+        tmp_path,
+        {
+            "campaign": B2C,
+            "seed": 1,
+            "replications": 10,
+            "set": {"horizon_s": 7200},
+            "factors": {
+                "dialing.mode": ["progressive", "power"],
+                "agents.groups.renewals.count": [20, 25],
+            },
+        },
+    )
 
 
 def _wait_for_runs(runs: Path, at_least: int, proc, timeout: float = 60.0) -> int:
@@ -119,8 +144,12 @@ def _wait_for_runs(runs: Path, at_least: int, proc, timeout: float = 60.0) -> in
 
 def test_a_sweep_killed_midway_resumes_with_every_run_exactly_once(tmp_path):
     spec, out = _spec_for_kill(tmp_path), tmp_path / "out"
-    proc = subprocess.Popen([sys.executable, "-m", "dialer", "sweep", str(spec), "--workers", "1",
-                             "--out", str(out)], cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "dialer", "sweep", str(spec), "--workers", "1", "--out", str(out)],
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
     _wait_for_runs(out / "runs", 4, proc)
     proc.send_signal(signal.SIGKILL)
     proc.wait()
@@ -158,19 +187,30 @@ def _children(pid: int) -> list[int]:
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
 def test_workers_end_when_the_sweep_is_killed(tmp_path):
     spec, out = _spec_for_kill(tmp_path), tmp_path / "out"
-    proc = subprocess.Popen([sys.executable, "-m", "dialer", "sweep", str(spec), "--workers", "2",
-                             "--out", str(out)], cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "dialer", "sweep", str(spec), "--workers", "2", "--out", str(out)],
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     _wait_for_runs(out / "runs", 1, proc)
     workers = _children(proc.pid)
     assert len(workers) >= 2
     proc.send_signal(signal.SIGKILL)
     proc.wait()
     end = time.monotonic() + 10
-    while time.monotonic() < end and [w for w in workers if Path(f"/proc/{w}").exists()
-                                      and "Z" not in Path(f"/proc/{w}/stat").read_text().split()[2]]:
+    while time.monotonic() < end and [
+        w
+        for w in workers
+        if Path(f"/proc/{w}").exists() and "Z" not in Path(f"/proc/{w}/stat").read_text().split()[2]
+    ]:
         time.sleep(0.05)
-    alive = [w for w in workers if Path(f"/proc/{w}").exists()
-             and Path(f"/proc/{w}/stat").read_text().split()[2] not in ("Z", "X")]
+    alive = [
+        w
+        for w in workers
+        if Path(f"/proc/{w}").exists()
+        and Path(f"/proc/{w}/stat").read_text().split()[2] not in ("Z", "X")
+    ]
     for w in alive:  # leave nothing behind, even when failing
         os.kill(w, signal.SIGKILL)
     assert not alive, "worker processes outlived the killed sweep"
@@ -178,21 +218,37 @@ def test_workers_end_when_the_sweep_is_killed(tmp_path):
 
 def test_ctrl_c_stops_cleanly_and_keeps_finished_runs(tmp_path):
     # 200 runs of about 0.1 s: the interrupt, sent after the second, surely lands mid-sweep
-    spec = write_spec(tmp_path, {
-        "campaign": B2C, "seed": 1, "replications": 50, "set": {"horizon_s": 7200},
-        "factors": {"dialing.mode": ["progressive", "power"], "agents.groups.renewals.count": [20, 25]},
-    })
+    spec = write_spec(
+        tmp_path,
+        {
+            "campaign": B2C,
+            "seed": 1,
+            "replications": 50,
+            "set": {"horizon_s": 7200},
+            "factors": {
+                "dialing.mode": ["progressive", "power"],
+                "agents.groups.renewals.count": [20, 25],
+            },
+        },
+    )
     out = tmp_path / "out"
-    proc = subprocess.Popen([sys.executable, "-m", "dialer", "sweep", str(spec), "--workers", "2",
-                             "--out", str(out)], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "dialer", "sweep", str(spec), "--workers", "2", "--out", str(out)],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     _wait_for_runs(out / "runs", 2, proc)
     proc.send_signal(signal.SIGINT)
     stdout, stderr = proc.communicate(timeout=30)
     assert proc.returncode == 130, "the sweep was not interrupted"
     lines = stderr.strip().splitlines()
     assert len(lines) == 1 and "Traceback" not in stderr, stderr
-    assert lines[0].startswith("dialer: interrupted;") and "run the same command again to resume" in lines[0]
+    assert (
+        lines[0].startswith("dialer: interrupted;")
+        and "run the same command again to resume" in lines[0]
+    )
     manifest = json.loads((out / "manifest.json").read_text())
     kept = len(list((out / "runs").glob("c*.json")))
     assert manifest["complete"] is False and manifest["runs_done"] == kept >= 2
@@ -200,16 +256,16 @@ def test_ctrl_c_stops_cleanly_and_keeps_finished_runs(tmp_path):
 
 
 def test_a_failing_run_is_a_row_with_its_error_and_the_others_finish(tmp_path, monkeypatch):
-    import dialer.experiment
+    import dialer.experiments.run
 
-    real = dialer.experiment.simulate
+    real = dialer.experiments.run.simulate
 
     def flaky(campaign, **kw):
         if campaign.agents.count == 4 and campaign.dialing.mode == "power":
             raise RuntimeError("the switch caught fire\nsecond line")
         return real(campaign, **kw)
 
-    monkeypatch.setattr(dialer.experiment, "simulate", flaky)
+    monkeypatch.setattr(dialer.experiments.run, "simulate", flaky)
     out = tmp_path / "out"
     result = run_sweep(SMALL, workers=1, out=out)
     failed = [r for r in result.rows if r["error"]]
@@ -223,7 +279,7 @@ def test_a_failing_run_is_a_row_with_its_error_and_the_others_finish(tmp_path, m
     assert json.loads((out / "manifest.json").read_text())["runs_failed"] == 3
 
     # a failed run is tried again on resume (whatever failed may have been fixed)
-    monkeypatch.setattr(dialer.experiment, "simulate", real)
+    monkeypatch.setattr(dialer.experiments.run, "simulate", real)
     again = run_sweep(SMALL, workers=1, out=out)
     assert (again.new, again.resumed, again.errors) == (3, 9, 0)
 
@@ -240,18 +296,32 @@ def test_more_replications_extend_the_same_sweep(tmp_path):
 
 
 def test_cells_and_paired_tables_are_the_t_intervals_of_the_runs(tmp_path):
-    spec = {**SMALL, "metrics": ["occupancy", "abandon_rate", "compliance_ok"],
-            "baseline": {"dialing.mode": "progressive"}}
+    spec = {
+        **SMALL,
+        "metrics": ["occupancy", "abandon_rate", "compliance_ok"],
+        "baseline": {"dialing.mode": "progressive"},
+    }
     result = run_sweep(spec, workers=1, out=tmp_path)
     cells = read_csv(tmp_path / "cells.csv")
-    assert list(cells[0]) == ["dialing.mode", "agents.groups.team.count", "metric", "n", "mean", "sd",
-                              "ci_low", "ci_high"]
+    assert list(cells[0]) == [
+        "dialing.mode",
+        "agents.groups.team.count",
+        "metric",
+        "n",
+        "mean",
+        "sd",
+        "ci_low",
+        "ci_high",
+    ]
     assert len(cells) == 4 * 3
     by = {(r["dialing.mode"], int(r["agents.groups.team.count"]), r["metric"]): r for r in cells}
     for mode in ("progressive", "power"):
         for agents in (2, 4):
-            xs = [r["occupancy"] for r in result.rows
-                  if r["dialing.mode"] == mode and r["agents.groups.team.count"] == agents]
+            xs = [
+                r["occupancy"]
+                for r in result.rows
+                if r["dialing.mode"] == mode and r["agents.groups.team.count"] == agents
+            ]
             row = by[(mode, agents, "occupancy")]
             half = sps.t.ppf(0.975, 2) * statistics.stdev(xs) / math.sqrt(3)
             assert float(row["mean"]) == pytest.approx(statistics.fmean(xs), rel=1e-12)
@@ -261,14 +331,26 @@ def test_cells_and_paired_tables_are_the_t_intervals_of_the_runs(tmp_path):
     assert 0 <= float(ok["mean"]) <= 1  # a flag averages to the share of runs where it held
 
     paired = read_csv(tmp_path / "paired.csv")
-    assert list(paired[0]) == ["dialing.mode", "agents.groups.team.count", "metric", "n", "mean_diff",
-                               "ci_low", "ci_high"]
+    assert list(paired[0]) == [
+        "dialing.mode",
+        "agents.groups.team.count",
+        "metric",
+        "n",
+        "mean_diff",
+        "ci_low",
+        "ci_high",
+    ]
     assert {r["dialing.mode"] for r in paired} == {"power"}  # each mode against progressive
-    row = next(r for r in paired if r["agents.groups.team.count"] == "4" and r["metric"] == "occupancy")
+    row = next(
+        r for r in paired if r["agents.groups.team.count"] == "4" and r["metric"] == "occupancy"
+    )
 
     def occ(mode):
-        return [r["occupancy"] for r in result.rows if r["dialing.mode"] == mode
-                and r["agents.groups.team.count"] == 4]
+        return [
+            r["occupancy"]
+            for r in result.rows
+            if r["dialing.mode"] == mode and r["agents.groups.team.count"] == 4
+        ]
 
     diffs = [a - b for a, b in zip(occ("power"), occ("progressive"))]
     assert float(row["mean_diff"]) == pytest.approx(statistics.fmean(diffs), rel=1e-12)
@@ -276,22 +358,34 @@ def test_cells_and_paired_tables_are_the_t_intervals_of_the_runs(tmp_path):
     assert float(row["ci_high"]) - float(row["ci_low"]) == pytest.approx(2 * half, rel=1e-9)
 
     manifest = json.loads((tmp_path / "manifest.json").read_text())
-    assert manifest["kind"] == "sweep" and manifest["factors"] == ["dialing.mode", "agents.groups.team.count"]
+    assert manifest["kind"] == "sweep" and manifest["factors"] == [
+        "dialing.mode",
+        "agents.groups.team.count",
+    ]
     assert {"python", "simpy", "numpy", "scipy", "dialer"} <= set(manifest["versions"])
-    assert manifest["spec"]["replications"] == 3 and manifest["baseline"] == {"dialing.mode": "progressive"}
-    assert manifest["spec"]["factors"] == {"dialing.mode": ["progressive", "power"],
-                                           "agents.groups.team.count": [2, 4]}
+    assert manifest["spec"]["replications"] == 3 and manifest["baseline"] == {
+        "dialing.mode": "progressive"
+    }
+    assert manifest["spec"]["factors"] == {
+        "dialing.mode": ["progressive", "power"],
+        "agents.groups.team.count": [2, 4],
+    }
     from dialer.config import load_campaign
 
     assert load_campaign(tmp_path / "campaign.yaml").horizon_s == 1200  # `set` applied
 
 
 def test_zip_groups_move_together():
-    sw = sweep_from_mapping({
-        "campaign": SMOKE, "replications": 1,
-        "factors": {"zip": {"population.human": [0.2, 0.4], "population.no_answer": [0.5, 0.3]},
-                    "dialing.ratio": [1.5, 2.5]},
-    })
+    sw = sweep_from_mapping(
+        {
+            "campaign": SMOKE,
+            "replications": 1,
+            "factors": {
+                "zip": {"population.human": [0.2, 0.4], "population.no_answer": [0.5, 0.3]},
+                "dialing.ratio": [1.5, 2.5],
+            },
+        }
+    )
     assert [c.factors for c in sw.cells] == [
         {"population.human": 0.2, "population.no_answer": 0.5, "dialing.ratio": 1.5},
         {"population.human": 0.2, "population.no_answer": 0.5, "dialing.ratio": 2.5},
@@ -301,8 +395,11 @@ def test_zip_groups_move_together():
     assert sw.cells[3].campaign.population.no_answer == 0.3
     assert sw.baseline == {"population.human": 0.2, "population.no_answer": 0.5}
     # the manifest's spec lists every factor with its values in cell order, zip groups apart
-    assert sw.spec["factors"] == {"population.human": [0.2, 0.4], "population.no_answer": [0.5, 0.3],
-                                  "dialing.ratio": [1.5, 2.5]}
+    assert sw.spec["factors"] == {
+        "population.human": [0.2, 0.4],
+        "population.no_answer": [0.5, 0.3],
+        "dialing.ratio": [1.5, 2.5],
+    }
     assert sw.spec["zip"] == [["population.human", "population.no_answer"]]
 
 
@@ -310,9 +407,15 @@ def test_zip_groups_move_together():
 def test_example_sweeps_run_in_every_cell(path):
     sw = load_sweep(path)
     assert len(sw.cells) >= 4 and sw.replications >= 5
-    quick = sweep_from_mapping({**load_sweep_raw(path), "replications": 1,
-                                "set": {**load_sweep_raw(path).get("set", {}), "horizon_s": 900,
-                                        "warmup_s": 0}}, str(path), path.parent)
+    quick = sweep_from_mapping(
+        {
+            **load_sweep_raw(path),
+            "replications": 1,
+            "set": {**load_sweep_raw(path).get("set", {}), "horizon_s": 900, "warmup_s": 0},
+        },
+        str(path),
+        path.parent,
+    )
     rows = dialer.sweep(quick, workers=1)
     assert len(rows) == len(sw.cells)
     assert not [r["error"] for r in rows if r["error"]]
@@ -343,25 +446,58 @@ def test_progress_shows_count_and_eta_only_when_asked():
 
 BAD_SPECS = [
     ({**SMALL, "replicatoins": 3}, "replicatoins: unknown key (did you mean 'replications'?)"),
-    ({**SMALL, "factors": {"dialing.ratoi": [1, 2]}},
-     "factors.dialing.ratoi: unknown campaign key (did you mean 'dialing.ratio'?)"),
-    ({**SMALL, "factors": {"dialing.mode": ["progressive", "turbo"]}},
-     "cell 1 (dialing.mode=turbo): dialing.mode: expected one of"),
-    ({**SMALL, "factors": {"agents.groups.team.count": [2, -1]}},
-     "cell 1 (agents.groups.team.count=-1): agents.groups.0.count: expected an integer >= 0, got -1"),
-    ({**SMALL, "factors": {"population.human": [0.3, 0.5]}},
-     "cell 1 (population.human=0.5): population: expected human + machine"),
-    ({**SMALL, "factors": {"zip": {"cpd.amd_false_positive": [0.02, 0.05], "cpd.amd_false_negative": [0.1]}}},
-     "factors.zip: expected lists of one length, got cpd.amd_false_positive: 2, cpd.amd_false_negative: 1"),
-    ({**SMALL, "factors": {"dialing.ratio": 2}}, "factors.dialing.ratio: expected a non-empty list of values, got 2"),
-    ({**SMALL, "factors": {"dialing.ratio": [2, 2]}}, "factors.dialing.ratio: expected distinct values, got 2 twice"),
+    (
+        {**SMALL, "factors": {"dialing.ratoi": [1, 2]}},
+        "factors.dialing.ratoi: unknown campaign key (did you mean 'dialing.ratio'?)",
+    ),
+    (
+        {**SMALL, "factors": {"dialing.mode": ["progressive", "turbo"]}},
+        "cell 1 (dialing.mode=turbo): dialing.mode: expected one of",
+    ),
+    (
+        {**SMALL, "factors": {"agents.groups.team.count": [2, -1]}},
+        "cell 1 (agents.groups.team.count=-1): agents.groups.0.count: expected an integer >= 0, got -1",
+    ),
+    (
+        {**SMALL, "factors": {"population.human": [0.3, 0.5]}},
+        "cell 1 (population.human=0.5): population: expected human + machine",
+    ),
+    (
+        {
+            **SMALL,
+            "factors": {
+                "zip": {"cpd.amd_false_positive": [0.02, 0.05], "cpd.amd_false_negative": [0.1]}
+            },
+        },
+        "factors.zip: expected lists of one length, got cpd.amd_false_positive: 2, cpd.amd_false_negative: 1",
+    ),
+    (
+        {**SMALL, "factors": {"dialing.ratio": 2}},
+        "factors.dialing.ratio: expected a non-empty list of values, got 2",
+    ),
+    (
+        {**SMALL, "factors": {"dialing.ratio": [2, 2]}},
+        "factors.dialing.ratio: expected distinct values, got 2 twice",
+    ),
     ({**SMALL, "factors": {"seed": [1, 2]}}, "factors.seed: the sweep sets each run's seed"),
     ({**SMALL, "campaign": "nope.yaml"}, "campaign: "),
     ({**SMALL, "replications": 0}, "replications: expected an integer >= 1, got 0"),
-    ({**SMALL, "metrics": ["ocupancy"]}, "metrics: 'ocupancy' is not a summary metric (did you mean 'occupancy'?)"),
-    ({**SMALL, "baseline": {"dialing.mode": "preview"}}, "baseline.dialing.mode: expected one of the factor's values"),
-    ({**SMALL, "baseline": {"dialing.ratio": 2}}, "baseline.dialing.ratio: not a factor of this sweep"),
-    ({**SMALL, "set": {"dialing.ratio": 0.5}}, "set.dialing.ratio: expected a number >= 1, got 0.5"),
+    (
+        {**SMALL, "metrics": ["ocupancy"]},
+        "metrics: 'ocupancy' is not a summary metric (did you mean 'occupancy'?)",
+    ),
+    (
+        {**SMALL, "baseline": {"dialing.mode": "preview"}},
+        "baseline.dialing.mode: expected one of the factor's values",
+    ),
+    (
+        {**SMALL, "baseline": {"dialing.ratio": 2}},
+        "baseline.dialing.ratio: not a factor of this sweep",
+    ),
+    (
+        {**SMALL, "set": {"dialing.ratio": 0.5}},
+        "set.dialing.ratio: expected a number >= 1, got 0.5",
+    ),
 ]
 
 
@@ -405,9 +541,12 @@ def test_a_folder_holding_another_sweep_is_refused(tmp_path):
     assert sorted(p.name for p in taken.iterdir()) == ["summary.json"]
 
 
-@pytest.mark.parametrize("args, message", [
-    (["--workers", "0"], "--workers: expected an integer >= 1, got 0"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--workers", "0"], "--workers: expected an integer >= 1, got 0"),
+    ],
+)
 def test_bad_sweep_options(tmp_path, args, message):
     path = write_spec(tmp_path, SMALL)
     r = dialer_cli("sweep", str(path), *args, "--out", str(tmp_path / "out"))
@@ -419,9 +558,24 @@ def test_scheduler_without_dask_is_one_line(tmp_path, monkeypatch, capsys):
 
     monkeypatch.setitem(sys.modules, "distributed", None)  # as if the extra were not installed
     path = write_spec(tmp_path, SMALL)
-    assert main(["sweep", str(path), "--scheduler", "tcp://127.0.0.1:8786", "--out", str(tmp_path / "o")]) == 2
+    assert (
+        main(
+            [
+                "sweep",
+                str(path),
+                "--scheduler",
+                "tcp://127.0.0.1:8786",
+                "--out",
+                str(tmp_path / "o"),
+            ]
+        )
+        == 2
+    )
     err = capsys.readouterr().err.strip()
-    assert err == "dialer: --scheduler: Dask is not installed (pip install 'dialer[dask]', the dask[distributed] extra)"
+    assert (
+        err
+        == "dialer: --scheduler: Dask is not installed (pip install 'dialer[dask]', the dask[distributed] extra)"
+    )
     assert not os.path.exists(tmp_path / "o" / "runs.csv")
 
 

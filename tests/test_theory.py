@@ -44,12 +44,19 @@ RENEWAL_WORLD = {
 
 @pytest.mark.parametrize("mode", ["progressive", "preview"])
 def test_reserved_modes_match_renewal_reward_without_amd(mode):
-    c = make_campaign(**RENEWAL_WORLD, **{
-        "dialing.mode": mode, "population.human": 0.25, "population.no_answer": 0.75,
-        "population.answer_time_s": 12, "cpd.ring_timeout_s": 20,
-    })
-    exp_occ, exp_wait = renewal_occupancy(0.25, 0, 0, 0.75, 0, 0, 12, 0, 0, 0, 20, 0, 180,
-                                          preview=15 if mode == "preview" else 0)
+    c = make_campaign(
+        **RENEWAL_WORLD,
+        **{
+            "dialing.mode": mode,
+            "population.human": 0.25,
+            "population.no_answer": 0.75,
+            "population.answer_time_s": 12,
+            "cpd.ring_timeout_s": 20,
+        },
+    )
+    exp_occ, exp_wait = renewal_occupancy(
+        0.25, 0, 0, 0.75, 0, 0, 12, 0, 0, 0, 20, 0, 180, preview=15 if mode == "preview" else 0
+    )
     got = replicate(c, ["occupancy", "mean_agent_wait_s", "abandoned"], reps=8)
     assert_close(got["occupancy"], exp_occ)
     assert_close(got["mean_agent_wait_s"], exp_wait)
@@ -58,20 +65,36 @@ def test_reserved_modes_match_renewal_reward_without_amd(mode):
 
 def test_progressive_matches_renewal_reward_with_amd_errors_and_machines():
     pop = {"human": 0.2, "machine": 0.2, "busy": 0.1, "no_answer": 0.5}
-    c = make_campaign(**RENEWAL_WORLD, **{f"population.{k}": v for k, v in pop.items()}, **{
-        "cpd.amd": True, "cpd.amd_false_positive": 0.1, "cpd.amd_false_negative": 0.3,
-        "cpd.detect_time_s": 2, "population.answer_time_s": 9, "population.machine_answer_time_s": 14,
-        "population.busy_time_s": 4, "cpd.ring_timeout_s": 25,
-        "agents.groups.a.machine_time_s": 8,
-    })
+    c = make_campaign(
+        **RENEWAL_WORLD,
+        **{f"population.{k}": v for k, v in pop.items()},
+        **{
+            "cpd.amd": True,
+            "cpd.amd_false_positive": 0.1,
+            "cpd.amd_false_negative": 0.3,
+            "cpd.detect_time_s": 2,
+            "population.answer_time_s": 9,
+            "population.machine_answer_time_s": 14,
+            "population.busy_time_s": 4,
+            "cpd.ring_timeout_s": 25,
+            "agents.groups.a.machine_time_s": 8,
+        },
+    )
     exp_occ, exp_wait = renewal_occupancy(0.2, 0.2, 0.1, 0.5, 0.1, 0.3, 9, 14, 2, 4, 25, 8, 180)
     got = replicate(c, ["occupancy", "mean_agent_wait_s"], reps=8)
     assert_close(got["occupancy"], exp_occ)
     assert_close(got["mean_agent_wait_s"], exp_wait)
 
 
-def power_chain(c: int, ratio: float, p: float, answer_mean: float, fail_mean: float,
-                talk_mean: float, wrap_mean: float) -> dict[str, float]:
+def power_chain(
+    c: int,
+    ratio: float,
+    p: float,
+    answer_mean: float,
+    fail_mean: float,
+    talk_mean: float,
+    wrap_mean: float,
+) -> dict[str, float]:
     """Stationary abandon rate and occupancy of power dialing with exponential times and
     patience 0, as a finite Markov chain on (talking, wrapping, dials in flight that will
     reach a person, dials in flight that will fail)."""
@@ -84,7 +107,10 @@ def power_chain(c: int, ratio: float, p: float, answer_mean: float, fail_mean: f
         k = target(t, w) - h - f
         if k <= 0:
             return [(1.0, (t, w, h, f))]
-        return [(math.comb(k, j) * p**j * (1 - p) ** (k - j), (t, w, h + j, f + k - j)) for j in range(k + 1)]
+        return [
+            (math.comb(k, j) * p**j * (1 - p) ** (k - j), (t, w, h + j, f + k - j))
+            for j in range(k + 1)
+        ]
 
     def moves(s):
         t, w, h, f = s
@@ -133,23 +159,33 @@ def power_chain(c: int, ratio: float, p: float, answer_mean: float, fail_mean: f
 
 
 def power_campaign(c, ratio, p, answer_mean, fail_mean, talk_mean, wrap_mean, hours):
-    return make_campaign(**{
-        "dialing.mode": "power", "dialing.ratio": ratio, "dialing.abandon_after_s": 0,
-        "population.human": p, "population.busy": 1 - p,
-        "population.answer_time_s": {"dist": "exponential", "mean": answer_mean},
-        "population.busy_time_s": {"dist": "exponential", "mean": fail_mean},
-        "population.patience_s": 0, "cpd.ring_timeout_s": 1e7,
-        "agents.groups.a.count": c,
-        "agents.groups.a.talk_time_s": {"dist": "exponential", "mean": talk_mean},
-        "agents.groups.a.wrap_time_s": {"dist": "exponential", "mean": wrap_mean},
-        "horizon_s": hours * 3600, "warmup_s": 3600,
-    })
+    return make_campaign(
+        **{
+            "dialing.mode": "power",
+            "dialing.ratio": ratio,
+            "dialing.abandon_after_s": 0,
+            "population.human": p,
+            "population.busy": 1 - p,
+            "population.answer_time_s": {"dist": "exponential", "mean": answer_mean},
+            "population.busy_time_s": {"dist": "exponential", "mean": fail_mean},
+            "population.patience_s": 0,
+            "cpd.ring_timeout_s": 1e7,
+            "agents.groups.a.count": c,
+            "agents.groups.a.talk_time_s": {"dist": "exponential", "mean": talk_mean},
+            "agents.groups.a.wrap_time_s": {"dist": "exponential", "mean": wrap_mean},
+            "horizon_s": hours * 3600,
+            "warmup_s": 3600,
+        }
+    )
 
 
-@pytest.mark.parametrize("setting", [
-    (3, 2.0, 0.3, 8.0, 15.0, 60.0, 10.0),
-    (6, 1.5, 0.25, 10.0, 20.0, 90.0, 15.0),
-])
+@pytest.mark.parametrize(
+    "setting",
+    [
+        (3, 2.0, 0.3, 8.0, 15.0, 60.0, 10.0),
+        (6, 1.5, 0.25, 10.0, 20.0, 90.0, 15.0),
+    ],
+)
 def test_power_mode_matches_exact_markov_chain(setting):
     exact = power_chain(*setting)
     c = power_campaign(*setting, hours=24)
@@ -205,7 +241,9 @@ def erlang_b(c: int, a: float) -> float:
     return b
 
 
-def loss_system(c: int, rate: float, talk: float, horizon: float, warmup: float, seed: int) -> tuple[int, int]:
+def loss_system(
+    c: int, rate: float, talk: float, horizon: float, warmup: float, seed: int
+) -> tuple[int, int]:
     """A reference M/D/c/c loss system on PoissonDialer's arrival stream: (arrivals, blocked)."""
     import heapq
     import random
@@ -227,20 +265,29 @@ def loss_system(c: int, rate: float, talk: float, horizon: float, warmup: float,
 
 
 def loss_campaign(c: int, talk, hours: float = 12):
-    return make_campaign(**{
-        "horizon_s": hours * 3600, "warmup_s": 3600, "agents.groups.a.count": c,
-        "population.answer_time_s": 0, "population.patience_s": 0, "dialing.abandon_after_s": 0,
-        "agents.groups.a.talk_time_s": talk, "agents.groups.a.wrap_time_s": 0,
-    })
+    return make_campaign(
+        **{
+            "horizon_s": hours * 3600,
+            "warmup_s": 3600,
+            "agents.groups.a.count": c,
+            "population.answer_time_s": 0,
+            "population.patience_s": 0,
+            "dialing.abandon_after_s": 0,
+            "agents.groups.a.talk_time_s": talk,
+            "agents.groups.a.wrap_time_s": 0,
+        }
+    )
 
 
 def test_open_loop_dialing_is_exactly_a_loss_system():
     # Every dial a person who takes an agent at once or hangs up: with constant talk times the
     # model must block exactly the calls a reference M/D/c/c loss system blocks.
-    from dialer.experiment import simulate
+    from dialer.experiments.run import simulate
 
     for seed in (300, 301, 302):
-        s = simulate(loss_campaign(20, 180).override({"seed": seed}), pacer=PoissonDialer(0.1, seed)).summary
+        s = simulate(
+            loss_campaign(20, 180).override({"seed": seed}), pacer=PoissonDialer(0.1, seed)
+        ).summary
         assert (s["dials"], s["abandoned"]) == loss_system(20, 0.1, 180, 12 * 3600, 3600, seed)
 
 
@@ -252,7 +299,7 @@ def test_open_loop_poisson_dialing_drops_erlang_b_whatever_the_talk_time(c, a):
 
     from scipy import stats as sps
 
-    from dialer.experiment import simulate
+    from dialer.experiments.run import simulate
 
     mean_talk = 180.0
     campaign = loss_campaign(c, {"dist": "lognormal", "mean": mean_talk, "sd": 150})

@@ -10,11 +10,17 @@ from lists import list_campaign, record, write_list
 
 from conftest import make_campaign
 from dialer.clock import Bands, Calendar
-from dialer.experiment import simulate
+from dialer.experiments.run import simulate
 
 ZONES = {1: "America/New_York", 2: "America/Chicago", 3: "America/Los_Angeles", 4: "Europe/London"}
 # (daily_from, daily_till) in seconds after local midnight; empty = the campaign's 08:00-21:00
-WINDOWS = [(9 * 3600, 12 * 3600), (0, 86400), (17 * 3600, 20 * 3600 + 1800), ("", ""), (7 * 3600, 9 * 3600)]
+WINDOWS = [
+    (9 * 3600, 12 * 3600),
+    (0, 86400),
+    (17 * 3600, 20 * 3600 + 1800),
+    ("", ""),
+    (7 * 3600, 9 * 3600),
+]
 
 
 def test_calendar_windows_follow_dst():
@@ -22,13 +28,25 @@ def test_calendar_windows_follow_dst():
     # day before, 12:00-01:00 UTC from that day on. London moves on 2026-03-29 (a 23-hour day).
     cal = Calendar(dt.datetime(2026, 3, 6), "UTC", 5 * 86400)
     utc = [(a / 3600, b / 3600) for a, b in cal.windows("America/New_York", 8 * 3600, 21 * 3600)]
-    assert utc[:5] == [(-11, 2), (13, 26), (37, 50), (60, 73), (84, 97)]  # -11: the day before, open at 0
+    assert utc[:5] == [
+        (-11, 2),
+        (13, 26),
+        (37, 50),
+        (60, 73),
+        (84, 97),
+    ]  # -11: the day before, open at 0
     cal = Calendar(dt.datetime(2026, 3, 28), "UTC", 2 * 86400)
-    assert [(a / 3600, b / 3600) for a, b in cal.windows("Europe/London", 0, 86400)][:3] == [(0, 24), (24, 47), (47, 71)]
+    assert [(a / 3600, b / 3600) for a, b in cal.windows("Europe/London", 0, 86400)][:3] == [
+        (0, 24),
+        (24, 47),
+        (47, 71),
+    ]
     # a shift in site time across the change: 09:00-17:00 New York on Friday and Monday
     cal = Calendar(dt.datetime(2026, 3, 6), "America/New_York", 4 * 86400)
-    assert cal.shifts(9 * 3600, 17 * 3600, ("mon", "fri")) == [(9 * 3600, 17 * 3600),
-                                                                 (3 * 86400 + 8 * 3600, 3 * 86400 + 16 * 3600)]
+    assert cal.shifts(9 * 3600, 17 * 3600, ("mon", "fri")) == [
+        (9 * 3600, 17 * 3600),
+        (3 * 86400 + 8 * 3600, 3 * 86400 + 16 * 3600),
+    ]
     # a night shift ends the next morning
     assert cal.shifts(22 * 3600, 6 * 3600, ("fri",)) == [(22 * 3600, 30 * 3600)]
 
@@ -46,20 +64,33 @@ def _list(tmp_path, n=400):
 def test_no_dial_outside_the_records_window_or_legal_hours(tmp_path, mode, start):
     # Four zones, five windows, four days across a DST change (US on 3-08, UK on 3-29),
     # mostly unanswered dials retried every 10 minutes, so the OCS keeps pressing at the edges.
-    c = list_campaign(_list(tmp_path), start=start, horizon_s=4 * 86400, **{
-        "calling_list.time_zones": ZONES, "calling_list.max_attempts": 1000,
-        "compliance.legal_hours": True, "site_timezone": "America/New_York",
-        "population.human": 0.05, "population.no_answer": 0.95,
-        "treatments": {"no_answer": {"retry_after_s": 600, "retries": 1000}},
-        "dialing.mode": mode, "agents.groups.a.count": 3, "agents.groups.a.talk_time_s": 30,
-    })
+    c = list_campaign(
+        _list(tmp_path),
+        start=start,
+        horizon_s=4 * 86400,
+        **{
+            "calling_list.time_zones": ZONES,
+            "calling_list.max_attempts": 1000,
+            "compliance.legal_hours": True,
+            "site_timezone": "America/New_York",
+            "population.human": 0.05,
+            "population.no_answer": 0.95,
+            "treatments": {"no_answer": {"retry_after_s": 600, "retries": 1000}},
+            "dialing.mode": mode,
+            "agents.groups.a.count": 3,
+            "agents.groups.a.talk_time_s": 30,
+        },
+    )
     calls = []
     simulate(c, on_call=calls.append)
     cal = Calendar(c.start, c.site_timezone, c.horizon_s)
     window = {}
     for i in range(1, 401):
         lo, hi = WINDOWS[i % len(WINDOWS)]
-        window[i] = (max(lo if lo != "" else 8 * 3600, 8 * 3600), min(hi if hi != "" else 21 * 3600, 21 * 3600))
+        window[i] = (
+            max(lo if lo != "" else 8 * 3600, 8 * 3600),
+            min(hi if hi != "" else 21 * 3600, 21 * 3600),
+        )
     seen_days, at_open = set(), 0
     for call in calls:
         local = cal.local(call.dialed_at, call.record.zone)
@@ -77,12 +108,22 @@ def test_no_dial_outside_the_records_window_or_legal_hours(tmp_path, mode, start
 def test_hour_of_day_shares_follow_the_called_partys_clock():
     # Everyone answers, except from 00:05 to 00:10 on the called party's clock, when every
     # line is busy. Records alternate between UTC and Kolkata (+05:30).
-    by_hour = {"00:05": {"human": 0.0, "machine": 0.0, "busy": 1.0, "no_answer": 0.0, "fax": 0.0},
-               "00:10": {"human": 1.0, "machine": 0.0, "busy": 0.0, "no_answer": 0.0, "fax": 0.0}}
-    c = make_campaign(**{"population.by_hour": by_hour, "dialing.mode": "power", "agents.groups.a.count": 5,
-                         "agents.groups.a.talk_time_s": 20, "agents.groups.a.wrap_time_s": 0,
-                         "calling_list.timezones": {"UTC": 0.5, "Asia/Kolkata": 0.5},
-                         "start": "2026-03-01T18:20:00", "horizon_s": 6 * 3600})
+    by_hour = {
+        "00:05": {"human": 0.0, "machine": 0.0, "busy": 1.0, "no_answer": 0.0, "fax": 0.0},
+        "00:10": {"human": 1.0, "machine": 0.0, "busy": 0.0, "no_answer": 0.0, "fax": 0.0},
+    }
+    c = make_campaign(
+        **{
+            "population.by_hour": by_hour,
+            "dialing.mode": "power",
+            "agents.groups.a.count": 5,
+            "agents.groups.a.talk_time_s": 20,
+            "agents.groups.a.wrap_time_s": 0,
+            "calling_list.timezones": {"UTC": 0.5, "Asia/Kolkata": 0.5},
+            "start": "2026-03-01T18:20:00",
+            "horizon_s": 6 * 3600,
+        }
+    )
     calls = []
     simulate(c, on_call=calls.append)
     cal = Calendar(c.start, c.site_timezone, c.horizon_s)

@@ -1,0 +1,250 @@
+"""Which mode wins: the same campaign under several dialing modes, on paired seeds.
+
+Replication r of every mode runs with the same seed (a function of the campaign's seed and r),
+so each record behaves the same way under every mode and the modes' differences are judged pair
+by pair. A mode is *legal* when its compliance window stayed within the limit in every
+replication; the best legal mode (the most talk minutes per agent-hour) is the baseline the
+others are measured against. With ``frontier=True`` each tunable mode is also run at a few
+settings of its knob, to draw abandon rate against occupancy.
+
+The runs go through :mod:`dialer.pool`, so a comparison runs in this process, on a local pool
+or on a Dask cluster alike, with identical results.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from dialer.config import MODES, Campaign
+from dialer.errors import InputError
+from dialer.experiments.aggregate import proportion_interval, t_interval
+from dialer.experiments.pool import Outcome, Progress, backend, execute, replication_seed
+from dialer.version import __version__
+
+# The metrics of the comparison table (compliance_ok averages to the share of legal runs).
+METRICS = (
+    "occupancy",
+    "talk_share",
+    "talk_minutes_per_agent_hour",
+    "connects_per_agent_hour",
+    "abandon_rate",
+    "abandon_rate_ofcom",
+    "abandon_rate_true",
+    "overdial_rate",
+    "mean_agent_wait_s",
+    "compliance_worst_rate",
+    "compliance_ok",
+)
+BEST_BY = "talk_minutes_per_agent_hour"
+
+# Each tunable mode's knob and the settings the frontier sweeps.
+FRONTIER = {
+    "power": ("dialing.ratio", (1.4, 1.8, 2.2, 2.6, 3.0)),
+    "predictive": ("dialing.target_abandon_rate", (0.01, 0.02, 0.03, 0.04, 0.05)),
+    "optimized": ("dialing.max_abandon_rate", (0.01, 0.02, 0.03, 0.04, 0.05)),
+}
+
+
+def parse_modes(text: str | None) -> list[str]:
+    if not text:
+        return list(MODES)
+    modes = [m.strip() for m in text.split(",") if m.strip()]
+    bad = [m for m in modes if m not in MODES]
+    if bad or not modes:
+        raise InputError(f"--modes: expected modes among {', '.join(MODES)}, got {text!r}")
+    return list(dict.fromkeys(modes))
+
+
+def _value(summary: dict, metric: str) -> float | None:
+    v = summary.get(metric)
+    if isinstance(v, bool):
+        return float(v)
+    return v if isinstance(v, (int, float)) else None
+
+
+def compare(
+    campaign: Campaign,
+    modes: list[str] | None = None,
+    replications: int = 5,
+    *,
+    workers: int | None = None,
+    scheduler: Any = None,
+    frontier: bool = False,
+    progress: bool | None = None,
+    on_run: Callable[[Outcome], None] | None = None,
+) -> dict:
+    """Run every mode on paired seeds; the comparison as the data of ``compare.json``."""
+    modes = modes or list(MODES)
+    if replications < 2:
+        raise InputError(
+            f"--replications: expected at least 2 (for confidence intervals), got {replications}"
+        )
+    seeds = [replication_seed(campaign.seed, r) for r in range(replications)]
+    items: list[tuple[Any, Campaign]] = []
+    for r, seed in enumerate(seeds):
+        for mode in modes:
+            items.append(
+                (("mode", mode, None, r), campaign.override({"dialing.mode": mode, "seed": seed}))
+            )
+    if frontier:
+        for mode in modes:
+            if mode not in FRONTIER:
+                continue
+            knob, values = FRONTIER[mode]
+            for value in values:
+                for r, seed in enumerate(seeds):
+                    c = campaign.override({"dialing.mode": mode, knob: value, "seed": seed})
+                    items.append((("frontier", mode, value, r), c))
+    results: dict[tuple, dict] = {}
+    errors: list[str] = []
+    bar = Progress(len(items), "compare", enabled=progress)
+
+    def done(outcome: Outcome) -> None:
+        if outcome.summary is None:
+            errors.append(f"{outcome.key[1]} replication {outcome.key[3]}: {outcome.error}")
+        else:
+            results[outcome.key] = outcome.summary
+        bar.advance(outcome.summary is None)
+        if on_run is not None:
+            on_run(outcome)
+
+    try:
+        with backend(workers, scheduler) as b:
+            execute(items, b, done)
+    finally:
+        bar.close()
+    return summarize(campaign, modes, replications, seeds, results, errors)
+
+
+def summarize(
+    campaign: Campaign,
+    modes: list[str],
+    replications: int,
+    seeds: list[int],
+    results: dict[tuple, dict],
+    errors: list[str],
+) -> dict:
+    comp = campaign.compliance
+    per_mode = {m: [results.get(("mode", m, None, r)) for r in range(replications)] for m in modes}
+    table = []
+    for mode in modes:
+        for metric in METRICS:
+            values = [
+                v for s in per_mode[mode] if s is not None and (v := _value(s, metric)) is not None
+            ]
+            row = {"mode": mode, "metric": metric, **_interval(values)}
+            if metric == "compliance_ok" and values:  # a share of runs: an exact binomial interval
+                row["ci_low"], row["ci_high"] = proportion_interval(int(sum(values)), len(values))
+            table.append(row)
+
+    def mean(mode: str, metric: str) -> float | None:
+        return next(
+            (row["mean"] for row in table if row["mode"] == mode and row["metric"] == metric), None
+        )
+
+    legal = [m for m in modes if mean(m, "compliance_ok") == 1.0]
+    baseline = max(legal, key=lambda m: mean(m, BEST_BY) or 0.0) if legal else None
+    diffs = []
+    if baseline is not None:
+        for mode in modes:
+            for metric in METRICS:
+                pairs = [
+                    (_value(a, metric), _value(b, metric))
+                    for a, b in zip(per_mode[mode], per_mode[baseline], strict=True)
+                    if a is not None and b is not None
+                ]
+                d = [x - y for x, y in pairs if x is not None and y is not None]
+                iv = _interval(d)
+                diffs.append(
+                    {
+                        "mode": mode,
+                        "metric": metric,
+                        "n": iv["n"],
+                        "mean_diff": iv["mean"],
+                        "ci_low": iv["ci_low"],
+                        "ci_high": iv["ci_high"],
+                    }
+                )
+    frontier_rows = []
+    settings = sorted(
+        {(k[1], k[2]) for k in results if k[0] == "frontier"}, key=lambda mv: (mv[0], mv[1])
+    )
+    for mode, value in settings:
+        for metric in ("abandon_rate", "occupancy", "talk_minutes_per_agent_hour"):
+            vals = [
+                v
+                for r in range(replications)
+                if (s := results.get(("frontier", mode, value, r))) is not None
+                and (v := _value(s, metric)) is not None
+            ]
+            frontier_rows.append(
+                {
+                    "mode": mode,
+                    "knob": FRONTIER[mode][0],
+                    "value": value,
+                    "metric": metric,
+                    **_interval(vals),
+                }
+            )
+    out = {
+        "kind": "compare",
+        "campaign": campaign.name,
+        "seed": campaign.seed,
+        "replications": replications,
+        "replication_seeds": seeds,
+        "version": __version__,
+        "modes": modes,
+        "limit": comp.limit,
+        "regime": comp.regime,
+        "best_by": BEST_BY,
+        "table": table,
+        "legal": legal,
+        "baseline": baseline,
+        "diffs": diffs,
+        "frontier": frontier_rows,
+        "errors": errors,
+    }
+    out["verdict"] = verdict(out)
+    return out
+
+
+def _interval(values: list[float]) -> dict:
+    iv = t_interval(values)
+    return {"n": iv["n"], "mean": iv["mean"], "ci_low": iv["ci_low"], "ci_high": iv["ci_high"]}
+
+
+def verdict(c: dict) -> str:
+    """The comparison in one or two plain sentences."""
+
+    def get(rows, mode, metric, key="mean"):
+        return next((r[key] for r in rows if r["mode"] == mode and r["metric"] == metric), None)
+
+    limit, regime = c["limit"], c["regime"].upper() if c["regime"] == "fcc" else "Ofcom"
+    illegal = [m for m in c["modes"] if m not in c["legal"]]
+    over = f" Over the limit in some replication: {', '.join(illegal)}." if illegal else ""
+    best = c["baseline"]
+    if best is None:
+        worst = min(c["modes"], key=lambda m: get(c["table"], m, "compliance_worst_rate") or 1.0)
+        return (
+            f"No mode stayed within the {limit:.0%} {regime} limit in every replication; the "
+            f"lowest worst-window abandon rate was {get(c['table'], worst, 'compliance_worst_rate'):.2%} "
+            f"({worst})."
+        )
+    talk = get(c["table"], best, BEST_BY)
+    occ = get(c["table"], best, "occupancy")
+    text = (
+        f"At the {limit:.0%} {regime} limit, {best} gives the most talk time: {talk:.1f} talk "
+        f"minutes per agent-hour (occupancy {occ:.1%})."
+    )
+    others = [m for m in c["legal"] if m != best]
+    if others:
+        second = max(others, key=lambda m: get(c["table"], m, BEST_BY) or 0.0)
+        d = -get(c["diffs"], second, BEST_BY, "mean_diff")
+        lo, hi = (
+            get(c["diffs"], second, BEST_BY, "ci_low"),
+            get(c["diffs"], second, BEST_BY, "ci_high"),
+        )
+        ci = f" (95% CI {-hi:.1f} to {-lo:.1f})" if lo is not None and hi is not None else ""
+        text += f" That is {d:.1f} more per agent-hour than {second}, the next best legal mode{ci}."
+    return text + over

@@ -1,0 +1,357 @@
+"""Where many runs execute: in this process, on a local process pool, or on a Dask cluster.
+
+A sweep or a capacity plan is a list of independent runs, each a campaign with its seed. This
+module hands them out in batches (bigger ones first, so that the cost of a task stays small
+against its runs, then smaller ones, so that the workers finish together) through a
+:class:`concurrent.futures.Executor`, whichever kind it is:
+
+* one worker: an :class:`InlineExecutor`, the runs in this very process (no pickling, no
+  start-up; exceptions and debuggers behave as in a plain loop);
+* N workers: a :class:`~concurrent.futures.ProcessPoolExecutor` on this machine;
+* ``scheduler="tcp://host:8786"``: the executor of a Dask ``distributed.Client``, so the same
+  batches run on a cluster (dask-jobqueue reaches SLURM and PBS). Dask is imported only here
+  and only then.
+
+Results come back to the calling process, which alone writes files: a cluster needs no shared
+disk. Each run is deterministic (its seed), so the rows do not depend on the backend, the
+number of workers, the batch size or the order in which batches finish.
+
+Ctrl-C: workers ignore SIGINT; the calling process cancels what has not started, stops the
+local workers, and lets the caller keep every run that had finished.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures as cf
+import math
+import os
+import signal
+import sys
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any, TextIO
+
+from dialer.errors import InputError
+
+
+def default_workers() -> int:
+    """The processors this process may run on."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # pragma: no cover - not Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def replication_seed(seed: int, replication: int) -> int:
+    """The seed of replication ``r``: a function of (seed, r) only, so every cell of a sweep
+    (and every agent count of a plan) runs the same replications: comparisons are paired."""
+    import numpy as np
+
+    seq = np.random.SeedSequence(entropy=int(seed), spawn_key=(int(replication),))
+    return int(seq.generate_state(1, np.uint32)[0])
+
+
+# -- what a worker does ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """One finished run as it comes back from a worker."""
+
+    key: Any
+    summary: dict | None  # scalar summary metrics; None when the run failed
+    error: str | None
+    wall_s: float
+
+
+def scalar_summary(summary: dict) -> dict:
+    """The summary's scalar values (numbers, flags, texts); non-finite numbers become None.
+
+    Mappings such as ``records_finished_by_result`` are left out: a row has one value per column.
+    """
+    out = {}
+    for k, v in summary.items():
+        if isinstance(v, float) and not math.isfinite(v):
+            v = None
+        if v is None or isinstance(v, (bool, int, float, str)):
+            out[k] = v
+    return out
+
+
+def one_line(exc: BaseException) -> str:
+    text = " | ".join(line.strip() for line in str(exc).splitlines() if line.strip())
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
+def simulate_batch(items: Sequence[tuple[Any, Any]]) -> list[Outcome]:
+    """Run (key, campaign) pairs one after another; a failing run is an outcome with its error."""
+    # looked up at call time: the function a test may stand in for
+    from dialer.experiments import run
+
+    out = []
+    for key, campaign in items:
+        t0 = time.perf_counter()
+        try:
+            summary = scalar_summary(run.simulate(campaign).summary)
+            error = None
+        except Exception as exc:  # a run's failure is a result, not the end of the sweep
+            summary, error = None, one_line(exc)
+        out.append(Outcome(key, summary, error, time.perf_counter() - t0))
+    return out
+
+
+def _start_worker(parent: int) -> None:
+    # Ctrl-C reaches the whole process group; the parent decides what happens to the runs.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _end_with_parent(parent)
+
+
+def _end_with_parent(parent: int) -> None:
+    """Linux: a worker ends when its parent dies, even by SIGKILL (no orphans left waiting)."""
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, int(signal.SIGTERM))  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        return
+    if os.getppid() != parent:  # the parent died before the line above
+        os._exit(1)
+
+
+# -- executors -------------------------------------------------------------------------------
+
+
+class InlineExecutor(cf.Executor):
+    """Runs each task at submission, in this process (the one-worker backend)."""
+
+    def submit(self, fn, /, *args, **kwargs):  # type: ignore[override]
+        future: cf.Future = cf.Future()
+        try:
+            future.set_result(fn(*args, **kwargs))
+        except Exception as exc:
+            future.set_exception(exc)
+        return future
+
+
+@dataclass
+class Backend:
+    """An executor, how many runs it can carry at once, and how to stop it at once."""
+
+    kind: str  # "inline" | "processes" | "dask"
+    executor: cf.Executor
+    slots: int
+    address: str | None = None
+    _stop: Callable[[], None] = field(default=lambda: None, repr=False)
+
+    def describe(self) -> dict:
+        d: dict = {"kind": self.kind, "workers": self.slots}
+        if self.address:
+            d["scheduler"] = self.address
+        return d
+
+    def stop_now(self) -> None:
+        self._stop()
+
+
+def _check_workers(workers: int | None) -> int:
+    if workers is None:
+        return default_workers()
+    if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
+        raise InputError(f"--workers: expected an integer >= 1, got {workers}")
+    return workers
+
+
+def _stop_processes(pool: cf.ProcessPoolExecutor) -> None:
+    terminate = getattr(pool, "terminate_workers", None)  # Python >= 3.14
+    if terminate is not None:
+        terminate()
+        return
+    for proc in list((getattr(pool, "_processes", None) or {}).values()):
+        try:
+            proc.terminate()
+        except Exception:
+            pass
+    pool.shutdown(wait=False, cancel_futures=True)
+
+
+@contextmanager
+def backend(workers: int | None = None, scheduler: Any = None) -> Iterator[Backend]:
+    """The executor for ``workers`` local processes, or for a Dask ``scheduler``.
+
+    ``scheduler`` is an address ("tcp://host:8786") or a ``distributed.Client``.
+    """
+    if scheduler is not None:
+        with _dask_backend(scheduler) as b:
+            yield b
+        return
+    n = _check_workers(workers)
+    if n == 1:
+        yield Backend("inline", InlineExecutor(), 1)
+        return
+    pool = cf.ProcessPoolExecutor(max_workers=n, initializer=_start_worker, initargs=(os.getpid(),))
+    b = Backend("processes", pool, n, _stop=lambda: _stop_processes(pool))
+    try:
+        yield b
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+@contextmanager
+def _dask_backend(scheduler: Any) -> Iterator[Backend]:
+    try:
+        from distributed import Client
+    except ImportError:
+        raise InputError(
+            "--scheduler: Dask is not installed (pip install 'dialer[dask]', the dask[distributed] extra)"
+        ) from None
+    own = not hasattr(scheduler, "get_executor")
+    if own:
+        if not isinstance(scheduler, str) or not scheduler:
+            raise InputError(
+                f"--scheduler: expected an address such as tcp://host:8786, got {scheduler!r}"
+            )
+        try:
+            client = Client(scheduler, timeout="15s")
+        except (OSError, TimeoutError, ValueError) as exc:
+            raise InputError(f"--scheduler {scheduler}: cannot connect ({one_line(exc)})") from None
+    else:
+        client = scheduler
+    try:
+        slots = sum(client.nthreads().values()) or 1
+        executor = client.get_executor(pure=False)
+        address = getattr(client.scheduler, "address", None) or str(scheduler)
+        yield Backend("dask", executor, slots, address, _stop=lambda: None)
+    finally:
+        if own:
+            client.close()
+
+
+# -- running a list of runs ------------------------------------------------------------------
+
+
+def batch_sizes(runs: int, slots: int, kind: str) -> list[int]:
+    """Runs per task, shrinking as the list drains (guided scheduling): big batches while there
+    is plenty left keep the cost of a task small against its runs; batches of one at the end
+    keep every worker busy until the last run. Never more than 16 runs (a kill loses little)."""
+    if kind == "inline":
+        return [1] * runs
+    sizes, left = [], runs
+    while left > 0:
+        size = max(1, min(16, math.ceil(left / (slots * 4))))
+        sizes.append(min(size, left))
+        left -= sizes[-1]
+    return sizes
+
+
+def execute(
+    items: Sequence[tuple[Any, Any]],
+    b: Backend,
+    on_done: Callable[[Outcome], None],
+    *,
+    batch: int | None = None,
+) -> None:
+    """Run (key, campaign) items on backend ``b``; call ``on_done`` for each run as it finishes.
+
+    ``on_done`` runs in this process, in the order batches finish. A KeyboardInterrupt stops
+    the backend (runs not started are cancelled) and propagates; runs already passed to
+    ``on_done`` are the caller's to keep.
+    """
+    if not items:
+        return
+    sizes = (
+        [batch] * math.ceil(len(items) / batch)
+        if batch
+        else batch_sizes(len(items), b.slots, b.kind)
+    )
+    starts = [sum(sizes[:i]) for i in range(len(sizes))]
+    batches = [items[a : a + n] for a, n in zip(starts, sizes)]
+    pending: set[cf.Future] = set()
+    try:
+        for chunk in batches:
+            future = b.executor.submit(simulate_batch, list(chunk))
+            if b.kind == "inline":  # done already; hand the runs over as they finish
+                _deliver(future, on_done)
+            else:
+                pending.add(future)
+        while pending:
+            done, pending = cf.wait(pending, timeout=0.5, return_when=cf.FIRST_COMPLETED)
+            for future in done:
+                _deliver(future, on_done)
+    except KeyboardInterrupt:
+        for future in pending:
+            future.cancel()
+        b.stop_now()
+        raise
+
+
+class BackendError(Exception):
+    """The machinery failed (a worker died, a cluster went away): not a run's own error."""
+
+
+def _deliver(future: cf.Future, on_done: Callable[[Outcome], None]) -> None:
+    try:
+        outcomes = future.result()
+    except KeyboardInterrupt:
+        raise
+    except Exception as exc:
+        raise BackendError(one_line(exc)) from exc
+    for outcome in outcomes:
+        on_done(outcome)
+
+
+# -- progress --------------------------------------------------------------------------------
+
+
+class Progress:
+    """A one-line progress report with an ETA, on a terminal only (quiet when piped or logged)."""
+
+    def __init__(
+        self, total: int, label: str, stream: TextIO | None = None, enabled: bool | None = None
+    ):
+        self.stream = stream or sys.stderr
+        self.enabled = self.stream.isatty() if enabled is None else enabled
+        self.total = total
+        self.label = label
+        self.done = 0
+        self.errors = 0
+        self.t0 = time.monotonic()
+        self._last = 0.0
+
+    def advance(self, error: bool = False) -> None:
+        self.done += 1
+        self.errors += bool(error)
+        now = time.monotonic()
+        if self.enabled and (now - self._last >= 0.2 or self.done == self.total):
+            self._last = now
+            self._show(now)
+
+    def _show(self, now: float) -> None:
+        elapsed = now - self.t0
+        rate = self.done / elapsed if elapsed > 0 else 0.0
+        left = (self.total - self.done) / rate if rate > 0 else math.inf
+        pct = 100 * self.done / self.total if self.total else 100.0
+        err = f"  {self.errors} failed" if self.errors else ""
+        eta = "-" if not math.isfinite(left) else _clock(left)
+        line = (
+            f"{self.label}: {self.done}/{self.total} runs  {pct:3.0f}%  "
+            f"elapsed {_clock(elapsed)}  eta {eta}{err}"
+        )
+        self.stream.write("\r\x1b[2K" + line)
+        self.stream.flush()
+
+    def close(self) -> None:
+        if self.enabled and self._last:
+            self.stream.write("\n")
+            self.stream.flush()
+
+
+def _clock(seconds: float) -> str:
+    s = int(round(seconds))
+    return (
+        f"{s // 3600}:{s % 3600 // 60:02d}:{s % 60:02d}" if s >= 3600 else f"{s // 60}:{s % 60:02d}"
+    )

@@ -1,0 +1,683 @@
+"""Sweeps: a campaign, factors to vary, replications; one tidy row per run.
+
+A sweep file (``experiments/*.yaml``) names a campaign (relative to the sweep file), the
+factors to vary (dotted campaign keys, each with a list of values; the cells are their
+cartesian product, and a ``zip`` group moves several keys together), a seed and a number of
+replications. Replication *r* runs with a seed derived from (sweep seed, *r*) only, so every
+cell sees the same replications: differences between cells are paired comparisons on common
+random numbers.
+
+The file is checked whole before anything runs, with the campaign's own one-line problems:
+an unknown key with a did-you-mean hint, a factor key that is not a campaign key, a value the
+campaign refuses (naming the cell). Running is :mod:`dialer.pool`'s part, the results folder
+:mod:`dialer.store`'s, cell statistics :mod:`dialer.aggregate`'s; :func:`sweep` ties them
+together and returns the rows.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import itertools
+import json
+import os
+import time
+from dataclasses import dataclass, fields
+from pathlib import Path
+from typing import Any
+
+from dialer.config import TREATABLE, Campaign, Treatment, load_campaign, load_yaml_mapping
+from dialer.errors import InputError, show
+from dialer.schema import (
+    BAD,
+    Duration,
+    Flag,
+    Items,
+    Number,
+    Optional,
+    Problems,
+    Section,
+    Shares,
+    Spec,
+    Text,
+    TimeOfDay,
+    Timestamp,
+    Zone,
+    build,
+    did_you_mean,
+    opt,
+)
+
+DIST_PARAMS = ("dist", "value", "mean", "sd", "low", "high", "values")
+# Summary values that are not numbers: kept in rows, never averaged.
+TEXT_METRICS = ("compliance_regime",)
+
+
+# -- the sweep file's schema -----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Axis:
+    """One dimension of the sweep: a factor, or a zip group of factors moving together."""
+
+    keys: tuple[str, ...]
+    levels: tuple[tuple[Any, ...], ...]  # one value per key at each level
+
+
+def _dotted(key: Any, where: str, problems: Problems) -> bool:
+    if not isinstance(key, str) or not key or not all(key.split(".")):
+        problems.add(where, "a dotted campaign key such as dialing.ratio", key)
+        return False
+    return True
+
+
+def _values(raw: Any, key: str, problems: Problems) -> tuple | None:
+    if not isinstance(raw, list) or not raw:
+        problems.add(key, "a non-empty list of values", raw)
+        return None
+    seen = []
+    for v in raw:
+        if v in seen:
+            problems.say(key, f"expected distinct values, got {show(v)} twice")
+            return None
+        seen.append(v)
+    return tuple(raw)
+
+
+class Factors(Spec):
+    """``dotted.key: [values]``; ``zip: {key: [values], ...}`` (or a list of such groups)."""
+
+    kind = "mapping dotted key: list of values"
+
+    def parse(self, raw, key, problems):
+        if raw is None:
+            return ()
+        if not isinstance(raw, dict):
+            return problems.add(key, "a mapping dotted.key: [values]", raw)
+        before = len(problems)
+        axes = []
+        for k, v in raw.items():
+            if k == "zip":
+                groups = v if isinstance(v, list) else [v]
+                for i, group in enumerate(groups):
+                    where = f"{key}.zip" if not isinstance(v, list) else f"{key}.zip.{i}"
+                    axis = self._zip(group, where, problems)
+                    if axis is not None:
+                        axes.append(axis)
+                continue
+            if not _dotted(k, key, problems):
+                continue
+            vals = _values(v, f"{key}.{k}", problems)
+            if vals is not None:
+                axes.append(Axis((k,), tuple((x,) for x in vals)))
+        return BAD if len(problems) > before else tuple(axes)
+
+    @staticmethod
+    def _zip(group, where, problems) -> Axis | None:
+        if not isinstance(group, dict) or not group:
+            problems.add(
+                where, "a mapping dotted.key: [values] of factors that move together", group
+            )
+            return None
+        cols = {}
+        for k, v in group.items():
+            if _dotted(k, where, problems):
+                vals = _values(v, f"{where}.{k}", problems)
+                if vals is not None:
+                    cols[k] = vals
+        if len(cols) != len(group):
+            return None
+        lengths = {len(v) for v in cols.values()}
+        if len(lengths) > 1:
+            found = ", ".join(f"{k}: {len(v)}" for k, v in cols.items())
+            problems.say(where, f"expected lists of one length, got {found}")
+            return None
+        return Axis(tuple(cols), tuple(zip(*cols.values())))
+
+
+class Assignments(Spec):
+    """A mapping dotted key -> one value."""
+
+    kind = "mapping dotted key: value"
+
+    def parse(self, raw, key, problems):
+        if raw is None:
+            return {}
+        if not isinstance(raw, dict):
+            return problems.add(key, "a mapping dotted.key: value", raw)
+        before = len(problems)
+        for k in raw:
+            _dotted(k, key, problems)
+        return BAD if len(problems) > before else dict(raw)
+
+
+class Names(Spec):
+    kind = "list of names"
+
+    def parse(self, raw, key, problems):
+        if not isinstance(raw, list) or not raw or not all(isinstance(x, str) and x for x in raw):
+            return problems.add(key, "a non-empty list of summary metric names", raw)
+        return tuple(raw)
+
+    def dump(self, value):
+        return list(value)
+
+
+@dataclass(frozen=True)
+class SweepFile:
+    campaign: str = opt(Text(), doc="campaign file, relative to the sweep file")
+    seed: int = opt(
+        Number(0, integer=True), 1, "replication r runs with a seed derived from (seed, r)"
+    )
+    replications: int = opt(
+        Number(1, integer=True), 10, "runs per cell, the same seeds in every cell"
+    )
+    set: dict = opt(Assignments(), factory=dict, doc="dotted campaign keys fixed for every run")
+    factors: tuple = opt(
+        Factors(),
+        factory=tuple,
+        doc="dotted campaign keys -> lists of values (cartesian product); zip: moves together",
+    )
+    metrics: tuple | None = opt(
+        Optional(Names()), None, "summary metrics for cells.csv (default: every numeric one)"
+    )
+    baseline: dict | None = opt(
+        Optional(Assignments()),
+        None,
+        "factor values of the baseline for paired.csv (default: the first level of the first factor)",
+    )
+
+
+# -- campaign keys ---------------------------------------------------------------------------
+
+
+def _schema_has(cls: type, parts: list[str]) -> bool:
+    """Whether ``parts`` name a value in section ``cls`` of the campaign schema."""
+    if not parts:
+        return True
+    spec_of = {f.name: f.metadata["spec"] for f in fields(cls)}
+    spec = spec_of.get(parts[0])
+    rest = parts[1:]
+    if spec is None:
+        return False
+    if isinstance(spec, Optional):
+        spec = spec.inner
+    if isinstance(spec, Section):
+        return _schema_has(spec.cls, rest)
+    if isinstance(spec, Items) and spec.cls is Treatment:  # treatments.<result>.<key>
+        return not rest or (rest[0] in TREATABLE and _schema_has(Treatment, rest[1:]))
+    if isinstance(
+        spec, Items
+    ):  # agents.groups.<name or index>.<key>; the item is checked on override
+        return not rest or _schema_has(spec.cls, rest[1:])
+    if isinstance(spec, Duration):
+        return len(rest) <= 1 and (not rest or rest[0] in DIST_PARAMS)
+    if isinstance(spec, Shares):
+        return len(rest) <= 1
+    if isinstance(spec, (Number, Flag, Text, TimeOfDay, Timestamp, Zone)):
+        return not rest
+    # a mapping of its own (population.by_hour."09:00".human, calling_list.time_zones.<dbid>):
+    # its inner keys are checked when a cell is built
+    return True
+
+
+def _leaf_keys(node: Any, prefix: str = "") -> list[str]:
+    """Every dotted key of a campaign dict (list items by name), for did-you-mean hints."""
+    out = []
+    if isinstance(node, dict):
+        for k, v in node.items():
+            key = f"{prefix}.{k}" if prefix else str(k)
+            out.append(key)
+            out += _leaf_keys(v, key)
+    elif isinstance(node, list):
+        for i, item in enumerate(node):
+            name = item.get("name", i) if isinstance(item, dict) else i
+            out += _leaf_keys(item, f"{prefix}.{name}")
+    return out
+
+
+def check_campaign_key(key: str, where: str, known: list[str], problems: Problems) -> bool:
+    if key == "seed":
+        problems.say(
+            where,
+            "the sweep sets each run's seed (from its seed and replication); "
+            "use the sweep's seed and replications",
+        )
+        return False
+    if not _schema_has(Campaign, key.split(".")):
+        problems.say(where, "unknown campaign key" + did_you_mean(key, known))
+        return False
+    return True
+
+
+# -- the resolved sweep ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Cell:
+    index: int
+    factors: dict
+    campaign: Campaign
+
+    def label(self) -> str:
+        return (
+            ", ".join(f"{k}={_text(v)}" for k, v in self.factors.items())
+            or "(the campaign as it is)"
+        )
+
+
+def _text(v: Any) -> str:
+    return v if isinstance(v, str) else json.dumps(v, sort_keys=True)
+
+
+@dataclass(frozen=True)
+class Sweep:
+    source: str
+    spec: dict  # the sweep file as resolved (defaults filled), for the manifest
+    base: Campaign  # the campaign with `set` applied
+    seed: int
+    replications: int
+    axes: tuple[Axis, ...]
+    cells: tuple[Cell, ...]
+    metrics: tuple[str, ...] | None
+    baseline: dict
+
+    @property
+    def factor_keys(self) -> list[str]:
+        return [k for axis in self.axes for k in axis.keys]
+
+    def seeds(self) -> list[int]:
+        from dialer.experiments.pool import replication_seed
+
+        return [replication_seed(self.seed, r) for r in range(self.replications)]
+
+    def runs(self) -> list[tuple[tuple[int, int, int], Campaign]]:
+        """((cell, replication, seed), campaign) for every run, in row order."""
+        seeds = self.seeds()
+        return [
+            ((cell.index, r, s), dataclasses.replace(cell.campaign, seed=s))
+            for cell in self.cells
+            for r, s in enumerate(seeds)
+        ]
+
+    def identity(self) -> dict:
+        """What decides the runs' results (replications only decide how many there are)."""
+        campaign = self.base.to_dict()
+        campaign.pop("seed", None)  # replaced in every run
+        return {
+            "campaign": campaign,
+            "factors": [
+                {"keys": list(a.keys), "levels": [list(lv) for lv in a.levels]} for a in self.axes
+            ],
+            "seed": self.seed,
+        }
+
+    def spec_id(self) -> str:
+        text = json.dumps(self.identity(), sort_keys=True, default=str)
+        return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def load_sweep(path: str | os.PathLike) -> Sweep:
+    """Read and check a sweep file; every problem raised as one InputError."""
+    raw = load_yaml_mapping(path)
+    return sweep_from_mapping(raw, str(path), Path(path).parent)
+
+
+def sweep_from_mapping(
+    raw: dict, source: str = "sweep", base_dir: str | os.PathLike = "."
+) -> Sweep:
+    """A sweep from plain data; ``campaign`` is a path (relative to ``base_dir``) or a Campaign."""
+    raw = dict(raw)
+    given = raw.get("campaign")
+    campaign_obj = given if isinstance(given, Campaign) else None
+    if campaign_obj is not None:
+        raw["campaign"] = campaign_obj.name
+    problems = Problems()
+    spec = build(SweepFile, raw, "", problems)
+    if problems or spec is BAD:
+        raise InputError([f"{source}: {p}" for p in problems])
+
+    if campaign_obj is not None:
+        base = campaign_obj
+    else:
+        path = Path(base_dir) / spec.campaign
+        try:
+            base = load_campaign(path)
+        except InputError as exc:
+            raise InputError([f"{source}: campaign: {p}" for p in exc.problems]) from None
+
+    known = _leaf_keys(base.to_dict())
+    for k in spec.set:
+        check_campaign_key(k, f"set.{k}", known, problems)
+    seen: set[str] = set()
+    for axis in spec.factors:
+        for k in axis.keys:
+            check_campaign_key(k, f"factors.{k}", known, problems)
+            if k in spec.set:
+                problems.say(f"factors.{k}", "also fixed in set (a key is either fixed or varied)")
+            if k in seen:
+                problems.say(f"factors.{k}", "given twice (once is enough)")
+            seen.add(k)
+    if problems:
+        raise InputError([f"{source}: {p}" for p in problems])
+
+    try:
+        fixed = base.override(spec.set) if spec.set else base
+    except InputError as exc:
+        raise InputError([f"{source}: set.{p}" for p in exc.problems]) from None
+
+    cells = []
+    reported: set[str] = set()
+    lines: list[str] = []
+    for index, levels in enumerate(itertools.product(*(a.levels for a in spec.factors))):
+        factors = {k: v for axis, lv in zip(spec.factors, levels) for k, v in zip(axis.keys, lv)}
+        try:
+            campaign = fixed.override(factors) if factors else fixed
+        except InputError as exc:
+            label = Cell(index, factors, fixed).label()
+            for p in exc.problems:
+                if p not in reported:
+                    reported.add(p)
+                    lines.append(f"{source}: cell {index} ({label}): {p}")
+            continue
+        cells.append(Cell(index, factors, campaign))
+    if lines:
+        if len(lines) > 10:
+            lines = lines[:10] + [f"{source}: ... and {len(lines) - 10} more problems"]
+        raise InputError(lines)
+
+    metrics = _check_metrics(spec.metrics, source)
+    baseline = _check_baseline(spec.baseline, spec.factors, source)
+    resolved = {
+        "campaign": spec.campaign if campaign_obj is None else None,
+        "seed": spec.seed,
+        "replications": spec.replications,
+        "set": dict(spec.set),
+        # every factor as dotted key -> its values in cell order; zip groups named apart
+        "factors": {
+            k: [lv[i] for lv in a.levels] for a in spec.factors for i, k in enumerate(a.keys)
+        },
+        "zip": [list(a.keys) for a in spec.factors if len(a.keys) > 1],
+        "metrics": list(metrics) if metrics else None,
+        "baseline": baseline,
+    }
+    return Sweep(
+        source,
+        resolved,
+        fixed,
+        spec.seed,
+        spec.replications,
+        tuple(spec.factors),
+        tuple(cells),
+        metrics,
+        baseline,
+    )
+
+
+_SUMMARY_KEYS: list[str] | None = None
+
+
+def summary_keys() -> list[str]:
+    """The scalar summary keys a run gives (from a one-second run, so never out of date)."""
+    global _SUMMARY_KEYS
+    if _SUMMARY_KEYS is None:
+        from dialer.experiments.pool import scalar_summary
+        from dialer.experiments.run import simulate
+
+        tiny = Campaign().override({"horizon_s": 1, "calling_list.size": 1})
+        _SUMMARY_KEYS = list(scalar_summary(simulate(tiny).summary))
+    return _SUMMARY_KEYS
+
+
+def _check_metrics(metrics: tuple | None, source: str) -> tuple | None:
+    if not metrics:
+        return None
+    known = [k for k in summary_keys() if k not in TEXT_METRICS]
+    problems = []
+    for m in metrics:
+        if m in TEXT_METRICS:
+            problems.append(f"{source}: metrics: '{m}' is a text, not a number")
+        elif m not in known:
+            problems.append(
+                f"{source}: metrics: '{m}' is not a summary metric{did_you_mean(m, known)}"
+            )
+    if problems:
+        raise InputError(problems)
+    return metrics
+
+
+def _check_baseline(baseline: dict | None, axes: tuple, source: str) -> dict:
+    """The baseline as factor values; default: the first level of the first axis."""
+    if not axes:
+        if baseline:
+            raise InputError(
+                f"{source}: baseline: the sweep has no factors to choose a baseline from"
+            )
+        return {}
+    if baseline is None:
+        first = axes[0]
+        return dict(zip(first.keys, first.levels[0]))
+    keys = [k for a in axes for k in a.keys]
+    problems = []
+    for k, v in baseline.items():
+        if k not in keys:
+            problems.append(
+                f"{source}: baseline.{k}: not a factor of this sweep{did_you_mean(k, keys)}"
+            )
+            continue
+        axis = next(a for a in axes if k in a.keys)
+        values = [lv[axis.keys.index(k)] for lv in axis.levels]
+        if v not in values:
+            problems.append(
+                f"{source}: baseline.{k}: expected one of the factor's values "
+                f"({', '.join(_text(x) for x in values)}), got {show(v)}"
+            )
+    for axis in axes:
+        named = [k for k in axis.keys if k in baseline]
+        if named and not problems:
+            matches = [
+                lv
+                for lv in axis.levels
+                if all(lv[axis.keys.index(k)] == baseline[k] for k in named)
+            ]
+            if len(matches) != 1:
+                problems.append(
+                    f"{source}: baseline: {', '.join(named)} matches {len(matches)} levels "
+                    f"of the zip group {', '.join(axis.keys)} (expected one)"
+                )
+    if problems:
+        raise InputError(problems)
+    # complete zip groups: naming one member selects the whole level
+    out = {}
+    for axis in axes:
+        named = [k for k in axis.keys if k in baseline]
+        if named:
+            lv = next(
+                lv
+                for lv in axis.levels
+                if all(lv[axis.keys.index(k)] == baseline[k] for k in named)
+            )
+            out.update(zip(axis.keys, lv))
+    return out
+
+
+# -- running ---------------------------------------------------------------------------------
+
+
+@dataclass
+class SweepResult:
+    sweep: Sweep
+    rows: list[dict]
+    columns: list[str]
+    cells: list[dict]  # cells.csv rows
+    paired: list[dict]  # paired.csv rows
+    new: int = 0
+    resumed: int = 0
+    errors: int = 0
+    wall_s: float = 0.0
+    runs_wall_s: float = 0.0  # time inside simulate() of the new runs (the rest is machinery)
+    backend: dict = dataclasses.field(default_factory=dict)
+    out: Path | None = None
+
+
+def make_row(
+    sweep: Sweep, key: tuple[int, int, int], summary: dict | None, error: str | None
+) -> dict:
+    cell_index, replication, seed = key
+    cell = sweep.cells[cell_index]  # every cell passed its checks, so index == position
+    row: dict = {"cell": cell_index, **cell.factors, "replication": replication, "seed": seed}
+    row.update(summary or {})
+    row["error"] = error
+    return row
+
+
+def tidy(sweep: Sweep, rows: list[dict]) -> tuple[list[dict], list[str]]:
+    """Rows sorted by (cell, replication), every row with every column (None where absent)."""
+    rows = sorted(rows, key=lambda r: (r["cell"], r["replication"]))
+    head = ["cell", *sweep.factor_keys, "replication", "seed"]
+    metrics: list[str] = []
+    seen = set(head) | {"error"}
+    for row in rows:
+        for k in row:
+            if k not in seen:
+                seen.add(k)
+                metrics.append(k)
+    columns = [*head, *metrics, "error"]
+    return [{c: row.get(c) for c in columns} for row in rows], columns
+
+
+def sweep(
+    spec: str | os.PathLike | dict | Sweep,
+    *,
+    workers: int | None = None,
+    scheduler: Any = None,
+    out: str | os.PathLike | None = None,
+    progress: bool | None = None,
+) -> list[dict]:
+    """Run a sweep and return its tidy rows (one per run, sorted by cell and replication).
+
+    ``spec`` is a sweep file, a mapping with the same keys (``campaign`` a path relative to the
+    working folder, or a :class:`~dialer.config.Campaign`), or a loaded :class:`Sweep`.
+    ``workers`` local processes (default: every core; 1 runs in this process) or a Dask
+    ``scheduler`` (address or ``distributed.Client``). With ``out`` every run is saved as it
+    finishes and a second call resumes; without it nothing is written.
+    """
+    return run_sweep(spec, workers=workers, scheduler=scheduler, out=out, progress=progress).rows
+
+
+def run_sweep(
+    spec: str | os.PathLike | dict | Sweep,
+    *,
+    workers: int | None = None,
+    scheduler: Any = None,
+    out: str | os.PathLike | None = None,
+    progress: bool | None = None,
+) -> SweepResult:
+    """:func:`sweep` with everything the command line reports."""
+    from dialer.experiments.aggregate import cell_table, paired_table
+    from dialer.experiments.pool import BackendError, Progress, backend, execute
+    from dialer.experiments.store import SweepStore
+
+    if isinstance(spec, Sweep):
+        sw = spec
+    elif isinstance(spec, dict):
+        sw = sweep_from_mapping(spec)
+    else:
+        sw = load_sweep(spec)
+
+    t0 = time.perf_counter()
+    store = SweepStore(Path(out), sw) if out is not None else None
+    rows: list[dict] = []
+    result = SweepResult(sw, [], [], [], [], out=store.out if store else None)
+
+    def on_done(outcome) -> None:
+        row = make_row(sw, outcome.key, outcome.summary, outcome.error)
+        if store:
+            store.commit(row, wall_s=outcome.wall_s)
+        rows.append(row)
+        result.new += 1
+        result.runs_wall_s += outcome.wall_s
+        bar.advance(error=outcome.error is not None)
+
+    def finish(complete: bool) -> None:
+        result.rows, result.columns = tidy(sw, rows)
+        result.errors = sum(1 for r in result.rows if r["error"])
+        result.cells = cell_table(sw, result.rows)
+        result.paired = paired_table(sw, result.rows)
+        result.wall_s = time.perf_counter() - t0
+        if store:
+            store.finish(result, complete=complete)
+
+    try:
+        # the backend first: a missing Dask or a bad --workers must not leave a folder behind
+        with backend(workers, scheduler) as b:
+            result.backend = b.describe()
+            if store:
+                rows += store.open()
+            done = {(r["cell"], r["replication"]) for r in rows if not r.get("error")}
+            rows[:] = [
+                r for r in rows if (r["cell"], r["replication"]) in done
+            ]  # failed runs: again
+            result.resumed = len(rows)
+            todo = [(key, c) for key, c in sw.runs() if key[:2] not in done]
+            bar = Progress(len(todo), f"sweep {Path(sw.source).stem}", enabled=progress)
+            try:
+                execute(todo, b, on_done)
+            finally:
+                bar.close()
+    except (KeyboardInterrupt, BackendError):
+        if store:  # the files decide: an interrupt may fall between a commit and its row
+            rows[:] = store.read_rows()
+        finish(complete=False)
+        raise
+    finish(complete=True)
+    return result
+
+
+def format_sweep(result: SweepResult, limit: int = 40) -> str:
+    """What a sweep did, and each cell's headline metrics with their 95% intervals."""
+    sw = result.sweep
+    total = len(sw.cells) * sw.replications
+    b = result.backend or {}
+    where = {
+        "inline": "in this process",
+        "processes": f"on {b.get('workers')} processes",
+        "dask": f"on Dask at {b.get('scheduler')} ({b.get('workers')} threads)",
+    }.get(b.get("kind"), "")
+    lines = [
+        f"sweep {Path(sw.source).stem}: {len(result.rows)} of {total} runs "
+        f"({result.new} new, {result.resumed} resumed, {result.errors} failed) "
+        f"in {result.wall_s:.1f} s {where}".rstrip()
+    ]
+    if result.out is not None:
+        lines.append(f"results in {result.out}/: runs.csv, cells.csv, paired.csv, manifest.json")
+    if result.errors:
+        first = next(r for r in result.rows if r["error"])
+        lines.append(
+            f"first failure: cell {first['cell']} replication {first['replication']}: {first['error']}"
+        )
+    shown = list(
+        sw.metrics or [m for m in ("occupancy", "abandon_rate", "connects_per_agent_hour")]
+    )[:3]
+    stats = {(tuple(_text(r[k]) for k in sw.factor_keys), r["metric"]): r for r in result.cells}
+    head = [*sw.factor_keys, *shown]
+    table = [head]
+    for cell in sw.cells[:limit]:
+        key = tuple(_text(v) for v in cell.factors.values())
+        row = list(key)
+        for m in shown:
+            s = stats.get((key, m))
+            if not s or s["mean"] is None:
+                row.append("-")
+            elif s["ci_low"] is None:
+                row.append(f"{s['mean']:.4g}")
+            else:
+                row.append(f"{s['mean']:.4g} ± {(s['ci_high'] - s['ci_low']) / 2:.2g}")
+        table.append(row)
+    widths = [max(len(r[i]) for r in table) for i in range(len(head))]
+    lines.append("")
+    lines += ["  ".join(v.ljust(w) for v, w in zip(r, widths)).rstrip() for r in table]
+    if len(sw.cells) > limit:
+        lines.append(f"... {len(sw.cells) - limit} more cells in cells.csv")
+    lines.append(f"(mean ± half-width of the 95% interval over {sw.replications} replications)")
+    return "\n".join(lines)

@@ -1,0 +1,306 @@
+"""Predictive and optimized pacing: dialing ahead of agents who are about to be free.
+
+Both pacers forecast, at every decision, the difference M between the agents who will be free
+when a new dial is answered and the answers already on their way (see :mod:`dialer.forecast`).
+From it each further dial has a forecast probability that its answer finds no agent,
+P(X_k >= M), which grows with every dial added. A dial is placed while that probability is
+under a threshold theta, and theta is steered so that the placed dials' mean forecast equals
+the abandon rate wanted: the expected share of answers finding no agent is held at the rate
+dial by dial (the binomial snapshot rule of domain.md, with the expectation taken per dial, so
+answers already counted at an earlier decision are not counted again). Forecasts are known the
+moment a dial is placed, so theta settles within a few hundred dials.
+
+The snapshot lumps together answers and agents that free at different moments, so its
+forecasts can be off by a steady factor. Each pacer calibrates itself from outcomes: the ratio
+of abandons observed to abandons forecast (a ratio estimate with a weak prior, forgetting
+slowly) divides the rate that theta aims at.
+
+Both start in progressive mode (one dial per free agent, which cannot abandon) until
+``dialing.history_length`` dial results give a hit ratio, and decide after every change they
+can observe and every ``decision_interval_s``.
+
+Outcomes steer the rate too: each pacer feeds the rule its aim plus the window's unspent
+allowance (aim x answers - abandons, or minus the excess) spread over the next 150 answers, so
+the window's realized overdial rate is brought to the aim whatever the forecast's remaining
+error.
+
+``predictive`` aims at ``dialing.target_abandon_rate`` over the whole run.
+
+``optimized`` spends the compliance window's abandon allowance deliberately: it aims at
+``dialing.max_abandon_rate`` less a safety margin sized to the window (the OCS counts machines
+passed as persons, the regulator does not: see :attr:`Optimized.aim`), runs looser while under
+budget and tighter, down to no abandon risk at all, when the window's rate nears the limit;
+under Ofcom the window is the calendar day and the limit is converted for the centre's AMD
+false-positive estimate. With a goal of ``busy_factor`` or ``agent_wait_s`` a
+second controller lowers the rate while occupancy is above (or agent wait below)
+``goal_target``; ``max_talk`` dials as hard as the limit allows.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from dialer.clock import Calendar
+from dialer.config import Campaign
+from dialer.pacing.base import (
+    ABANDONED,
+    AGENT_MACHINE,
+    CONNECTED,
+    HUMAN_VERDICT,
+    Observation,
+    Pacer,
+    within_lines,
+)
+from dialer.pacing.forecast import (
+    GRID_S,
+    AgentForecast,
+    DialHistory,
+    Snapshot,
+    dials_marginal_rule,
+    human_verdict_pmf,
+)
+
+
+def allowed_abandon_rate(limit: float, regime: str, fp_estimate: float) -> float:
+    """The abandoned / live-answer rate that keeps the regime's rate at ``limit``.
+
+    Under Ofcom the centre's AMD false-positive estimate e is added in:
+    (A + E) / (L + E) with E = L e / (1 - e), i.e. (1 - e) A / L + e, so A / L may reach
+    (limit - e) / (1 - e) (nothing at all once e >= limit).
+    """
+    if regime == "ofcom":
+        return max(0.0, (limit - fp_estimate) / (1.0 - fp_estimate))
+    return limit
+
+
+class Calibration:
+    """Abandons observed / abandons forecast: a ratio estimate with a weak prior."""
+
+    PRIOR_RATIO = 1.0
+    PRIOR_ABANDONS = 8.0  # how many observed abandons the prior weighs
+    FORGET = 0.98  # per observed abandon: both sums fade (memory of ~50 abandons), so the ratio
+    # follows the operating point (the snapshot misjudges more as the dialer pushes harder)
+
+    def __init__(self) -> None:
+        self.forecast = 0.0
+        self.observed = 0.0
+
+    def add_forecast(self, abandons: float) -> None:
+        self.forecast += abandons
+
+    def add_abandon(self) -> None:
+        self.observed = self.observed * self.FORGET + 1.0
+        self.forecast *= self.FORGET
+
+    @property
+    def ratio(self) -> float:
+        return (self.observed + self.PRIOR_ABANDONS) / (
+            self.forecast + self.PRIOR_ABANDONS / self.PRIOR_RATIO
+        )
+
+
+class Forecasting(Pacer):
+    """What predictive and optimized share: history, forecasts, calibration, warm-up."""
+
+    def __init__(self, campaign: Campaign):
+        d, cpd = campaign.dialing, campaign.cpd
+        self.tick_s = d.decision_interval_s
+        self.warmup_results = d.history_length
+        verdict = human_verdict_pmf(campaign)
+        self.verdict_sf = np.concatenate([np.cumsum(verdict[::-1])[::-1], [0.0]])
+        self.agents = AgentForecast(campaign, verdict)
+        # a dial's outcome is surely known after the ring timeout plus the longest detection
+        detect = cpd.detect_time_s
+        longest = float(detect.ppf(np.array([0.999]))[0]) if cpd.amd else 0.0
+        self.history = DialHistory(d.history_length, cpd.ring_timeout_s + longest + 0.5)
+        self.calibration = Calibration()
+        self.log_theta: float | None = None
+        self.n_cap = 4 * campaign.agents.count + 10
+        self.answers = 0  # classified-human answers (connected or abandoned) in the window
+        self.abandons = 0
+
+    SPEND = 150.0  # answers over which the window's unspent allowance (or excess) is spread
+
+    def on_result(self, now: float, result: int, age: float) -> None:
+        if result <= HUMAN_VERDICT:  # a CPD verdict: failed, machine or human
+            self.history.add(now, age, result == HUMAN_VERDICT)
+        elif result == ABANDONED or result == CONNECTED:
+            self.new_window(now)
+            self.answers += 1
+            if result == ABANDONED:
+                self.abandons += 1
+                self.calibration.add_abandon()
+
+    def new_window(self, now: float) -> None:
+        """Restart the window's counts where the compliance window restarts (nothing here)."""
+
+    def feedback_rate(self, aim: float) -> float:
+        """The rate that brings the window's overdial rate to ``aim``: the aim plus the window's
+        unspent allowance (or minus its excess) spread over the next SPEND answers."""
+        unspent = aim * self.answers - self.abandons
+        return min(2 * aim, max(0.0, aim + unspent / self.SPEND))
+
+    def warming_up(self, now: float) -> bool:
+        self.history.mature(now)
+        return len(self.history) < self.warmup_results
+
+    @staticmethod
+    def progressive(obs: Observation) -> int:
+        """One dial per free agent, none of which can be abandoned."""
+        return within_lines(obs, obs.ready - obs.waiting - obs.in_flight)
+
+    def hit_ratio(self) -> float:
+        n = len(self.history)
+        return max(self.history.hit_ratio, 0.5 / max(n, 1))
+
+    PRIOR_VERDICTS = 20.0  # weight of the configured answer time against observed verdicts
+
+    def human_in_flight(self, ages: np.ndarray, p: float) -> np.ndarray:
+        """P(a dial still unresolved at each age will end in a human verdict): Bayes with the
+        survival of human verdicts and of failures, both as the OCS has seen them."""
+        i = np.minimum((ages / GRID_S).astype(np.int64), len(self.verdict_sf) - 1)
+        # when human verdicts come: the OCS's own recent ones (machines passed as persons
+        # included), blended with the persons' configured answer time while they are few
+        n = self.history.humans
+        prior = self.PRIOR_VERDICTS
+        sv = p * (n * self.history.human_survival(ages) + prior * self.verdict_sf[i]) / (n + prior)
+        sf = (1.0 - p) * self.history.failure_survival(ages)
+        total = sv + sf
+        return np.divide(sv, total, out=np.zeros_like(sv), where=total > 0)
+
+    STEP = 0.01  # log(theta) moves by STEP x (1 - forecast / aimed rate) per dial placed
+
+    def dials_at_rate(self, obs: Observation, rate: float, held_back: int = 0) -> int:
+        """Dials whose forecast abandon probabilities average ``rate`` (once calibrated), with
+        ``held_back`` agents left out of the forecast supply."""
+        free = obs.line_limit - obs.lines_in_use
+        room = int(min(self.n_cap, free)) if free < math.inf else self.n_cap
+        if room <= 0:
+            return 0
+        p = self.hit_ratio()
+        busy = self.agents.free_probabilities(obs.busy_agents())
+        flight = self.human_in_flight(np.asarray(obs.flight_ages(), dtype=float), p)
+        snap = Snapshot(obs.ready - obs.waiting - held_back, busy, flight)
+        aimed = rate / self.calibration.ratio
+        if aimed < 1e-4:
+            return len(dials_marginal_rule(snap, p, 1e-4, room))  # no abandon risk at all
+        if self.log_theta is None:
+            self.log_theta = math.log(2 * aimed)
+        placed = dials_marginal_rule(snap, p, min(0.95, math.exp(self.log_theta)), room)
+        for m in placed:
+            self.calibration.add_forecast(p * m)
+            self.log_theta = min(0.0, max(-12.0, self.log_theta + self.STEP * (1 - m / aimed)))
+        return len(placed)
+
+
+class Predictive(Forecasting):
+    """Classical predictive pacing to a target overdial rate (the binomial snapshot rule)."""
+
+    name = "predictive"
+
+    def __init__(self, campaign: Campaign):
+        super().__init__(campaign)
+        d = campaign.dialing
+        self.target = d.target_abandon_rate
+        self.small_group = d.small_group_agents
+
+    def decide(self, obs: Observation) -> int:
+        if self.warming_up(obs.now):
+            return self.progressive(obs)
+        if obs.logged_in < self.small_group and obs.in_flight > 0:
+            return 0  # small group: the next batch waits for every dial of this one
+        return self.dials_at_rate(obs, self.feedback_rate(self.target))
+
+
+class Optimized(Forecasting):
+    """The planner's goal, the abandon limit never exceeded over the compliance window."""
+
+    name = "optimized"
+    MARGIN = 0.03  # aim this share under the limit, besides the statistical margin below
+    Z = 2.0  # standard deviations of the persons-only rate kept in hand
+    GOAL_TAU_S = 300.0  # smoothing of the occupancy / wait measured for the goal
+    GOAL_GAIN = 0.5  # agents held back per minute, per agent and unit of relative goal error
+
+    def __init__(self, campaign: Campaign):
+        super().__init__(campaign)
+        d, comp = campaign.dialing, campaign.compliance
+        self.limit = allowed_abandon_rate(d.max_abandon_rate, comp.regime, campaign.cpd.fp_estimate)
+        self.connects_all = 0  # connects, and those an agent found to be machines (whole run)
+        self.machine_connects = 0
+        self.goal, self.goal_target = d.goal, d.goal_target
+        # the Ofcom window is the site's calendar day: the counts restart at each midnight
+        self.midnights: list[float] = []
+        if comp.regime == "ofcom":
+            cal = Calendar(campaign.start, campaign.site_timezone, campaign.horizon_s)
+            self.midnights = [m for m in cal.site_midnights() if m > 0]
+        self.agents_total = campaign.agents.count
+        self.held_back = 0.0  # the goal controller's output: agents left out of the supply
+        self.last_t = 0.0
+        self.busy_avg: float | None = None
+        self.idle_s = 0.0  # agent-seconds ready, smoothed
+        self.connects = 0.0  # connects, smoothed
+
+    def on_result(self, now: float, result: int, age: float) -> None:
+        super().on_result(now, result, age)
+        if result == AGENT_MACHINE:
+            self.machine_connects += 1
+            self.connects -= 1.0  # that connect was a machine: no agent wait ended there
+        elif result == CONNECTED:
+            self.connects += 1.0
+            self.connects_all += 1
+
+    def new_window(self, now: float) -> None:
+        while self.midnights and now >= self.midnights[0]:
+            self.midnights.pop(0)
+            self.answers = self.abandons = 0
+
+    @property
+    def aim(self) -> float:
+        """The overdial rate to end the window at, so that the persons-only rate stays legal.
+
+        The OCS counts machines passed as human among its answers and abandons; the regulator
+        counts persons only. With a share s of machines among classified-human answers (learnt
+        from agents' dispositions) and L answers in the window, splitting the abandons between
+        persons and machines moves the persons' rate by about sqrt(limit s / ((1 - s) L)).
+        """
+        s = (self.machine_connects + 1) / (self.connects_all + 10)
+        spread = math.sqrt(self.limit * s / ((1 - s) * max(self.answers, 50)))
+        return max(0.0, self.limit * (1 - self.MARGIN) - self.Z * spread)
+
+    def _track_goal(self, obs: Observation) -> None:
+        dt = obs.now - self.last_t
+        self.last_t = obs.now
+        if dt <= 0 or obs.logged_in <= 0:
+            return
+        decay = math.exp(-dt / self.GOAL_TAU_S)
+        if self.goal == "busy_factor":
+            busy = (obs.talking + obs.wrapping) / obs.logged_in
+            self.busy_avg = (
+                busy if self.busy_avg is None else decay * self.busy_avg + (1 - decay) * busy
+            )
+            error = (self.busy_avg - self.goal_target) / self.goal_target  # positive: too busy
+        else:
+            # as mean_agent_wait_s counts it: ready, or on a machine AMD passed, until a connect
+            self.idle_s = decay * self.idle_s + (obs.ready + obs.on_machine) * dt
+            self.connects *= decay
+            wait = self.idle_s / max(self.connects, 1e-9)
+            error = (self.goal_target - wait) / max(
+                self.goal_target, 1.0
+            )  # positive: waits too short
+        # integral control, never below 0: the goal can only hold the dialer back from the
+        # abandon limit, by leaving agents out of the forecast supply
+        step = self.GOAL_GAIN * self.agents_total * error * dt / 60
+        self.held_back = min(float(self.agents_total), max(0.0, self.held_back + step))
+
+    def decide(self, obs: Observation) -> int:
+        if self.goal != "max_talk":
+            self._track_goal(obs)
+        if self.warming_up(obs.now):
+            return self.progressive(obs)
+        # risk an abandon only while the window can absorb one more within the limit: in a
+        # small window (few answers yet) a single abandon is already over it
+        affordable = self.limit * self.answers - self.abandons >= 1
+        rate = self.feedback_rate(self.aim) if affordable else 0.0
+        return self.dials_at_rate(obs, rate, int(round(self.held_back)))

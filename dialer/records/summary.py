@@ -1,0 +1,163 @@
+"""Summary metrics, compliance windows and time series: pure functions of a closed tally."""
+
+from __future__ import annotations
+
+from dialer.codes import AGENT_STATE_NAMES
+from dialer.records.tally import BUCKET_S, Tally
+
+
+def _ratio(a: float, b: float) -> float | None:
+    return a / b if b else None
+
+
+def abandon_rates(live: int, abandoned: int, fp_actual: int, fp_estimate_share: float) -> dict:
+    """The three abandon rates of design.md section 5 from one window's counts."""
+    e = fp_estimate_share
+    est = live * e / (1 - e) if e < 1 else 0.0
+    return {
+        "abandon_rate": _ratio(abandoned, live),
+        "abandon_rate_ofcom": _ratio(abandoned + est, live + est),
+        "abandon_rate_true": _ratio(abandoned + fp_actual, live + fp_actual),
+    }
+
+
+def compliance_windows(days: dict[str, list[int]], regime: str, fp_estimate: float) -> list[dict]:
+    """Abandon rate per compliance window: 30 days (rolling; the whole run when shorter) under
+    fcc, each calendar day of the site under ofcom (with the centre's false-positive estimate)."""
+    n = max((len(v) for v in days.values()), default=0)
+
+    def col(k: str) -> list[int]:
+        v = days[k]
+        return v + [0] * (n - len(v))
+
+    live, ab, fp = col("live_answers"), col("abandoned"), col("amd_false_positives")
+    out = []
+    if regime == "ofcom":
+        for d in range(n):
+            r = abandon_rates(live[d], ab[d], fp[d], fp_estimate)
+            out.append(
+                {
+                    "first_day": d,
+                    "days": 1,
+                    "live_answers": live[d],
+                    "abandoned": ab[d],
+                    "rate": r["abandon_rate_ofcom"] or 0.0,
+                }
+            )
+        return out
+    span = min(30, n) if n else 0
+    for d in range(0, max(n - span + 1, 0)):
+        lv, a = sum(live[d : d + span]), sum(ab[d : d + span])
+        out.append(
+            {
+                "first_day": d,
+                "days": span,
+                "live_answers": lv,
+                "abandoned": a,
+                "rate": _ratio(a, lv) or 0.0,
+            }
+        )
+    return out
+
+
+def summarize(
+    tally: Tally,
+    *,
+    amd: bool,
+    fp_estimate: float,
+    regime: str,
+    limit: float,
+    records_total: int | None,
+    records_finished: int,
+    dnc_blocked: int,
+    finished_by: dict[int, int] | None = None,
+    records_finished_at_start: int = 0,
+    records_dialed: int | None = None,
+) -> dict:
+    """Every summary key of design.md section 5 (counts, rates, shares) from a closed tally."""
+    c = dict(tally.counts)
+    lv = tally.agent_levels
+    t = {name: lv[i].total() for i, name in enumerate(AGENT_STATE_NAMES)}
+    logged_in = sum(v for k, v in t.items() if k != "logged_out")
+    rates = abandon_rates(c["live_answers"], c["abandoned"], c["amd_false_positives"], fp_estimate)
+    windows = compliance_windows(tally.days, regime, fp_estimate)
+    worst = max((w["rate"] for w in windows), default=0.0)
+    agent_hours = logged_in / 3600
+    out: dict = {
+        "dials": c["dials"],
+        "live_answers": c["live_answers"],
+        "connects": c["connects"],
+        "abandoned": c["abandoned"],
+        "dropped": c["dropped"],
+        "machines": c["machines"],
+        "busy": c["busy"],
+        "no_answer": c["no_answer"],
+        "fax": c["fax"],
+        "invalid": c["invalid"],
+        "amd_false_positives": c["amd_false_positives"],
+        "amd_false_negatives": c["machines_to_agents"] if amd else 0,
+        "machines_to_agents": c["machines_to_agents"],
+        "dnc_blocked": dnc_blocked,
+        "records_total": records_total,
+        "records_finished": records_finished,
+        **rates,
+        "overdial_rate": _ratio(c["abandoned"] + c["dropped"], c["classified_human"]),
+        "hit_ratio": _ratio(c["live_answers"], c["dials"]),
+        "occupancy": _ratio(t["talk"] + t["wrap"], logged_in),
+        "talk_share": _ratio(t["talk"], logged_in),
+        "wrap_share": _ratio(t["wrap"], logged_in),
+        "machine_share": _ratio(t["machine"], logged_in),
+        "reserved_share": _ratio(t["reserved"] + t["preview"], logged_in),
+        "idle_share": _ratio(t["idle"], logged_in),
+        "agent_hours": agent_hours,
+        "talk_minutes_per_agent_hour": _ratio(t["talk"] / 60, agent_hours),
+        "connects_per_agent_hour": _ratio(c["connects"], agent_hours),
+        "dials_per_connect": _ratio(c["dials"], c["connects"]),
+        "mean_agent_wait_s": tally.agent_wait.mean,
+        "mean_answer_wait_s": tally.answer_wait.mean,
+        "list_penetration": (
+            _ratio(records_finished + records_finished_at_start, records_total)
+            if records_total
+            else None
+        ),
+        "records_finished_at_start": records_finished_at_start,
+        "records_dialed": records_dialed,
+        "contacts_per_record": _ratio(c["connects"], records_dialed or 0),
+        "attempts_per_contact": _ratio(tally.contact_attempts, c["connects"]),
+        "peak_lines": tally.lines.peak,
+        "compliance_regime": regime,
+        "compliance_limit": limit,
+        "compliance_worst_rate": worst,
+        "compliance_ok": worst <= limit + 1e-12,
+        "records_finished_by_result": {str(k): v for k, v in sorted((finished_by or {}).items())},
+    }
+    return out
+
+
+def series(tally: Tally, fp_estimate: float) -> list[dict]:
+    """15-minute time series for reports: counts, agent seconds by state, lines, rates."""
+    n = max(
+        max((len(v) for v in tally.series.values()), default=0),
+        max(len(lv.cum) for lv in tally.agent_levels),
+    )
+    state_b = [lv.per_bucket() for lv in tally.agent_levels]
+    lines_b, flight_b = tally.lines.per_bucket(), tally.in_flight.per_bucket()
+    cum_live = cum_ab = cum_fin = 0
+    rows = []
+    for b in range(n):
+        row: dict = {"t_s": b * BUCKET_S}
+        for k, v in tally.series.items():
+            row[k] = v[b] if b < len(v) else 0
+        for i, name in enumerate(AGENT_STATE_NAMES):
+            row[f"agent_s_{name}"] = state_b[i][b] if b < len(state_b[i]) else 0.0
+        row["mean_lines"] = (lines_b[b] / BUCKET_S) if b < len(lines_b) else 0.0
+        row["peak_lines"] = tally.lines.peaks[b] if b < len(tally.lines.peaks) else 0
+        row["mean_in_flight"] = (flight_b[b] / BUCKET_S) if b < len(flight_b) else 0.0
+        cum_live += row["live_answers"]
+        cum_ab += row["abandoned"]
+        row["abandon_rate"] = _ratio(row["abandoned"], row["live_answers"])
+        row["abandon_rate_cumulative"] = _ratio(cum_ab, cum_live)
+        cum_fin += row["records_finished"]
+        row["records_finished_cumulative"] = cum_fin
+        rows.append(row)
+    return rows

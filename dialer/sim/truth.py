@@ -1,0 +1,129 @@
+"""The truth behind each number: what a dial to a record reaches, attempt by attempt, and how
+long everything takes.
+
+Only the simulated world sees it (:mod:`dialer.sim.model`); the OCS and its pacer never do.
+Each record's rows are drawn from the record's own stream (block of records x attempt, see
+:mod:`dialer.rng`), so the same record behaves the same way under every mode and setting:
+comparing modes on one seed is a paired comparison.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+
+from dialer.codes import FAX
+from dialer.config import Campaign
+from dialer.rng import stream
+
+# Columns of a truth row (per record and attempt). Person and machine answer times share one
+# uniform (they are alternatives); every other column has its own.
+(
+    U_OUTCOME,
+    ANSWER_S,
+    MACHINE_ANSWER_S,
+    U_AMD,
+    DETECT_S,
+    PATIENCE_S,
+    PREVIEW_S,
+    BUSY_S,
+    INVALID_S,
+    IS_INVALID,
+) = range(10)
+GROUP_COLUMNS = 10  # then talk, wrap and machine time for each agent group
+TALK_S, WRAP_S, MACHINE_S = range(3)  # offsets within a group's columns
+
+
+class Truth:
+    """What a dial to each record reaches, attempt by attempt (the simulated world only).
+
+    Rows are drawn per block of ``BLOCK`` consecutive record keys and per attempt from the
+    stream ("truth", block, attempt), turned into seconds by each distribution's inverse CDF,
+    and kept in a small LRU cache: a block evicted and needed again is drawn again, identical.
+    """
+
+    BLOCK = 256
+    CACHE = 256
+
+    def __init__(self, campaign: Campaign):
+        pop, cpd = campaign.population, campaign.cpd
+        self.seed = campaign.seed
+        self.invalid_share = pop.invalid
+        valid = 1.0 - pop.invalid
+        # band 0: the population's shares; band k: the k-th entry of population.by_hour
+        self.bands = [pop, *(pop.by_hour or {}).values()]
+        self.band_thresholds = []
+        for shares in self.bands:
+            cum, acc = [], 0.0
+            for share in (shares.human, shares.machine, shares.busy, shares.no_answer):
+                acc += share / valid
+                cum.append(acc)
+            self.band_thresholds.append(tuple(cum))
+        self.thresholds = self.band_thresholds[0]  # human < machine < busy < no_answer < fax
+        # (distribution, uniform to use: "own" or the name of a shared one) per column
+        self.columns = [
+            (None, "outcome"),
+            (pop.answer_time_s, "answer"),
+            (pop.machine_answer_time_s, "answer"),
+            (None, "amd"),
+            (cpd.detect_time_s, "own"),
+            (pop.patience_s, "own"),
+            (campaign.dialing.preview_time_s, "own"),
+            (pop.busy_time_s, "own"),
+            (pop.invalid_time_s, "own"),
+            (None, "invalid"),
+        ]
+        for g in campaign.agents.groups:
+            self.columns += [
+                (g.talk_time_s, "own"),
+                (g.wrap_time_s, "own"),
+                (g.machine_time_s, "own"),
+            ]
+        self._cache: OrderedDict[tuple[int, int], list[tuple[float, ...]]] = OrderedDict()
+
+    def _block(self, block: int, attempt: int) -> list[tuple[float, ...]]:
+        rng = stream(self.seed, "truth", block, attempt)
+        n = self.BLOCK
+        shared = {
+            "outcome": rng.random(n),
+            "answer": rng.random(n),
+            "amd": rng.random(n),
+            # whether the number is invalid is the record's, the same on every attempt
+            "invalid": stream(self.seed, "invalid", block).random(n) < self.invalid_share,
+        }
+        cols = []
+        for dist, source in self.columns:
+            u = rng.random(n) if source == "own" else shared[source]
+            cols.append(u if dist is None else dist.ppf(u))
+        cols[IS_INVALID] = shared["invalid"]
+        return list(zip(*(c.tolist() for c in cols)))
+
+    def row(self, key: int, attempt: int) -> tuple[float, ...]:
+        """The truth of ``attempt`` (1-based) of record ``key``."""
+        block, i = divmod(key, self.BLOCK)
+        cache = self._cache
+        rows = cache.get((block, attempt))
+        if rows is None:
+            rows = cache[(block, attempt)] = self._block(block, attempt)
+            if len(cache) > self.CACHE:
+                cache.popitem(last=False)
+        return rows[i]
+
+    def outcome(self, row: tuple[float, ...]) -> int:
+        """What a dial to a valid number reaches (before the ring timeout is applied)."""
+        u = row[U_OUTCOME]
+        for kind, threshold in enumerate(self.thresholds):
+            if u < threshold:
+                return kind
+        return FAX
+
+    def outcome_at(self, row: tuple[float, ...], band: int) -> int:
+        """:meth:`outcome` under the shares of band ``band`` of ``population.by_hour``.
+
+        The uniform is the same, so a record's attempt moves monotonically between outcomes
+        as the shares change with the called party's local time.
+        """
+        u = row[U_OUTCOME]
+        for kind, threshold in enumerate(self.band_thresholds[band]):
+            if u < threshold:
+                return kind
+        return FAX
