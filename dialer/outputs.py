@@ -40,11 +40,9 @@ def atomic(path: str | os.PathLike, mode: str = "w") -> Iterator[IO[Any]]:
     path = Path(path)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
+        text = "b" not in mode
         with os.fdopen(
-            fd,
-            mode,
-            newline="" if "b" not in mode else None,
-            **({} if "b" in mode else {"encoding": "utf-8"}),
+            fd, mode, newline="" if text else None, encoding="utf-8" if text else None
         ) as fh:
             yield fh
         os.chmod(tmp, 0o666 & ~_UMASK)  # mkstemp makes 0600; results are meant to be shared

@@ -335,7 +335,7 @@ def run_plan(
 
     answers = {m: _answer(s, others, confidence) for m, s in searches.items()}
     records = max((t.records or 0 for s in searches.values() for t in s.trials.values()), default=0)
-    records = records or base.calling_list.size
+    records = records or base.calling_list.size or 0
     return PlanResult(
         base,
         source,

@@ -129,7 +129,7 @@ def _end_with_parent(parent: int) -> None:
 class InlineExecutor(cf.Executor):
     """Runs each task at submission, in this process (the one-worker backend)."""
 
-    def submit(self, fn, /, *args, **kwargs):  # type: ignore[override]
+    def submit(self, fn, /, *args, **kwargs):
         future: cf.Future = cf.Future()
         try:
             future.set_result(fn(*args, **kwargs))

@@ -45,7 +45,7 @@ def _version(name: str) -> str | None:
 
 def versions(extra: tuple[str, ...] = ()) -> dict:
     """Python, the simulation's libraries and the project, as installed."""
-    out = {"python": platform.python_version(), "dialer": __version__}
+    out: dict[str, str | None] = {"python": platform.python_version(), "dialer": __version__}
     for name in ("simpy", "numpy", "scipy", *extra):
         out[name] = _version(name)
     return out

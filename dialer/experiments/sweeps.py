@@ -488,7 +488,7 @@ def _check_baseline(baseline: dict | None, axes: tuple, source: str) -> dict:
     if problems:
         raise InputError(problems)
     # complete zip groups: naming one member selects the whole level
-    out = {}
+    out: dict[str, Any] = {}
     for axis in axes:
         named = [k for k in axis.keys if k in baseline]
         if named:
@@ -643,7 +643,7 @@ def format_sweep(result: SweepResult, limit: int = 40) -> str:
         "inline": "in this process",
         "processes": f"on {b.get('workers')} processes",
         "dask": f"on Dask at {b.get('scheduler')} ({b.get('workers')} threads)",
-    }.get(b.get("kind"), "")
+    }.get(str(b.get("kind")), "")
     lines = [
         f"sweep {Path(sw.source).stem}: {len(result.rows)} of {total} runs "
         f"({result.new} new, {result.resumed} resumed, {result.errors} failed) "

@@ -128,11 +128,12 @@ class SyntheticList:
         counts: list[int | None] = [None] * len(zones)
         if cl.size is not None:
             raw = [cl.size * shares[z] for z in zones]
-            counts = [math.floor(r) for r in raw]
-            for j in sorted(range(len(zones)), key=lambda j: counts[j] - raw[j])[
-                : cl.size - sum(counts)
+            floors = [math.floor(r) for r in raw]
+            for j in sorted(range(len(zones)), key=lambda j: floors[j] - raw[j])[
+                : cl.size - sum(floors)
             ]:
-                counts[j] += 1
+                floors[j] += 1
+            counts = list(floors)
         self.classes = [
             WindowClass(z, lo, hi, Window(calendar.windows(z, lo, hi)), shares[z], counts[j])
             for j, z in enumerate(zones)

@@ -3,6 +3,8 @@ its ``calls.csv`` row."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from dialer.codes import OUTCOME_NAMES, VERDICT_NAMES
 
 
@@ -36,15 +38,15 @@ class Call:
         self.truth = -1  # outcome code (contacts.HUMAN ...)
         self.verdict = -1  # CPD verdict code
         self.result = 0  # Genesys call_result
-        self.answered_at = None
-        self.verdict_at = None
-        self.connected_at = None
-        self.ended_at = None
-        self.agent = None
+        self.answered_at: float | None = None
+        self.verdict_at: float | None = None
+        self.connected_at: float | None = None
+        self.ended_at: float | None = None
+        self.agent: str | None = None
         self.abandoned = False
-        self.row = None
+        self.row: Any = None  # the truth of this attempt (dialer.sim.truth)
         self.waiting = False
-        self.reserved_by = None
+        self.reserved_by: Any = None  # the agent waiting on this dial (progressive, preview)
 
 
 CDR_COLUMNS = (

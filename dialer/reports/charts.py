@@ -12,6 +12,7 @@ same way.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 # One mode -> style map for every page: Okabe-Ito colours (safe for colour-blind readers),
 # and a marker and dash per mode so that a grey print still tells them apart.
@@ -130,7 +131,7 @@ def axis(title: str, **extra) -> dict:
 
 
 def layout(title: str, xaxis: dict | None = None, yaxis: dict | None = None, **extra) -> dict:
-    out = {
+    out: dict[str, Any] = {
         "title": {"text": title, "x": 0.01, "xanchor": "left", "font": {"size": 17}},
         "font": {"family": FONT, "size": 13, "color": "#222222"},
         "paper_bgcolor": "#FFFFFF",

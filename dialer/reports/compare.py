@@ -46,7 +46,9 @@ def _rows(data: dict, key: str, path: Path, fields: list[str], text: list[str]) 
     out = []
     for i, row in enumerate(need(data, key, path, "a list")):
         where = f"{key}.{i}."
-        clean = {t: str(need(row, t, path, where=where)) for t in text}
+        clean: dict[str, str | float | None] = {
+            t: str(need(row, t, path, where=where)) for t in text
+        }
         for f in fields:
             clean[f] = number(need(row, f, path, where=where), path, f"{where}{f}")
         out.append(clean)

@@ -10,6 +10,7 @@ agents whose interval reaches the confidence asked for to the fewest whose whole
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from dialer.reports.charts import (
     Cell,
@@ -41,9 +42,9 @@ COLUMNS = [
 
 def _mode(path: Path, name: str, m: dict) -> dict:
     where = f"modes.{name}."
-    out = {k: number(m.get(k), path, where + k) for k in COLUMNS if k != "feasible"}
+    out: dict[str, Any] = {k: number(m.get(k), path, where + k) for k in COLUMNS if k != "feasible"}
     out["feasible"] = bool(m.get("feasible"))
-    trials = []
+    trials: list[dict[str, float | None]] = []
     for i, t in enumerate(need(m, "trials", path, "a list", where)):
         tw = f"{where}trials.{i}."
         trials.append(
@@ -63,7 +64,7 @@ def _mode(path: Path, name: str, m: dict) -> dict:
                 ),
             }
         )
-    out["trials"] = sorted(trials, key=lambda t: t["agents"])
+    out["trials"] = sorted(trials, key=lambda t: t["agents"] or 0.0)
     return out
 
 
@@ -90,7 +91,7 @@ def build(folder: Path) -> Page:
     confidence = number(d.get("confidence"), path, "confidence") or 0.9
     finish = number(d.get("finish"), path, "finish")
     deadline = number(d.get("deadline_s"), path, "deadline_s")
-    rec = d.get("recommendation") if isinstance(d.get("recommendation"), dict) else {}
+    rec = d["recommendation"] if isinstance(d.get("recommendation"), dict) else {}
     limit, seed, name = 0.03, d.get("seed", "?"), str(d.get("campaign", "?"))
     if (folder / "campaign.yaml").is_file():
         from dialer.config import load_campaign

@@ -12,7 +12,7 @@ import csv
 import json
 import math
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, overload
 
 from dialer.errors import InputError
 
@@ -72,7 +72,12 @@ def read_json(path: Path) -> dict:
     return data
 
 
-_TYPES = {"a mapping": dict, "a list": list, "text": str, "a number": (int, float)}
+_TYPES: dict[str, type | tuple[type, ...]] = {
+    "a mapping": dict,
+    "a list": list,
+    "text": str,
+    "a number": (int, float),
+}
 
 
 def need(data: dict, key: str, path: Path, expected: str = "", where: str = "") -> Any:
@@ -89,6 +94,10 @@ def need(data: dict, key: str, path: Path, expected: str = "", where: str = "") 
     return value
 
 
+@overload
+def number(value: Any, path: Path, name: str, optional: Literal[False]) -> float: ...
+@overload
+def number(value: Any, path: Path, name: str, optional: bool = True) -> float | None: ...
 def number(value: Any, path: Path, name: str, optional: bool = True) -> float | None:
     """A JSON or CSV value as a float (None for null / empty when ``optional``)."""
     if value is None or value == "":

@@ -163,7 +163,9 @@ def build(folder: Path) -> Page:
             ("agents", str(campaign.agents.count)),
         ]
     limit = (
-        s.get("compliance_limit") if isinstance(s.get("compliance_limit"), (int, float)) else 0.03
+        float(s["compliance_limit"])
+        if isinstance(s.get("compliance_limit"), (int, float))
+        else 0.03
     )
     regime = str(s.get("compliance_regime", "fcc"))
     ok = s.get("compliance_ok")
@@ -615,7 +617,8 @@ def _penetration(ctx: _Context, s: dict) -> Figure:
     done = ctx.col("records_finished_cumulative")
     shapes, notes = ctx.warmup()
     if isinstance(total, (int, float)) and total > 0:
-        y, title, fmt = [(v or 0) / total for v in done], "list finished (share of records)", ".0%"
+        y: list[float | None] = [(v or 0) / total for v in done]
+        title, fmt = "list finished (share of records)", ".0%"
         caption = (
             f"Records finished (answered, out of attempts or treatments, on the DNC list) as a "
             f"share of the list's {int(total):,} records."

@@ -10,6 +10,7 @@ per value of the other factors; a two-factor sweep also gets heatmaps of the key
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from dialer.errors import InputError
 from dialer.reports.charts import (
@@ -362,7 +363,7 @@ def _heatmap(sw: Sweep, m: str, xk: str, limit: float) -> Figure:
         z.append(zr)
         text.append(tr)
     values = [v for row in z for v in row if v is not None]
-    trace = {
+    trace: dict[str, Any] = {
         "type": "heatmap",
         "x": [_label(x) for x in xs],
         "y": [_label(y) for y in ys],

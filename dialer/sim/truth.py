@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections import OrderedDict
 
 from dialer.codes import FAX
-from dialer.config import Campaign
+from dialer.config import Campaign, HourShares, Population
 from dialer.rng import stream
 
 # Columns of a truth row (per record and attempt). Person and machine answer times share one
@@ -50,8 +50,8 @@ class Truth:
         self.invalid_share = pop.invalid
         valid = 1.0 - pop.invalid
         # band 0: the population's shares; band k: the k-th entry of population.by_hour
-        self.bands = [pop, *(pop.by_hour or {}).values()]
-        self.band_thresholds = []
+        self.bands: list[Population | HourShares] = [pop, *(pop.by_hour or {}).values()]
+        self.band_thresholds: list[tuple[float, ...]] = []
         for shares in self.bands:
             cum, acc = [], 0.0
             for share in (shares.human, shares.machine, shares.busy, shares.no_answer):
