@@ -34,8 +34,8 @@ ABANDONED_CODE, DROPPED_CODE = RESULT_CODES["abandoned"], RESULT_CODES["dropped"
 
 class Level:
     """A count that changes over time (lines in use, dials in flight): its time integral after
-    the warm-up, its integral per 15 minutes and its peaks (after the warm-up, per 15 minutes),
-    in O(1) per change."""
+    the warm-up, its integral per 15 minutes and its peaks (after the warm-up, per 15 minutes;
+    the count at the warm-up edge, then after each instant's changes), in O(1) per change."""
 
     __slots__ = ("n", "t", "area", "edge", "warmup", "warm_area", "peak", "bpeak", "cum", "peaks")
 
@@ -52,13 +52,18 @@ class Level:
         self.edge = min(BUCKET_S, warmup) if warmup > 0 else BUCKET_S
 
     def add(self, now: float, delta: int) -> None:
-        if now >= self.edge:
-            self._cross(now)
+        if now != self.t:
+            self._settle()
+            if now >= self.edge:
+                self._cross(now)
+            self.area += self.n * (now - self.t)
+            self.t = now
+        self.n += delta
+
+    def _settle(self) -> None:
+        """The count after all the changes of the last instant: a candidate for the peaks
+        (a line freed and taken again at one instant makes no peak)."""
         n = self.n
-        self.area += n * (now - self.t)
-        self.t = now
-        n += delta
-        self.n = n
         if n > self.bpeak:
             self.bpeak = n
         if n > self.peak:
@@ -83,6 +88,7 @@ class Level:
 
     def close(self, now: float) -> None:
         """Integrate up to the end of the run and close the last, partial bucket."""
+        self._settle()
         self._cross(now)
         self.area += self.n * (now - self.t)
         self.t = now
