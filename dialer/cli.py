@@ -460,10 +460,18 @@ def cmd_sweep(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 1
+    from dialer.experiments.store import os_error
     from dialer.reports.render import write_report
 
-    write_report(out)
     print(format_sweep(result))
+    try:
+        write_report(out)
+    except OSError as exc:
+        _say(
+            f"dialer: cannot write {exc.filename or out / 'report.html'}: {os_error(exc)}; the "
+            f"sweep is complete in {out} (free space, then `dialer report {out}` makes the page)"
+        )
+        return 1
     print(f"report: {out}/report.html")
     return 0
 

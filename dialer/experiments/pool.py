@@ -180,6 +180,11 @@ def _check_workers(workers: int | None) -> int:
     return workers
 
 
+# A SIGKILLed worker ends at once, unless the kernel holds it (a hung network file system):
+# then a stop gives up waiting for it rather than hang.
+KILLED_WORKER_WAIT_S = 30.0
+
+
 def _stop_processes(pool: cf.ProcessPoolExecutor) -> None:
     """Cancel what has not started, kill the workers (they ignore SIGTERM) and wait until each
     has ended: when the calling process exits after a stop, no worker is left running.
@@ -195,7 +200,7 @@ def _stop_processes(pool: cf.ProcessPoolExecutor) -> None:
             pass
     for proc in procs:
         try:
-            proc.join()
+            proc.join(KILLED_WORKER_WAIT_S)
         except Exception:
             pass
 

@@ -338,7 +338,7 @@ class FolderLock:
             except OSError as exc:
                 self._forget_folder()
                 raise InputError(
-                    f"{self.folder}: cannot write the results folder ({os_error(exc)})"
+                    f"{self.folder}: cannot write the results folder: {os_error(exc)}"
                 ) from None
             try:
                 fcntl.lockf(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)

@@ -460,7 +460,8 @@ def _check_size(spec: SweepFile, source: str, max_runs: int | None) -> None:
     runs = cells * spec.replications
     if max_runs is not None and runs > max_runs:
         raise InputError(
-            f"{source}: {cells:,} cells x {spec.replications:,} replications = {runs:,} runs, "
+            f"{source}: {cells:,} cells x {spec.replications:,} "
+            f"replication{'s' if spec.replications != 1 else ''} = {runs:,} runs, "
             f"more than {max_runs:,}; check the factors, or add --yes to run them all"
         )
 
