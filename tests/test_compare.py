@@ -96,3 +96,25 @@ def test_compare_bad_input_is_one_line():
         assert (
             r.returncode == 2 and message in r.stderr and len(r.stderr.strip().splitlines()) == 1
         ), r.stderr
+
+
+def test_sigterm_stops_a_comparison_cleanly(tmp_path):
+    """SIGTERM at the second finished run (DIALER_SIGNAL_AFTER_RUN, not a timer): exit 143, one
+    line, workers stopped, and no folder left half-written (the lock made it; nothing filled it)."""
+    import os
+
+    out = tmp_path / "cmp"
+    env = {**os.environ, "DIALER_SIGNAL_AFTER_RUN": "2:SIGTERM"}
+    r = subprocess.run(
+        [sys.executable, "-m", "dialer", "compare", SMOKE, "--modes", "progressive,power"]
+        + ["--replications", "3", "--workers", "2", "--out", str(out)],
+        capture_output=True,
+        text=True,
+        env=env,
+    )
+    assert r.returncode == 143, r.stderr
+    assert r.stderr.splitlines() == [
+        f"dialer: stopped by SIGTERM; nothing written to {out} (a comparison is written when it "
+        "is complete); run the same command again to start it over"
+    ]
+    assert not out.exists()

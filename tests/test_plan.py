@@ -216,3 +216,26 @@ def test_plan_reads_a_campaign_file(tmp_path):
         f"progressive with {n} agents and {n} lines works 90% of 60 records within 1000 s"
         in r.stdout
     )
+
+
+def test_sigterm_stops_a_plan_cleanly(tmp_path):
+    """SIGTERM at the first finished run (DIALER_SIGNAL_AFTER_RUN, not a timer): exit 143 and
+    one line; nothing half-written."""
+    import os
+
+    out = tmp_path / "plan"
+    env = {**os.environ, "DIALER_SIGNAL_AFTER_RUN": "1:SIGTERM"}
+    r = subprocess.run(
+        [sys.executable, "-m", "dialer", "plan", SMOKE, "--deadline-s", "600"]
+        + ["--modes", "progressive", "--replications", "2", "--workers", "2", "--out", str(out)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env=env,
+    )
+    assert r.returncode == 143, r.stderr
+    assert r.stderr.splitlines() == [
+        f"dialer: stopped by SIGTERM; nothing written to {out} (a plan is written when it is "
+        "complete); run the same command again to start it over"
+    ]
+    assert not out.exists()
