@@ -117,7 +117,8 @@ class SweepStore:
         runs = ensure_dir(out) / RUNS
         with unwritable(runs):
             runs.mkdir(exist_ok=True)
-        for stale in runs.glob(".*.tmp"):  # left by a run killed while writing
+        # left by a sweep killed while writing (safe to remove: the folder is locked, ours alone)
+        for stale in [*runs.glob(".*.tmp"), *out.glob(".*.tmp")]:
             stale.unlink(missing_ok=True)
         with unwritable(out / "campaign.yaml"):
             write_text(out / "campaign.yaml", dump_yaml(self.sweep.base.to_dict()))
