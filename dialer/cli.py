@@ -11,7 +11,6 @@ import argparse
 import json
 import signal
 import sys
-from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 
 from dialer.errors import InputError
@@ -252,28 +251,30 @@ def cmd_compare(args: argparse.Namespace) -> int:
 
     modes = parse_modes(args.modes)
     campaign = _load(args)
-    with _folder_lock(args.out, "compare"):
-        try:
-            c = compare(
-                campaign,
-                modes,
-                args.replications,
-                workers=args.workers,
-                scheduler=args.scheduler,
-                frontier=args.frontier,
-            )
-        except KeyboardInterrupt as exc:
-            return _stopped_whole(exc, "comparison", args.out)
-        if args.out:
-            from dialer.config import dump_yaml
-            from dialer.outputs import write_csv, write_json, write_text
-            from dialer.reports.render import write_report
+    from dialer.experiments.store import ResultsUnwritable
 
-            out = Path(args.out)
-            write_json(out / "compare.json", c)
-            write_csv(out / "compare.csv", compare_rows(c))
-            write_text(out / "campaign.yaml", dump_yaml(campaign.to_dict()))
-            write_report(out)
+    try:
+        c = compare(
+            campaign,
+            modes,
+            args.replications,
+            workers=args.workers,
+            scheduler=args.scheduler,
+            frontier=args.frontier,
+            out=args.out,
+        )
+    except (KeyboardInterrupt, ResultsUnwritable) as exc:
+        return _stopped_runs(exc, "comparison", args.out)
+    if args.out:
+        from dialer.config import dump_yaml
+        from dialer.outputs import write_csv, write_json, write_text
+        from dialer.reports.render import write_report
+
+        out = Path(args.out)
+        write_json(out / "compare.json", c)
+        write_csv(out / "compare.csv", compare_rows(c))
+        write_text(out / "campaign.yaml", dump_yaml(campaign.to_dict()))
+        write_report(out)
     if args.json:
         from dialer.outputs import _clean
 
@@ -283,15 +284,6 @@ def cmd_compare(args: argparse.Namespace) -> int:
     if args.out:
         print(f"\nwrote {args.out}/compare.json, compare.csv, campaign.yaml, report.html")
     return 0
-
-
-def _folder_lock(out: str | None, command: str) -> AbstractContextManager:
-    """The results folder's lock for the whole command (nothing to lock without --out)."""
-    if not out:
-        return nullcontext()
-    from dialer.experiments.store import FolderLock
-
-    return FolderLock(out, command)
 
 
 def _stopped(exc: BaseException) -> str:
@@ -309,13 +301,21 @@ def _exit_status(exc: BaseException) -> int:
     return 128 + stop_signal(exc)
 
 
-def _stopped_whole(exc: BaseException, what: str, out: str | None) -> int:
-    """Compare and plan are written whole, at the end: a stop keeps nothing."""
-    where = f" to {out}" if out else ""
-    _say(
-        f"dialer: {_stopped(exc)}; nothing written{where} (a {what} is written when it is "
-        "complete); run the same command again to start it over"
-    )
+def _stopped_runs(exc: BaseException, what: str, out: str | None) -> int:
+    """How a comparison or a plan that stopped early ends: what is kept, how to go on."""
+    from dialer.experiments.store import ResultsUnwritable
+
+    if isinstance(exc, ResultsUnwritable):
+        _say(
+            f"dialer: {what} stopped: {exc}; the runs finished before it are kept in {out}; "
+            "free space (or make the folder writable) and run the same command again to resume"
+        )
+        return 1
+    if out:
+        kept = f"the finished runs are kept in {out}; run the same command again to resume"
+    else:
+        kept = f"nothing kept (with --out DIR a {what} keeps its finished runs); run it again"
+    _say(f"dialer: {_stopped(exc)}; {kept}")
     return _exit_status(exc)
 
 
@@ -491,28 +491,30 @@ def cmd_plan(args: argparse.Namespace) -> int:
     from dialer.experiments.capacity import format_plan, run_plan, write_plan
 
     modes = [m.strip() for m in args.modes.split(",") if m.strip()] if args.modes else None
-    with _folder_lock(args.out, "plan"):
-        try:
-            result = run_plan(
-                args.campaign,
-                deadline_s=args.deadline_s,
-                finish=args.finish,
-                modes=modes,
-                max_agents=args.max_agents,
-                confidence=args.confidence,
-                replications=args.replications,
-                group=args.group,
-                overrides=dict(parse_override(o) for o in args.overrides),
-                workers=args.workers,
-                scheduler=args.scheduler,
-            )
-        except KeyboardInterrupt as exc:
-            return _stopped_whole(exc, "plan", args.out)
-        if args.out:
-            from dialer.reports.render import write_report
+    from dialer.experiments.store import ResultsUnwritable
 
-            write_plan(result, args.out)
-            write_report(args.out)
+    try:
+        result = run_plan(
+            args.campaign,
+            deadline_s=args.deadline_s,
+            finish=args.finish,
+            modes=modes,
+            max_agents=args.max_agents,
+            confidence=args.confidence,
+            replications=args.replications,
+            group=args.group,
+            overrides=dict(parse_override(o) for o in args.overrides),
+            workers=args.workers,
+            scheduler=args.scheduler,
+            out=args.out,
+        )
+    except (KeyboardInterrupt, ResultsUnwritable) as exc:
+        return _stopped_runs(exc, "plan", args.out)
+    if args.out:
+        from dialer.reports.render import write_report
+
+        write_plan(result, args.out)
+        write_report(args.out)
     if args.json:
         from dialer.outputs import _clean
 

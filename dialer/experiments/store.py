@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import errno
 import functools
+import hashlib
 import json
 import os
 import platform
@@ -452,3 +453,57 @@ def _in_use(folder: Path, holder: dict | None) -> str:
             f"{holder.get('host', '?')} since {holder.get('started', '?')}"
         )
     return f"{folder}: in use by {who}; wait for it to end, or use another --out folder"
+
+
+# -- the runs of a comparison or a plan ------------------------------------------------------
+
+
+class RunCache:
+    """Each finished run of a comparison or a plan, one file in ``DIR/runs/``, so that a stopped
+    command resumes: a run on disk is not run again.
+
+    ``identity`` is what decides the runs' results apart from their keys (the campaign, with its
+    seed); files of another identity in the folder are left alone and not used. A run is named
+    by its key, e.g. ``("mode", "power", None, 3)``; failed runs are not kept (they run again,
+    as in a sweep). The caller holds the folder's :class:`FolderLock`.
+    """
+
+    def __init__(self, folder: str | os.PathLike, kind: str, identity: dict):
+        self.runs = Path(folder) / RUNS
+        text = json.dumps({"kind": kind, **identity}, sort_keys=True, default=str)
+        self.spec_id = hashlib.sha256(text.encode()).hexdigest()[:16]
+
+    def load(self) -> dict[tuple, dict]:
+        """The runs on disk: key -> scalar summary."""
+        with unwritable(self.runs):
+            self.runs.mkdir(parents=True, exist_ok=True)
+        for stale in self.runs.glob(".*.tmp"):  # left by a kill while writing; the folder is ours
+            stale.unlink(missing_ok=True)
+        out = {}
+        for path in self.runs.glob("*.json"):
+            try:
+                data = json.loads(path.read_text(encoding="utf-8"))
+                if data["spec_id"] == self.spec_id:
+                    out[_key(data["key"])] = data["summary"]
+            except (OSError, ValueError, KeyError, TypeError):
+                continue
+        return out
+
+    def keep(self, key: tuple, summary: dict, wall_s: float) -> None:
+        path = self.runs / self.file_name(key)
+        text = json.dumps(
+            {"spec_id": self.spec_id, "key": list(key), "summary": summary, "wall_s": wall_s},
+            separators=(",", ":"),
+        )
+        with unwritable(path):
+            write_text(path, text + "\n")
+
+    def file_name(self, key: tuple) -> str:
+        text = "-".join("" if k is None else str(k) for k in key)
+        plain = "".join(ch if ch.isalnum() or ch in "._" else "-" for ch in text).strip("-.")
+        digest = hashlib.sha256(json.dumps(list(key)).encode()).hexdigest()[:8]
+        return f"{plain}-{digest}.json"  # readable, and unique whatever the key holds
+
+
+def _key(value: Any) -> tuple:
+    return tuple(_key(v) if isinstance(v, list) else v for v in value)
