@@ -283,8 +283,9 @@ def execute(
 ) -> None:
     """Run (key, campaign) items on backend ``b``; call ``on_done`` for each run as it finishes.
 
-    ``on_done`` runs in this process, in the order batches finish. A KeyboardInterrupt stops
-    the backend (runs not started are cancelled) and propagates; runs already passed to
+    ``on_done`` runs in this process, in the order batches finish. A KeyboardInterrupt (or any
+    exception, an ``on_done`` that cannot write included) stops the backend at once (runs not
+    started are cancelled, local workers killed) and propagates; runs already passed to
     ``on_done`` are the caller's to keep.
     """
     if not items:
@@ -308,7 +309,7 @@ def execute(
             done, pending = cf.wait(pending, timeout=0.5, return_when=cf.FIRST_COMPLETED)
             for future in done:
                 _deliver(future, on_done)
-    except KeyboardInterrupt:  # Ctrl-C, or Stopped (SIGTERM, SIGHUP)
+    except BaseException:  # Ctrl-C, Stopped (SIGTERM, SIGHUP), a disk that fails, a lost worker
         if b.kind == "dask":  # a local pool cancels its own queue as it stops
             for future in pending:
                 future.cancel()
