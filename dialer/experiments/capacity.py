@@ -58,7 +58,7 @@ class Trial:
         return self.successes >= confidence * self.replications - 1e-9
 
     def to_dict(self) -> dict:
-        from dialer.experiments.aggregate import proportion_interval
+        from dialer.stats import proportion_interval
 
         lo, hi = proportion_interval(self.successes, self.replications)
         return {

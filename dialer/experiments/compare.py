@@ -22,8 +22,8 @@ from typing import Any
 
 from dialer.config import MODES, Campaign
 from dialer.errors import InputError
-from dialer.experiments.aggregate import proportion_interval, t_interval
 from dialer.experiments.pool import Outcome, Progress, backend, execute, replication_seed
+from dialer.stats import paired_interval, proportion_interval, t_interval
 from dialer.version import __version__
 
 # The metrics of the comparison table (compliance_ok averages to the share of legal runs).
@@ -138,10 +138,10 @@ def compare(
             execute([item for item in items if item[0] not in kept], b, done)
     finally:
         bar.close()
-    return summarize(campaign, modes, replications, seeds, results, errors)
+    return comparison(campaign, modes, replications, seeds, results, errors)
 
 
-def summarize(
+def comparison(
     campaign: Campaign,
     modes: list[str],
     replications: int,
@@ -173,13 +173,10 @@ def summarize(
     if baseline is not None:
         for mode in modes:
             for metric in METRICS:
-                pairs = [
-                    (_value(a, metric), _value(b, metric))
-                    for a, b in zip(per_mode[mode], per_mode[baseline], strict=True)
-                    if a is not None and b is not None
-                ]
-                d = [x - y for x, y in pairs if x is not None and y is not None]
-                iv = _interval(d)
+                iv = paired_interval(
+                    [_value(a, metric) if a is not None else None for a in per_mode[mode]],
+                    [_value(b, metric) if b is not None else None for b in per_mode[baseline]],
+                )
                 diffs.append(
                     {
                         "mode": mode,
