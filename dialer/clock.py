@@ -37,9 +37,6 @@ class Calendar:
     def local(self, t: float, zone_name: str) -> dt.datetime:
         return self.instant(t).astimezone(zone(zone_name))
 
-    def epoch(self, t: float) -> float:
-        return self.epoch0 + t
-
     def _local_dates(self, zone_name: str, pad_days: int = 1) -> list[dt.date]:
         first = self.local(0, zone_name).date() - dt.timedelta(days=pad_days)
         last = self.local(self.horizon_s, zone_name).date() + dt.timedelta(days=pad_days)
