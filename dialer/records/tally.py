@@ -20,9 +20,7 @@ call still up counts as a connect, its talk so far in the agents' time.
 
 from __future__ import annotations
 
-import bisect
-import math
-
+from dialer.clock import DayIndex
 from dialer.codes import BUSY, FAX, HUMAN, INVALID, MACHINE, NO_ANSWER, RESULT_CODES
 from dialer.records.calls import Call
 from dialer.stats import Histogram
@@ -156,9 +154,7 @@ class Tally:
 
     def __init__(self, warmup_s: float, midnights: list[float]):
         self.warmup = warmup_s
-        self.midnights = midnights  # site-local midnights (simulated s), for calendar days
-        self._first_day = bisect.bisect_right(midnights, 0.0) - 1
-        self._day = (0.0, -1.0, 0)  # (from, till, index) of the last day looked up
+        self.day = DayIndex(midnights).of  # the site's calendar day of a time (0: the first)
         self.lines = Level(warmup_s)  # fed by the model: a line is held from dial to hang-up
         self.in_flight = Level(warmup_s)  # dials whose CPD verdict is not in yet
         self.counts = dict.fromkeys(COUNTS, 0)
@@ -173,21 +169,6 @@ class Tally:
         self.state_series: list[list[float]] = [[] for _ in range(STATES)]  # per 15 minutes
         self.report_delay_sum = 0.0  # Stat Server: report time - state change, over intervals
         self.reported = 0
-
-    def day(self, t: float) -> int:
-        """Index of the site's calendar day holding simulated time t (0 = the first day)."""
-        lo, hi, d = self._day
-        if lo <= t < hi:
-            return d
-        m = self.midnights
-        j = bisect.bisect_right(m, t) - 1
-        d = j - self._first_day
-        self._day = (
-            m[j] if j >= 0 else -math.inf,
-            m[j + 1] if j + 1 < len(m) else math.inf,
-            d,
-        )
-        return d
 
     # -- the records ---------------------------------------------------------------------------
     def interval(self, state: int, start: float, end: float, reported: float | None = None) -> None:
