@@ -232,15 +232,21 @@ class FileList:
 
         cl = campaign.calling_list
         zone_of = cl.time_zones or {}
-        lf = read_list(cl.file, tuple(zone_of) or None)  # type: ignore[arg-type]
+        unknown = cl.unknown_tz_dbid  # None: the reader refuses a tz_dbid not in zone_of
+        lf = read_list(cl.file, tuple(zone_of), unknown_ok=unknown is not None)  # type: ignore[arg-type]
         self.lf, self.dnc, self.calendar = lf, dnc, calendar
         self.epoch0 = calendar.epoch0
         n = len(lf)
         self.total: int | None = n
-        # -- window classes: (zone, daily_from, daily_till cut to legal hours)
+        # -- window classes: (zone, daily_from, daily_till cut to legal hours); zone index 0 is
+        # the site's (an empty tz_dbid), then the mapped dbids in order, then unknown_tz_dbid's
+        # (the last is never used unless set: the reader refuses unknown dbids otherwise)
         dbids = np.array(sorted(zone_of), dtype=np.int64)
-        zones = [campaign.site_timezone, *(zone_of[int(d)] for d in dbids)]
-        zi = np.where(lf.tz_dbid < 0, 0, np.searchsorted(dbids, lf.tz_dbid) + 1).astype(np.int64)
+        zones = [campaign.site_timezone, *(zone_of[int(d)] for d in dbids), unknown or "UTC"]
+        at = np.searchsorted(dbids, lf.tz_dbid)
+        known = at < len(dbids)
+        known[known] = dbids[at[known]] == lf.tz_dbid[known]
+        zi = np.where(lf.tz_dbid < 0, 0, np.where(known, at + 1, len(dbids) + 1))
         lo = np.where(lf.daily_from < 0, cl.daily_from, lf.daily_from).astype(np.int64)
         hi = np.where(lf.daily_till < 0, cl.daily_till, lf.daily_till).astype(np.int64)
         legal = legal_window(campaign, 0, 24 * 3600)
