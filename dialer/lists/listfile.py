@@ -383,6 +383,11 @@ class _Fields:
             )
             for k in problems.each(bad):
                 problems.add(int(self.rows[k]), column, what, self.raw(j, int(k)))
+        if column in _DTYPES:  # kept in a narrower integer: a larger value would wrap around
+            top = int(np.iinfo(_DTYPES[column]).max)
+            for k in problems.each(np.flatnonzero(ok & (value > top))):
+                what = f"an integer of at most {top}"
+                problems.add(int(self.rows[k]), column, what, self.raw(j, int(k)))
         return value
 
     def _strings(self, j: int, limit: int) -> tuple[np.ndarray, np.ndarray]:
