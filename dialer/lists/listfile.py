@@ -200,7 +200,8 @@ def _not_text(buf: bytes, a: np.ndarray, final: bool = False) -> tuple[int, str]
     text = _PRINTABLE[near].mean() >= 0.75
     if what.startswith("a NUL"):
         halves = near[at % 2 :: 2], near[1 - at % 2 :: 2]  # the NUL's half, the other half
-        utf16 = (halves[0] == 0).mean() >= 0.75 and _PRINTABLE[halves[1]].mean() >= 0.75
+        utf16 = len(near) > 1 and (halves[0] == 0).mean() >= 0.75
+        utf16 = utf16 and _PRINTABLE[halves[1]].mean() >= 0.75
         hint = "UTF-16 text? save it as CSV UTF-8" if utf16 else "binary data or a damaged file"
     elif text:
         hint = "text in another encoding, such as Windows-1252? save it as CSV UTF-8"
@@ -226,24 +227,28 @@ def _quote_problem(sp: _Split, cut: bool, eof: bool) -> tuple[int, str] | None:
     lines = np.flatnonzero(a == 10)
     first_line, last_line = np.searchsorted(lines, opens), np.searchsorted(lines, closes)
     before, after = a[np.maximum(opens - 1, 0)], a[np.minimum(closes + 1, len(a) - 1)]
-    whole = ((opens == 0) | np.isin(before, (10, 44, 34))) & np.isin(after, (10, 13, 44, 34))
-    if unclosed:
-        whole[-1] = (opens[-1] == 0) | np.isin(before[-1], (10, 44, 34))
-    stray = np.flatnonzero(~whole & (last_line > first_line))
-    if len(stray):
-        k = int(stray[0])
-        runs = (
-            ("to the end of the file" if eof else "over more than 1 MB")
-            if unclosed and k == len(opens) - 1
-            else f"over {int(last_line[k] - first_line[k]) + 1} lines"
-        )
-        return int(opens[k]), (
-            "expected quotes only around a whole field (a quote inside a quoted field is "
-            f'written ""), got a quote inside a field that opens a quoted text running {runs}'
-        )
-    if unclosed:
-        found = "the end of the file" if eof else "none within 1 MB"
-        return int(opens[-1]), f"expected a closing quote for the field quoted here, got {found}"
+    opens_field = (opens == 0) | np.isin(before, (10, 44, 34))  # a field's first byte ("" too)
+    ends_field = np.isin(after, (10, 13, 44, 34))
+    if unclosed:  # it swallows the end of its record whatever follows
+        ends_field[-1] = False
+        last_line[-1] = len(lines) + 1
+    bad = np.flatnonzero(~(opens_field & ends_field) & (last_line > first_line))
+    if len(bad):
+        k = int(bad[0])
+        if unclosed and k == len(opens) - 1:
+            runs = "to the end of the file" if eof else "over more than 1 MB"
+        else:
+            runs = f"over {int(last_line[k] - first_line[k]) + 1} lines"
+        if not opens_field[k]:
+            return int(opens[k]), (
+                "expected quotes only around a whole field (a quote inside a quoted field is "
+                f'written ""), got a quote inside a field that opens a quoted text running {runs}'
+            )
+        if unclosed and k == len(opens) - 1:
+            found = "the end of the file" if eof else "none within 1 MB"
+        else:
+            found = f"none before a comma or a line end: the quoted text runs {runs}"
+        return int(opens[k]), f"expected a closing quote for the field quoted here, got {found}"
     if cut:
         return int(sp.starts[-1]), "expected a record of at most 1 MB, got a longer one"
     return None
