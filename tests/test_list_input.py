@@ -447,7 +447,7 @@ def outcome(read):
     except InputError as exc:
         assert exc.problems, "an InputError with no problem"
         for line in exc.problems:
-            assert line and "\n" not in line and "\r" not in line, repr(line)
+            assert len(line.splitlines()) == 1 and line.isprintable(), repr(line)
             assert line.startswith("x.csv"), line
         return "error", exc.problems
 
