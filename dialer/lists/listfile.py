@@ -56,9 +56,6 @@ REQUIRED = (
     "chain_n",
 )
 STATE = ("record_type", "record_status", "call_result", "attempt", "dial_sched_time", "call_time")
-# Genesys codes that are valid in the file (Defined Constants).
-RECORD_TYPES = range(0, 8)
-RECORD_STATUSES = range(0, 10)
 MAX_PHONE = 40
 MAX_TEXT = 255  # bytes of a customer_id or treatments field (varchar(255) in Genesys tables)
 _PHONE_CHARS = np.zeros(256, dtype=bool)
