@@ -112,13 +112,11 @@ class Recorder(Pacer):
 
 
 def frozen(obs: Observation) -> Observation:
-    """A copy of an observation, its callables answering what they answered then."""
-    out = Observation(obs.agents, list(obs.counts))
+    """A copy of an observation as it was then (its counts by age included)."""
+    busy = [(talk.copy(), wrap.copy()) for talk, wrap in obs.busy]
+    out = Observation(obs.agents, list(obs.counts), busy, obs.flight.copy())
     out.now, out.waiting, out.in_flight = obs.now, obs.waiting, obs.in_flight
     out.lines_in_use, out.line_limit = obs.lines_in_use, obs.line_limit
-    busy, ages = list(obs.busy_agents()), list(obs.flight_ages())
-    out.busy_agents = lambda: busy
-    out.flight_ages = lambda: ages
     return out
 
 
@@ -159,9 +157,9 @@ def test_the_beliefs_reach_the_forecast():
     from dialer.pacing.forecast import AgentForecast, human_verdict_pmf
 
     right, wrong = pacer_inputs(b2c()), pacer_inputs(b2c(**WRONG))
-    busy = [("talk", 100.0, 0)]
-    p_right = AgentForecast(right, human_verdict_pmf(right)).free_probabilities(busy)[0]
-    p_wrong = AgentForecast(wrong, human_verdict_pmf(wrong)).free_probabilities(busy)[0]
+    # P(an agent 100 s into a call is free in time), from each group's talk table
+    p_right = AgentForecast(right, human_verdict_pmf(right)).tables[0][0].q[100]
+    p_wrong = AgentForecast(wrong, human_verdict_pmf(wrong)).tables[0][0].q[100]
     assert p_wrong > p_right
 
 

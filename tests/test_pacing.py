@@ -14,7 +14,8 @@ from conftest import make_campaign
 from dialer.config import Adaptive as AdaptiveSettings
 from dialer.config import load_campaign
 from dialer.pacing.adaptive import Adaptive, next_dial_level
-from dialer.pacing.base import ABANDONED, CONNECTED, FAILED, HUMAN_VERDICT, Observation
+from dialer.pacing.ages import Ages
+from dialer.pacing.base import ABANDONED, BUSY_BIN_S, CONNECTED, FAILED, HUMAN_VERDICT, Observation
 from dialer.pacing.forecast import (
     AgentForecast,
     DialHistory,
@@ -42,11 +43,16 @@ def observation(
     flight=(),
     now=100.0,
 ):
-    obs = Observation(agents)
+    """An observation at ``now``: ``busy`` as (state, seconds in it, group), ``flight`` as the
+    ages of the dials in flight."""
+    groups = max((g for _, _, g in busy), default=0) + 1
+    obs = Observation(agents, busy=[(Ages(BUSY_BIN_S), Ages(BUSY_BIN_S)) for _ in range(groups)])
     obs.now, obs.ready, obs.waiting, obs.in_flight = now, ready, waiting, in_flight
     obs.lines_in_use, obs.line_limit = lines_in_use, line_limit
-    obs.busy_agents = lambda: list(busy)
-    obs.flight_ages = lambda: list(flight)
+    for state, elapsed, group in busy:
+        obs.busy[group][state == "wrap"].add(now - elapsed)
+    for age in flight:
+        obs.flight.add(now - age)
     return obs
 
 
@@ -145,13 +151,13 @@ def test_residual_life_probability_matches_monte_carlo():
         rest = talk[talk > elapsed][:n] - elapsed
         free = rest + g.wrap_time_s.sample(rng, n) <= horizon
         se = math.sqrt(free.mean() * (1 - free.mean()) / n)
-        q = forecast.free_probabilities([("talk", elapsed, 0)])[0]
+        q = forecast.tables[0][0].q[int(elapsed)]  # talk table, group 0
         assert q == pytest.approx(free.mean(), abs=4 * se + 0.004), elapsed
     for elapsed in (0.0, 30.0):
         w = g.wrap_time_s.sample(rng, 10 * n)
         rest = w[w > elapsed][:n] - elapsed
         free = rest <= horizon
-        q = forecast.free_probabilities([("wrap", elapsed, 0)])[0]
+        q = forecast.tables[0][1].q[int(elapsed)]  # wrap-up table, group 0
         assert q == pytest.approx(free.mean(), abs=0.005)
 
 

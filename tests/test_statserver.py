@@ -89,5 +89,8 @@ def test_the_view_ignores_reports_older_than_what_it_knows():
     assert view.counts[TALKING] == 1 and view.counts[READY] == 0
     view.refresh(0, WRAP_UP, 6.5)  # the Stat Server's answer to a query wins
     assert view.state[0] == WRAP_UP and view.counts[TALKING] == 0
-    assert view.busy_agents(10.0) == [("wrap", 3.5, 0)]
+    talk, wrap = view.busy[0]
+    assert (talk.n, wrap.n) == (0, 1)  # the forecast's counts follow: one agent in wrap-up
+    seg, older = wrap.at(10.0, 60)
+    assert seg.tolist()[:5] == [0, 0, 0, 0, 1] and older == 0  # entered 4 whole seconds ago
     assert view.counts[LOGGED_OUT] == 1 and view.stamp[1] == -math.inf

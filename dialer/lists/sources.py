@@ -116,7 +116,7 @@ class SyntheticList:
     def __init__(self, campaign: Campaign, calendar: Calendar, dnc: DncList | None = None):
         cl = campaign.calling_list
         shares = cl.timezones or {campaign.site_timezone: 1.0}
-        self._dnc: tuple[int, list[bool]] = (-1, [])
+        self._dnc: dict[int, list[bool]] = {}  # DNC flags of recent blocks of keys
         self.seed = campaign.seed
         self.dnc_share = campaign.dnc.share
         self.dnc_file = dnc
@@ -148,12 +148,15 @@ class SyntheticList:
         if self.dnc_share <= 0:
             return False
         block, i = divmod(key, self.DNC_BLOCK)
-        if self._dnc[0] != block:
-            self._dnc = (
-                block,
-                (stream(self.seed, "dnc", block).random(self.DNC_BLOCK) < self.dnc_share).tolist(),
-            )
-        return self._dnc[1][i]
+        flags = self._dnc.get(block)
+        if flags is None:
+            # the zones take keys at their own pace, so each is in a block of its own: keep a
+            # few blocks (a block evicted and needed again is drawn again, identical)
+            if len(self._dnc) >= 4 * len(self.classes):
+                self._dnc.pop(next(iter(self._dnc)))
+            draws = stream(self.seed, "dnc", block).random(self.DNC_BLOCK)
+            flags = self._dnc[block] = (draws < self.dnc_share).tolist()
+        return flags[i]
 
     @staticmethod
     def phone(key: int) -> str:

@@ -15,9 +15,12 @@ agent per dial and routes the answer to it, so these modes never abandon a call.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
 
 from dialer.codes import LOGGED_OUT, PREVIEW, READY, RESERVED, TALKING, WRAP_UP
+from dialer.pacing.ages import Ages
+
+BUSY_BIN_S = 1.0  # busy agents are counted by the second they entered talk or wrap-up
+FLIGHT_BIN_S = 0.5  # dials in flight by the half second they were placed
 
 # What the OCS learns about its dials (never the truth behind them):
 # FAILED, MACHINE_VERDICT, HUMAN_VERDICT: the CPD's verdict (failed: busy, no answer, SIT);
@@ -27,10 +30,6 @@ from dialer.codes import LOGGED_OUT, PREVIEW, READY, RESERVED, TALKING, WRAP_UP
 # it as human) and dispositioned it so.
 FAILED, MACHINE_VERDICT, HUMAN_VERDICT, ABANDONED, DROPPED, CONNECTED, AGENT_MACHINE = range(7)
 UNANSWERED = (ABANDONED, DROPPED)  # calls classified human that no agent took: the overdials
-
-# A busy agent as the forecast sees it: (state, seconds in that state, agent group index), with
-# state "talk" (talking: a person, or a machine not yet dispositioned) or "wrap" (wrap-up).
-BusyAgent = tuple[str, float, int]
 
 
 class Observation:
@@ -44,11 +43,17 @@ class Observation:
         "line_limit",
         "agents",
         "counts",
-        "busy_agents",
-        "flight_ages",
+        "busy",
+        "flight",
     )
 
-    def __init__(self, agents: int = 0, counts: list[int] | None = None) -> None:
+    def __init__(
+        self,
+        agents: int = 0,
+        counts: list[int] | None = None,
+        busy: list[tuple[Ages, Ages]] | None = None,
+        flight: Ages | None = None,
+    ) -> None:
         self.now = 0.0
         self.waiting = 0  # its calls classified human, waiting for an agent
         self.in_flight = 0  # its dials placed whose CPD verdict is not known yet
@@ -57,10 +62,11 @@ class Observation:
         self.agents = agents  # agents of the campaign, logged in or not
         # agents per Stat Server state (codes.READY ... codes.LOGGED_OUT), as reported so far
         self.counts = counts if counts is not None else [0] * 7
-        # () -> the busy agents as reported (see BusyAgent)
-        self.busy_agents: Callable[[], list[BusyAgent]] = list
-        # () -> seconds since each dial in flight was placed
-        self.flight_ages: Callable[[], list[float]] = list
+        # per agent group: the agents reported talking (a person, or a machine not yet
+        # dispositioned) and in wrap-up, counted by when they entered that state
+        self.busy: list[tuple[Ages, Ages]] = busy if busy is not None else []
+        # the dials in flight, counted by dial time
+        self.flight = flight if flight is not None else Ages(FLIGHT_BIN_S)
 
     @property
     def ready(self) -> int:

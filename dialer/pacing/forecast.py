@@ -17,6 +17,13 @@ The forecast is a snapshot at the moment a new dial would be answered:
 * M = supply - demand (before the new dials) is a Poisson-binomial difference; the marginal
   abandon probability of the (k+1)-th new dial is P(X_k >= M) with X_k ~ Binomial(k, p), and the
   expected abandons of n new dials is E[(X_n - M)+] (the snapshot rule of domain.md).
+
+The cost of a forecast does not grow with the team: busy agents and dials in flight are read as
+counts by elapsed time (:mod:`dialer.pacing.ages`), so the terms of M come as (probability,
+count) pairs, at most one pair per elapsed second of the tables. With up to ``EXACT_TERMS``
+uncertain terms M's distribution is exact (the inverse FFT of its characteristic function);
+beyond, a normal with its exact mean, variance and skewness (an Edgeworth correction), whose
+error against the exact distribution a test bounds.
 """
 
 from __future__ import annotations
@@ -26,8 +33,8 @@ import math
 from collections import deque
 
 import numpy as np
-from scipy import special
 
+from dialer.pacing.ages import Ages
 from dialer.pacing.inputs import PacerInputs
 from dialer.rng import Dist
 from dialer.stats import Histogram
@@ -80,6 +87,24 @@ def _max_elapsed(dist: Dist) -> float:
     return float(min(max(hi, 10.0), 6 * 3600.0))
 
 
+def bernoulli_cumulants(q: np.ndarray) -> np.ndarray:
+    """Rows: mean, variance and third cumulant of Bernoulli(q) for each q."""
+    v = q * (1 - q)
+    return np.stack([q, v, v * (1 - 2 * q)])
+
+
+class FreeTable:
+    """For a busy state of one group: P(free before a new dial's answer | e seconds elapsed),
+    e = 0 .. span - 1 (the last value beyond), with the cumulants the forecast sums."""
+
+    __slots__ = ("q", "span", "cumulants")
+
+    def __init__(self, q: np.ndarray):
+        self.q = q
+        self.span = len(q)
+        self.cumulants = bernoulli_cumulants(q)
+
+
 class AgentForecast:
     """Per agent group: the probability that a busy agent is free before a new dial's answer."""
 
@@ -90,7 +115,7 @@ class AgentForecast:
         h = np.concatenate([np.zeros(grace), h])
         h = h / max(h.sum(), 1e-12)
         steps = len(h)
-        self.tables: list[dict[str, np.ndarray]] = []
+        self.tables: list[tuple[FreeTable, FreeTable]] = []  # per group: (talk, wrap)
         # free by the horizon if the current state ends k steps from now: P(H >= k)
         by_step = np.cumsum(h[::-1])[::-1]
         for g in inputs.beliefs.groups:
@@ -99,20 +124,39 @@ class AgentForecast:
             after_talk = np.array(
                 [float(np.dot(h[k:], wrap_cum[: steps - k])) for k in range(steps)]
             )
-            self.tables.append(
-                {
-                    "talk": _residual_table(g.talk_time_s, after_talk, _max_elapsed(g.talk_time_s)),
-                    "wrap": _residual_table(g.wrap_time_s, by_step, _max_elapsed(g.wrap_time_s)),
-                }
-            )
+            talk = _residual_table(g.talk_time_s, after_talk, _max_elapsed(g.talk_time_s))
+            wrap = _residual_table(g.wrap_time_s, by_step, _max_elapsed(g.wrap_time_s))
+            self.tables.append((FreeTable(talk), FreeTable(wrap)))
 
-    def free_probabilities(self, busy: list[tuple[str, float, int]]) -> list[float]:
-        out = []
-        for state, elapsed, group in busy:
-            table = self.tables[group][state]
-            i = int(elapsed)
-            out.append(float(table[i if i < len(table) else -1]))
+    def free_cumulants(self, busy: list[tuple[Ages, Ages]], now: float) -> np.ndarray:
+        """Mean, variance and third cumulant of the busy agents who free in time."""
+        out = np.zeros(3)
+        for (talk, wrap), tables in zip(busy, self.tables, strict=True):
+            for ages, table in ((talk, tables[0]), (wrap, tables[1])):
+                if ages.n == 0:
+                    continue
+                seg, older = ages.at(now, table.span)
+                out += table.cumulants[:, : len(seg)] @ seg
+                if older:
+                    out += table.cumulants[:, -1] * older
         return out
+
+    def free_terms(self, busy: list[tuple[Ages, Ages]], now: float) -> tuple[list, list]:
+        """(probabilities, counts) of the busy agents, one pair per elapsed second."""
+        qs, counts = [], []
+        for (talk, wrap), tables in zip(busy, self.tables, strict=True):
+            for ages, table in ((talk, tables[0]), (wrap, tables[1])):
+                if ages.n == 0:
+                    continue
+                seg, older = ages.at(now, table.span)
+                nz = np.flatnonzero(seg)
+                if len(nz):
+                    qs.append(table.q[nz])
+                    counts.append(seg[nz])
+                if older:
+                    qs.append(table.q[-1:])
+                    counts.append(np.array([older]))
+        return qs, counts
 
 
 class DialHistory:
@@ -132,7 +176,8 @@ class DialHistory:
         self.max_age = max_age
         self.pending: list[tuple[float, int, bool, float]] = []  # (dial time, seq, human, age)
         self._seq = 0
-        self.window: deque[tuple[float, bool]] = deque()
+        self.changes = 0  # results that entered the window so far
+        self.window: deque[tuple[float, float, bool]] = deque()  # (dial time, age, human)
         self.human_ages = Histogram(AGE_BIN_S, int(max_age / AGE_BIN_S) + 1)
         self.failure_ages = Histogram(AGE_BIN_S, int(max_age / AGE_BIN_S) + 1)
 
@@ -142,13 +187,24 @@ class DialHistory:
 
     def mature(self, now: float) -> None:
         """Move the results of dials placed more than ``max_age`` ago into the window."""
-        pending = self.pending
+        pending, window = self.pending, self.window
         while pending and pending[0][0] <= now - self.max_age:
-            _, _, human, age = heapq.heappop(pending)
-            self.window.append((age, human))
+            dialed, _, human, age = heapq.heappop(pending)
+            window.append((dialed, age, human))
             (self.human_ages if human else self.failure_ages).add(age, 1)
-            if len(self.window) > self.size:
-                old_age, old_human = self.window.popleft()
+            self.changes += 1
+        # Keep the last `size` dials in dial order. Dials placed at one instant (a burst) leave
+        # the window together: their results arrived in outcome order (failures first), so
+        # keeping only the later arrivals of a burst would bias the hit ratio low.
+        while len(window) > self.size:
+            first = window[0][0]
+            group = 1
+            while group < len(window) and window[group][0] == first:
+                group += 1
+            if len(window) - group < self.size:
+                break
+            for _ in range(group):
+                _, old_age, old_human = window.popleft()
                 (self.human_ages if old_human else self.failure_ages).add(old_age, -1)
 
     def __len__(self) -> int:
@@ -171,60 +227,109 @@ class DialHistory:
         return self.failure_ages.survival(ages)
 
 
-def difference_pmf(plus: np.ndarray, minus: np.ndarray) -> tuple[int, np.ndarray]:
-    """Distribution of (sum of Bernoulli(plus)) - (sum of Bernoulli(minus)): (lowest value, pmf).
+EXACT_TERMS = 32  # up to this many uncertain terms, M's distribution is computed exactly
+NEGLIGIBLE = 1e-4  # terms below this probability change no decision that matters
+CERTAIN = 1 - 1e-9
+_ROOT_2PI = math.sqrt(2 * math.pi)
 
-    Certain and impossible terms are taken out first; the rest is the inverse FFT of the
-    product of the terms' characteristic functions, evaluated on the roots of unity.
-    """
-    plus = np.asarray(plus, dtype=float)
-    minus = np.asarray(minus, dtype=float)
-    shift = int(np.count_nonzero(plus >= 1 - 1e-9)) - int(np.count_nonzero(minus >= 1 - 1e-9))
-    # terms below 1e-4 change no probability that matters to a dialing decision
-    plus = plus[(plus > 1e-4) & (plus < 1 - 1e-9)]
-    minus = minus[(minus > 1e-4) & (minus < 1 - 1e-9)]
-    size = len(plus) + len(minus) + 1
-    if size == 1:
-        return shift, np.ones(1)
-    if size > 120:
-        # many terms: a normal with the exact mean and variance is as good and far cheaper
-        mu = plus.sum() - minus.sum()
-        sd = math.sqrt(float((plus * (1 - plus)).sum() + (minus * (1 - minus)).sum())) or 1e-9
-        lo = int(math.floor(mu - 8 * sd))
-        values = np.arange(lo, int(math.ceil(mu + 8 * sd)) + 2)
-        pmf = np.diff(special.ndtr((np.concatenate([values, [values[-1] + 1]]) - 0.5 - mu) / sd))
-        return shift + lo, pmf / pmf.sum()
-    k = np.arange(size)
-    z = np.exp(2j * np.pi * k / size)
-    phi = (
-        np.prod(1 - plus[:, None] + plus[:, None] * z[None, :], axis=0)
-        if len(plus)
-        else np.ones(size)
+
+def _split(values: np.ndarray, counts: np.ndarray) -> tuple[int, np.ndarray, np.ndarray]:
+    """(certain count, uncertain values, their counts), negligible terms left out."""
+    certain = int(counts[values >= CERTAIN].sum())
+    keep = (values > NEGLIGIBLE) & (values < CERTAIN)
+    return certain, values[keep], counts[keep]
+
+
+def stack(parts: list) -> np.ndarray:
+    return np.concatenate(parts) if parts else np.zeros(0)
+
+
+def _edgeworth_cdf(x: float, mean: float, var: float, third: float) -> float:
+    """P(Y <= x) for a sum Y of many independent terms with these cumulants: the normal with
+    the first Edgeworth (skewness) correction, clipped to [0, 1]."""
+    if var <= 1e-12:
+        return 1.0 if x >= mean else 0.0
+    sd = math.sqrt(var)
+    z = (x - mean) / sd
+    gamma = third / (var * sd)
+    f = (
+        0.5 * math.erfc(-z / math.sqrt(2))
+        - gamma / 6 * (z * z - 1) * math.exp(-z * z / 2) / _ROOT_2PI
     )
-    if len(minus):
-        phi = phi * np.prod(1 - minus[:, None] + minus[:, None] / z[None, :], axis=0)
-    # H(z) = z^len(minus) G(z) has only non-negative powers; its coefficients are FFT(H) / size
-    pmf = np.fft.fft(phi * z ** len(minus)).real / size
-    pmf = np.clip(pmf, 0.0, None)
-    return shift - len(minus), pmf / pmf.sum()
+    return min(1.0, max(0.0, f))
 
 
 class Snapshot:
-    """M = ready - waiting + (busy agents freeing in time) - (dials in flight turning human)."""
+    """M = base + (sum of Bernoulli(plus)) - (sum of Bernoulli(minus)).
 
-    def __init__(self, ready_minus_waiting: int, free_ps, flight_ps):
-        lo, pmf = difference_pmf(free_ps, flight_ps)
-        self.lo = ready_minus_waiting + lo
-        self.cdf = np.cumsum(pmf)
+    From the terms as (probability, count) pairs, the distribution is exact (up to EXACT_TERMS
+    uncertain terms); :meth:`approximate` describes M by its mean, variance and third cumulant
+    instead (a normal with an Edgeworth correction), at a cost that does not grow with the
+    number of terms.
+    """
+
+    __slots__ = ("lo", "cdf", "exact", "mean", "var", "third")
+
+    def __init__(
+        self,
+        base: int,
+        plus: np.ndarray,
+        minus: np.ndarray | None = None,
+        plus_counts: np.ndarray | None = None,
+        minus_counts: np.ndarray | None = None,
+    ):
+        plus = np.asarray(plus, dtype=float)
+        pc = np.ones(len(plus)) if plus_counts is None else np.asarray(plus_counts, dtype=float)
+        minus = np.zeros(0) if minus is None else np.asarray(minus, dtype=float)
+        mc = np.ones(len(minus)) if minus_counts is None else np.asarray(minus_counts, dtype=float)
+        sure_plus, p, pc = _split(plus, pc)
+        sure_minus, m, mc = _split(minus, mc)
+        base += sure_plus - sure_minus
+        self.exact = True
+        self.mean = base + float(pc @ p - mc @ m)
+        self.var = float(pc @ (p * (1 - p)) + mc @ (m * (1 - m)))
+        self.third = float(pc @ (p * (1 - p) * (1 - 2 * p)) - mc @ (m * (1 - m) * (1 - 2 * m)))
+        self.lo, self.cdf = base, np.ones(1)
+        terms = int(pc.sum() + mc.sum())
+        if terms == 0:
+            return
+        size = terms + 1
+        z = np.exp(2j * np.pi * np.arange(size) / size)
+        p, m = np.repeat(p, pc.astype(np.int64)), np.repeat(m, mc.astype(np.int64))
+        phi = np.prod(1 - p[:, None] + p[:, None] * z, axis=0) if len(p) else np.ones(size)
+        if len(m):
+            phi = phi * np.prod(1 - m[:, None] + m[:, None] / z, axis=0)
+        # H(z) = z^len(m) G(z) has only non-negative powers: its coefficients are FFT(H) / size
+        pmf = np.clip(np.fft.fft(phi * z ** len(m)).real / size, 0.0, None)
+        self.lo = base - len(m)
+        self.cdf = np.cumsum(pmf / pmf.sum())
+
+    @classmethod
+    def approximate(cls, mean: float, var: float, third: float) -> Snapshot:
+        snap = cls.__new__(cls)
+        snap.exact = False
+        snap.mean, snap.var, snap.third = mean, var, third
+        snap.lo, snap.cdf = 0, np.ones(1)
+        return snap
 
     def p_m_at_most(self, x: np.ndarray) -> np.ndarray:
-        """P(M <= x) for integer x >= 0."""
+        """P(M <= x) for integers x."""
+        if not self.exact:
+            return np.array([_edgeworth_cdf(v + 0.5, self.mean, self.var, self.third) for v in x])
         i = x - self.lo
-        out = np.where(i >= len(self.cdf) - 1, 1.0, self.cdf[np.clip(i, 0, len(self.cdf) - 1)])
+        cdf = self.cdf
+        out = np.where(i >= len(cdf) - 1, 1.0, cdf[np.clip(i, 0, len(cdf) - 1)])
         return np.where(i < 0, 0.0, out)
 
-    def marginal(self, k: int, p: float, binom: np.ndarray) -> float:
+    def marginal(self, k: int, p: float, binom: np.ndarray | None = None) -> float:
         """P(X_k >= M): the chance that the answer of the (k+1)-th new dial finds no agent."""
+        if not self.exact:
+            # X_k - M, its cumulants summed: P(X_k - M >= 0) = 1 - P(X_k - M <= -1/2)
+            q = k * p * (1 - p)
+            mean = k * p - self.mean
+            return 1.0 - _edgeworth_cdf(-0.5, mean, q + self.var, q * (1 - 2 * p) - self.third)
+        if binom is None:
+            binom = np.array([math.comb(k, x) * p**x * (1 - p) ** (k - x) for x in range(k + 1)])
         return float(np.dot(binom, self.p_m_at_most(np.arange(k + 1))))
 
 
@@ -239,8 +344,15 @@ def next_binomial(binom: np.ndarray, p: float) -> np.ndarray:
 def dials_marginal_rule(snap: Snapshot, p: float, threshold: float, n_max: int) -> list[float]:
     """Add dials while the next one's answer would find no agent with probability <= threshold;
     the forecast abandon probability (given an answer) of each dial placed."""
-    binom = np.ones(1)
     placed: list[float] = []
+    if not snap.exact:
+        while len(placed) < n_max:
+            m = snap.marginal(len(placed), p)
+            if m > threshold:
+                break
+            placed.append(m)
+        return placed
+    binom = np.ones(1)
     while len(placed) < n_max:
         m = snap.marginal(len(placed), p, binom)
         if m > threshold:

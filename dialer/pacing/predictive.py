@@ -46,6 +46,7 @@ from dialer.clock import DayEdges
 from dialer.pacing.base import (
     AGENT_MACHINE,
     CONNECTED,
+    FLIGHT_BIN_S,
     HUMAN_VERDICT,
     UNANSWERED,
     Observation,
@@ -53,12 +54,15 @@ from dialer.pacing.base import (
     within_lines,
 )
 from dialer.pacing.forecast import (
+    EXACT_TERMS,
     GRID_S,
     AgentForecast,
     DialHistory,
     Snapshot,
+    bernoulli_cumulants,
     dials_marginal_rule,
     human_verdict_pmf,
+    stack,
 )
 from dialer.pacing.inputs import PacerInputs
 from dialer.regulation import allowed_abandon_rate
@@ -95,6 +99,7 @@ class Forecasting(Pacer):
 
     def __init__(self, inputs: PacerInputs):
         self.tick_s = inputs.decision_interval_s
+        self.interval = inputs.decision_interval_s  # the same, as a float for the arithmetic
         self.warmup_results = inputs.history_length
         verdict = human_verdict_pmf(inputs)
         self.verdict_sf = np.concatenate([np.cumsum(verdict[::-1])[::-1], [0.0]])
@@ -103,6 +108,12 @@ class Forecasting(Pacer):
         detect = inputs.beliefs.detect_time_s
         longest = float(detect.ppf(np.array([0.999]))[0]) if inputs.amd else 0.0
         self.history = DialHistory(inputs.history_length, inputs.ring_timeout_s + longest + 0.5)
+        self._flight_span = int(self.history.max_age / FLIGHT_BIN_S) + 2
+        self._human_by_age: np.ndarray | None = None
+        self._flight_cumulants = np.zeros((3, 0))
+        self._raised = True  # something since the last decision could allow more dials
+        self._last: tuple[float, int, int, bool] | None = None
+        self._table_at = 0
         self.calibration = Calibration()
         self.log_theta: float | None = None
         self.n_cap = 4 * inputs.agents + 10
@@ -112,6 +123,8 @@ class Forecasting(Pacer):
     SPEND = 150.0  # answers over which the window's unspent allowance (or excess) is spread
 
     def on_result(self, now: float, result: int, age: float) -> None:
+        if result != HUMAN_VERDICT and result != CONNECTED:
+            self._raised = True  # a dial resolved without an answer, or an agent came free
         if result <= HUMAN_VERDICT:  # a CPD verdict: failed, machine or human
             self.history.add(now, age, result == HUMAN_VERDICT)
         elif result == CONNECTED or result in UNANSWERED:
@@ -144,6 +157,45 @@ class Forecasting(Pacer):
         return max(self.history.hit_ratio, 0.5 / max(n, 1))
 
     PRIOR_VERDICTS = 20.0  # weight of the configured answer time against observed verdicts
+    REFRESH = 16  # results entering the history window before the in-flight table is redone
+
+    def _flight_table(self, p: float) -> np.ndarray:
+        """P(a human verdict) of a dial in flight, per half second of age; redone as the
+        OCS's recent results change."""
+        history = self.history
+        if self._human_by_age is None or history.changes - self._table_at >= self.REFRESH:
+            ages = (np.arange(self._flight_span) + 1.0) * FLIGHT_BIN_S  # the mean age of a bin
+            self._human_by_age = self.human_in_flight(ages, p)
+            self._flight_cumulants = bernoulli_cumulants(self._human_by_age)
+            self._table_at = history.changes
+        return self._human_by_age
+
+    def flight_terms(self, obs: Observation, p: float) -> tuple[np.ndarray, np.ndarray]:
+        """(probability of a human verdict, count) of the dials in flight, one pair per half
+        second of age (dials older than the longest verdict time: none is still a person)."""
+        table = self._flight_table(p)
+        seg, _older = obs.flight.at(obs.now, self._flight_span)
+        nz = np.flatnonzero(seg)
+        return table[nz], seg[nz]
+
+    def snapshot(self, obs: Observation, p: float, held_back: int) -> Snapshot:
+        """M = free agents when a new dial is answered minus answers still to come: exact with
+        few uncertain terms, from its cumulants (read by elapsed time) with many."""
+        base = obs.ready - obs.waiting - held_back
+        busy = sum(talk.n + wrap.n for talk, wrap in obs.busy)
+        if busy + obs.flight.n <= EXACT_TERMS:
+            qs, counts = self.agents.free_terms(obs.busy, obs.now)
+            h, h_counts = self.flight_terms(obs, p) if obs.flight.n else (None, None)
+            return Snapshot(base, stack(qs), h, stack(counts), h_counts)
+        free = self.agents.free_cumulants(obs.busy, obs.now)
+        if obs.flight.n:
+            self._flight_table(p)
+            seg, _older = obs.flight.at(obs.now, self._flight_span)
+            human = self._flight_cumulants[:, : len(seg)] @ seg
+            free[0] -= human[0]
+            free[1] += human[1]
+            free[2] -= human[2]
+        return Snapshot.approximate(base + float(free[0]), float(free[1]), float(free[2]))
 
     def human_in_flight(self, ages: np.ndarray, p: float) -> np.ndarray:
         """P(a dial still unresolved at each age will end in a human verdict): Bayes with the
@@ -166,19 +218,37 @@ class Forecasting(Pacer):
         room = within_lines(obs, self.n_cap)
         if room <= 0:
             return 0
-        p = self.hit_ratio()
-        busy = self.agents.free_probabilities(obs.busy_agents())
-        flight = self.human_in_flight(np.asarray(obs.flight_ages(), dtype=float), p)
-        snap = Snapshot(obs.ready - obs.waiting - held_back, busy, flight)
         aimed = rate / self.calibration.ratio
-        if aimed < 1e-4:
-            return len(dials_marginal_rule(snap, p, 1e-4, room))  # no abandon risk at all
-        if self.log_theta is None:
-            self.log_theta = math.log(2 * aimed)
-        placed = dials_marginal_rule(snap, p, min(0.95, math.exp(self.log_theta)), room)
-        for m in placed:
-            self.calibration.add_forecast(p * m)
-            self.log_theta = min(0.0, max(-12.0, self.log_theta + self.STEP * (1 - m / aimed)))
+        no_risk = aimed < 1e-4
+        free = obs.ready - obs.waiting - held_back
+        last = self._last
+        if (
+            last is not None
+            and not self._raised
+            and obs.now - last[0] < self.interval
+            and free <= last[1]
+            and obs.wrapping <= last[2]
+            and no_risk == last[3]
+        ):
+            # The last decision stopped at the threshold and nothing since could raise the free
+            # agents to come (no agent came free or into wrap-up, no dial failed, no call was
+            # abandoned): the same decision again would place nothing, but for time passing,
+            # which the next decision within tick_s takes into account.
+            return 0
+        p = self.hit_ratio()
+        snap = self.snapshot(obs, p, held_back)
+        if no_risk:
+            placed = dials_marginal_rule(snap, p, 1e-4, room)  # no abandon risk at all
+        else:
+            log_theta = math.log(2 * aimed) if self.log_theta is None else self.log_theta
+            placed = dials_marginal_rule(snap, p, min(0.95, math.exp(log_theta)), room)
+            for m in placed:
+                self.calibration.add_forecast(p * m)
+                log_theta = min(0.0, max(-12.0, log_theta + self.STEP * (1 - m / aimed)))
+            self.log_theta = log_theta
+        self._raised = False
+        # the state this decision stopped in (unless it stopped at the free lines or the cap)
+        self._last = None if len(placed) == room else (obs.now, free, obs.wrapping, no_risk)
         return len(placed)
 
 

@@ -55,12 +55,14 @@ from dialer.codes import (
 )
 from dialer.config import Campaign
 from dialer.lists.calling import CallingList
+from dialer.pacing.ages import Ages
 from dialer.pacing.base import (
     ABANDONED,
     AGENT_MACHINE,
     CONNECTED,
     DROPPED,
     FAILED,
+    FLIGHT_BIN_S,
     HUMAN_VERDICT,
     MACHINE_VERDICT,
     Observation,
@@ -186,11 +188,9 @@ class Model:
         self.in_flight = 0
         self.lines_in_use = 0
         self.previewing = 0
-        self.flight: dict[int, float] = {}  # call id -> dial time, of dials in flight
-        self.obs = Observation(len(self.agents), self.view.counts)
+        self.flight = Ages(FLIGHT_BIN_S)  # the OCS's dials in flight, by dial time
+        self.obs = Observation(len(self.agents), self.view.counts, self.view.busy, self.flight)
         self.obs.line_limit = self.line_limit
-        self.obs.busy_agents = lambda: self.view.busy_agents(self.env.now)
-        self.obs.flight_ages = self._flight_ages
         self._next_call_id = 1
         self._wake_at = math.inf
         self._pacing = False
@@ -256,10 +256,6 @@ class Model:
             self.on_interval(agent, state, start, end, known)
 
     # -- what the OCS sees -----------------------------------------------------------------------
-    def _flight_ages(self) -> list[float]:
-        now = self.env.now
-        return [now - t for t in self.flight.values()]
-
     def observe(self) -> Observation:
         obs = self.obs
         obs.now = self.env.now
@@ -394,7 +390,7 @@ class Model:
         self.lines_in_use += 1
         tally.lines.add(now, 1)
         self.in_flight += 1
-        self.flight[call.call_id] = now
+        self.flight.add(now)
         tally.in_flight.add(now, 1)
         self.live[call.call_id] = call
         self.pacer.on_dial(now)
@@ -438,7 +434,7 @@ class Model:
         now = self.env.now
         call.verdict_at = now
         self.in_flight -= 1
-        del self.flight[call.call_id]
+        self.flight.remove(call.dialed_at)
         self.tally.in_flight.add(now, -1)
         if self.trace is not None:
             self.trace(now, "verdict", call)

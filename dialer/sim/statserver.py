@@ -28,19 +28,19 @@ import math
 from dialer.clock import DAY, Calendar
 from dialer.codes import LOGGED_OUT, ON_MACHINE, READY, TALKING, WRAP_UP
 from dialer.config import StatServer as StatServerSettings
-from dialer.pacing.base import BusyAgent
+from dialer.pacing.ages import Ages
+from dialer.pacing.base import BUSY_BIN_S
 from dialer.rng import stream
 
 # the state the Stat Server shows for each agent state (a machine shows as talking)
 SHOWN = list(range(7))
 SHOWN[ON_MACHINE] = TALKING
-_BUSY = {TALKING: "talk", WRAP_UP: "wrap"}
 
 
 class AgentView:
     """Each agent's state as the OCS knows it, and the counts by state (see the module doc)."""
 
-    __slots__ = ("state", "since", "stamp", "group", "counts", "ready")
+    __slots__ = ("state", "since", "stamp", "group", "counts", "ready", "busy")
 
     def __init__(self, groups: list[int]):
         n = len(groups)
@@ -51,21 +51,28 @@ class AgentView:
         self.counts = [0] * 7
         self.counts[LOGGED_OUT] = n
         self.ready: dict[int, None] = {}  # agents shown ready, longest ready first
+        # per group: agents shown talking and in wrap-up, counted by when they entered it
+        self.busy = [
+            (Ages(BUSY_BIN_S), Ages(BUSY_BIN_S)) for _ in range(max(groups, default=-1) + 1)
+        ]
 
     def learn(self, agent: int, state: int, since: float) -> bool:
         """Take a report that ``agent`` is in ``state`` since ``since``; False if stale."""
         if since < self.stamp[agent]:
             return False
         self.stamp[agent] = since
-        old = self.state[agent]
+        old, was = self.state[agent], self.since[agent]
+        if old == TALKING or old == WRAP_UP:
+            self.busy[self.group[agent]][old == WRAP_UP].remove(was)
+        if state == TALKING or state == WRAP_UP:
+            self.busy[self.group[agent]][state == WRAP_UP].add(since)
+        self.since[agent] = since
         if old == state:
-            self.since[agent] = since
             return True
         counts = self.counts
         counts[old] -= 1
         counts[state] += 1
         self.state[agent] = state
-        self.since[agent] = since
         if old == READY:
             del self.ready[agent]
         elif state == READY:
@@ -76,11 +83,6 @@ class AgentView:
         """Take the Stat Server's answer to a query about ``agent`` (whatever the OCS knew)."""
         self.stamp[agent] = -math.inf
         self.learn(agent, state, since)
-
-    def busy_agents(self, now: float) -> list[BusyAgent]:
-        """(state, seconds in it, group) of every agent shown talking or in wrap-up."""
-        st, since, group = self.state, self.since, self.group
-        return [(_BUSY[s], now - since[i], group[i]) for i, s in enumerate(st) if s in _BUSY]
 
     def longest_ready(self) -> int | None:
         return next(iter(self.ready), None)
