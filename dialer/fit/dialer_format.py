@@ -240,6 +240,8 @@ def _dials(calls: Table, problems: Problems) -> tuple[list[Dial], Counter, float
                 d.detect_s = verdict_at - answered
             elif outcome in (MACHINE, FAX) and ended is not None:
                 d.detect_s = ended - answered  # the OCS hangs up at the machine verdict
+        if ended is not None:
+            d.duration_s = ended - dialed
         if outcome in (BUSY, NO_ANSWER, INVALID) and ended is not None:
             d.ring_s = ended - dialed
         if outcome in (PERSON, AGENT_MACHINE) and connected is not None:

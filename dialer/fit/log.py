@@ -61,6 +61,7 @@ class Dial:
     ring_s: float | None = None  # dial to the end of a failed attempt (busy, no answer, SIT)
     talk_s: float | None = None  # connect to hang-up (a person; a machine for agent_machine)
     talk_open: bool = False  # still connected when the log ends: talk_s is a lower bound
+    duration_s: float | None = None  # dial to hang-up (the line held); None if still up
     agent: str | None = None
     group: str | None = None
 
