@@ -1,0 +1,151 @@
+"""Does the fitted campaign behave like the centre? Its figures beside the records' own.
+
+The fitted campaign keeps the records' own dialing mode and staffing, so simulating it should
+give back what the records show. Both sides are measured the same way, from records: the
+simulated runs' calls and agent states go through the very reader the centre's records went
+through (:func:`dialer.fit.dialer_format.from_tables`), and every figure is the OCS's view
+(:func:`figures`): hit ratio = calls classified human (connected or abandoned) per dial,
+abandon rate = abandoned of those, occupancy = talk and wrap-up per logged-in second, connects
+per agent-hour. A record figure carries its binomial (Wilson) or Poisson 95% interval; the
+simulated figure its mean over replications with a t interval.
+"""
+
+from __future__ import annotations
+
+import math
+import statistics
+from dataclasses import dataclass
+
+from scipy import stats
+
+from dialer.config import Campaign
+from dialer.fit.log import ABANDONED, PERSON, UNKNOWN, CallLog
+from dialer.fit.shares import wilson
+from dialer.fit.table import Table
+
+FIGURES = {
+    "hit_ratio": ("hit ratio", "share", "calls classified human (connected or abandoned) per dial"),
+    "abandon_rate": ("abandon rate", "share", "abandoned of the calls classified human"),
+    "occupancy": ("occupancy", "share", "talk and wrap-up time per logged-in agent second"),
+    "connects_per_agent_hour": (
+        "connects per agent-hour",
+        "number",
+        "persons connected to an agent per logged-in agent hour",
+    ),
+}
+# The simulator's trace names agent states its own way; agent_states.csv names them so.
+TRACE_STATES = {
+    "idle": "ready",
+    "reserved": "reserved",
+    "preview": "preview",
+    "talk": "talking",
+    "wrap": "wrap_up",
+    "machine": "on_machine",
+    "logged_out": "logged_out",
+}
+
+
+@dataclass
+class Figure:
+    value: float | None
+    low: float | None = None
+    high: float | None = None
+
+
+def figures(log: CallLog) -> dict[str, Figure]:
+    """The validation figures of a call log (records or a simulated run), as the OCS sees them."""
+    dials = [d for d in log.dials if d.outcome != UNKNOWN]
+    n = len(dials)
+    persons = sum(1 for d in dials if d.outcome == PERSON)
+    abandoned = sum(1 for d in dials if d.outcome == ABANDONED)
+    live = persons + abandoned
+    out = {
+        "hit_ratio": Figure(live / n if n else None, *wilson(live, n)),
+        "abandon_rate": Figure(abandoned / live if live else None, *wilson(abandoned, live)),
+        "occupancy": Figure(None),
+        "connects_per_agent_hour": Figure(None),
+    }
+    if log.agent_time and log.groups:
+        logged = sum(g.logged_in_s for g in log.groups.values())
+        busy = sum(g.seconds["talking"] + g.seconds["wrap_up"] for g in log.groups.values())
+        hours = logged / 3600
+        out["occupancy"] = Figure(busy / logged if logged else None)
+        if hours:
+            half = 1.959964 * math.sqrt(persons) / hours
+            rate = persons / hours
+            out["connects_per_agent_hour"] = Figure(rate, max(rate - half, 0.0), rate + half)
+    return out
+
+
+def run_records(campaign: Campaign) -> CallLog:
+    """Simulate ``campaign`` and read its calls and agent states back as records."""
+    from dialer.clock import Calendar
+    from dialer.experiments.run import simulate
+    from dialer.fit.dialer_format import CALL_COLUMNS, STATE_COLUMNS, from_tables
+    from dialer.records.calls import CDR_COLUMNS, cdr_row
+
+    calendar = Calendar(campaign.start, campaign.site_timezone, campaign.horizon_s)
+    rows: list[list[str]] = []
+    groups = [g.name for g in campaign.agents.groups]
+    states: list[list[str]] = []
+    current: dict[str, tuple[str, str, float]] = {}
+
+    def on_call(call) -> None:
+        local = calendar.local(call.dialed_at, call.record.zone).isoformat(timespec="seconds")
+        rows.append(["" if v is None else str(v) for v in cdr_row(call, local)])
+
+    def trace(now: float, what: str, obj) -> None:
+        state = TRACE_STATES.get(what)
+        if state is None:
+            return
+        agent = obj.agent_id
+        before = current.get(agent)
+        if before is not None:
+            states.append([agent, before[1], before[0], f"{before[2]:.3f}", f"{now:.3f}"])
+        current[agent] = (state, groups[obj.group], now)
+
+    simulate(campaign, on_call=on_call, trace=trace)
+    for agent, (state, group, since) in current.items():
+        states.append([agent, group, state, f"{since:.3f}", ""])
+    calls = Table("(simulated) calls.csv", list(CDR_COLUMNS), rows)
+    assert set(CALL_COLUMNS) <= set(CDR_COLUMNS)
+    agent_states = Table("(simulated) agent_states.csv", list(STATE_COLUMNS), states)
+    settings = campaign.to_dict()
+    return from_tables(calls, agent_states, settings, "the fitted campaign")
+
+
+def validate(campaign: Campaign, log: CallLog, replications: int = 5) -> dict:
+    """The records' figures beside the fitted campaign's, simulated ``replications`` times."""
+    records = figures(log)
+    runs = [
+        figures(run_records(campaign.override({"seed": seed})))
+        for seed in range(1, replications + 1)
+    ]
+    rows = []
+    for key, (label, kind, meaning) in FIGURES.items():
+        values = [r[key].value for r in runs if r[key].value is not None]
+        mean = statistics.fmean(values) if values else None
+        half = None
+        if len(values) > 1:
+            half = (
+                stats.t.ppf(0.975, len(values) - 1)
+                * statistics.stdev(values)
+                / math.sqrt(len(values))
+            )
+        rec = records[key]
+        rows.append(
+            {
+                "key": key,
+                "label": label,
+                "kind": kind,
+                "meaning": meaning,
+                "records": rec.value,
+                "records_low": rec.low,
+                "records_high": rec.high,
+                "fitted": mean,
+                "fitted_low": None if half is None or mean is None else mean - half,
+                "fitted_high": None if half is None or mean is None else mean + half,
+                "runs": values,
+            }
+        )
+    return {"replications": replications, "mode": campaign.dialing.mode, "figures": rows}
