@@ -13,12 +13,13 @@ persons it took for machines. The likelihood says all three:
 with f, F the candidate's density and distribution, T the truncation point (infinite when
 none), and w, g a known contamination (weight and density). Each of lognormal, gamma,
 exponential and Weibull (scipy.stats) is fitted by maximising it (Nelder-Mead on log
-parameters from moment estimates); AIC picks among them. The Kolmogorov-Smirnov distance
+parameters from moment estimates); AIC picks among them (within 2 units of the best, the
+one-parameter exponential is preferred). The Kolmogorov-Smirnov distance
 between the fitted distribution (truncated, mixed) and the data's (Kaplan-Meier where censored)
 says whether the pick fits: if it exceeds both the 1% critical value 1.628/sqrt(n) and 0.02,
 no family fits and the data's own quantiles are used (an empirical distribution). The QQ
-check gives the largest gap between fitted and observed quantiles between the 5th and 95th
-percentiles.
+check gives the largest gap between fitted and observed quantiles from the 5th to the 95th
+percentile, as a share of the data's range between those percentiles.
 """
 
 from __future__ import annotations
@@ -64,7 +65,7 @@ class DurationFit:
     candidates: list[Candidate] = field(default_factory=list)
     ks: float | None = None
     ks_critical: float | None = None
-    qq_gap: float | None = None  # largest relative gap of quantiles between p 0.05 and 0.95
+    qq_gap: float | None = None  # largest quantile gap, p5 to p95, over the data's p5-p95 range
     qq: list[tuple[float, float]] = field(default_factory=list)  # (fitted, observed) quantiles
     sample: list[float] = field(default_factory=list)  # values seen, thinned, for histograms
     curve: list[tuple[float, float]] = field(default_factory=list)  # (x, fitted density)
@@ -86,7 +87,7 @@ class DurationFit:
         if self.ks is not None:
             parts.append(f"KS {self.ks:.3f} (1% critical {self.ks_critical:.3f})")
         if self.qq_gap is not None:
-            parts.append(f"QQ within {100 * self.qq_gap:.0f}% from p5 to p95")
+            parts.append(f"QQ gap {100 * self.qq_gap:.1f}% of the p5-p95 range")
         return "; ".join(parts)
 
 
@@ -296,7 +297,12 @@ def fit_duration(
     if not candidates:
         return _empirical(seen, open_, "empirical: no family could be fitted", truncated_at)
     candidates.sort(key=lambda c: c.aic)
-    best = candidates[0]
+    # Within 2 AIC units of the best the data cannot tell models apart: the simplest is kept
+    # (an exponential, a gamma or Weibull of shape 1, is not bettered by its extra parameter).
+    close = [c for c in candidates if c.aic <= candidates[0].aic + 2]
+    best = min(close, key=lambda c: (c.family != "exponential", c.aic))
+    candidates.remove(best)
+    candidates.insert(0, best)
     critical = KS_C99 / math.sqrt(len(seen))
     dist = Dist(best.family, mean_=best.mean, sd=best.sd if best.family != "exponential" else 0.0)
     if best.family == "exponential":
@@ -314,7 +320,7 @@ def fit_duration(
     delta = candidates[1].aic - best.aic if len(candidates) > 1 else math.inf
     method = f"{best.family} by AIC (ML"
     method += ", next best " + (
-        f"{candidates[1].family} +{delta:.1f})" if len(candidates) > 1 else "none)"
+        f"{candidates[1].family} {delta:+.1f})" if len(candidates) > 1 else "none)"
     )
     fit = DurationFit(
         dist,
@@ -364,9 +370,11 @@ def _qq_and_curve(fit: DurationFit, model: _Model, v: np.ndarray, o: np.ndarray)
     model_q = model.ppf(p, top)
     ok = np.isfinite(data_q)
     fit.qq = [(round(float(m), 3), round(float(d), 3)) for m, d in zip(model_q[ok], data_q[ok])]
-    mid = ok & (p >= 0.05) & (p <= 0.95) & (data_q > 0)
-    if mid.any():
-        fit.qq_gap = float(np.max(np.abs(model_q[mid] - data_q[mid]) / data_q[mid]))
+    mid = ok & (p >= 0.05 - 1e-9) & (p <= 0.95 + 1e-9)
+    if mid.sum() > 1:
+        spread = float(np.max(data_q[mid]) - np.min(data_q[mid]))
+        if spread > 0:
+            fit.qq_gap = float(np.max(np.abs(model_q[mid] - data_q[mid]))) / spread
     hi = fit.truncated_at if fit.truncated_at is not None else float(np.quantile(v, 0.995)) * 1.2
     x = np.linspace(0.0, hi, 241)[1:]
     c = model.cdf(np.r_[0.0, x])

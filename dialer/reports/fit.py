@@ -145,7 +145,11 @@ def _durations_table(durations: dict) -> Table:
         Cell("censored", "values still going at the end of the log (right-censored)"),
         Cell("KS", "Kolmogorov-Smirnov distance between the fitted and the data's distribution"),
         Cell("KS 1%", "the 1% critical value 1.628/sqrt(n)"),
-        Cell("QQ gap", "largest gap between fitted and observed quantiles, 5th to 95th percentile"),
+        Cell(
+            "QQ gap",
+            "largest gap between fitted and observed quantiles from the 5th to the 95th "
+            "percentile, as a share of the data's range between them",
+        ),
         Cell("method"),
     ]
     rows = []
