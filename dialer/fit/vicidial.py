@@ -129,8 +129,9 @@ def read(paths: list[str], statuses: dict[str, str] | None = None) -> CallLog:
     unknown: Counter = Counter()
     dials, t0, end, start = _calls(calls, mapping, unknown, problems)
     groups: dict[str, GroupTime] = {}
+    agent_unknown: Counter = Counter()
     if agents is not None:
-        _agent_log(agents, mapping, unknown, groups, problems)
+        _agent_log(agents, mapping, agent_unknown, groups, problems)
     problems.raise_if_any()
     if not dials:
         raise InputError(f"{calls.path}: expected calls whose status maps to an outcome, got none")
@@ -140,6 +141,12 @@ def read(paths: list[str], statuses: dict[str, str] | None = None) -> CallLog:
     ]
     if agents is None:
         notes.append("no vicidial_agent_log: talk, wrap-up and agent time are not in the records")
+    elif agent_unknown:
+        shown = ", ".join(f"{k} ({v})" for k, v in agent_unknown.most_common())
+        notes.append(
+            f"vicidial_agent_log rows with statuses not mapped ({shown}): their agent time "
+            "counts, their talk and wrap-up are left out of the fits"
+        )
     _agents_from_calls(dials, groups)
     return CallLog(
         format="vicidial",
