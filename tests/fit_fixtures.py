@@ -306,3 +306,31 @@ def _write(path: Path, columns: list[str], rows: list[list]) -> None:
 
 def files(folder: Path) -> list[str]:
     return sorted(str(folder / f) for f in os.listdir(folder) if f.endswith(".csv"))
+
+
+def fit_folder(out: Path) -> Path:
+    """A ``dialer fit --report`` folder: records of a one-hour power campaign with two groups,
+    fitted and validated in two runs."""
+    from dialer.cli import main
+
+    raw = {
+        **ROUNDTRIP,
+        "horizon_s": 3600,
+        "agents": {
+            "groups": [
+                {**ROUNDTRIP["agents"]["groups"][0], "count": 8},
+                {
+                    "name": "retention",
+                    "count": 4,
+                    "talk_time_s": {"dist": "lognormal", "mean": 240, "sd": 150},
+                },
+            ]
+        },
+    }
+    records = write_records(from_dict(raw), out.parent / f"{out.name}-records")
+    code = main(
+        ["fit", str(records), "--format", "dialer", "--out", str(out.parent / f"{out.name}.yaml")]
+        + ["--report", str(out), "--replications", "2"]
+    )
+    assert code == 0
+    return out

@@ -133,6 +133,12 @@ def validate(campaign: Campaign, log: CallLog, replications: int = 5) -> dict:
                 / math.sqrt(len(values))
             )
         rec = records[key]
+        low = None if half is None or mean is None else mean - half
+        high = None if half is None or mean is None else mean + half
+        if kind == "share" and low is not None and high is not None:
+            low, high = max(low, 0.0), min(high, 1.0)
+        elif low is not None:
+            low = max(low, 0.0)
         rows.append(
             {
                 "key": key,
@@ -143,8 +149,8 @@ def validate(campaign: Campaign, log: CallLog, replications: int = 5) -> dict:
                 "records_low": rec.low,
                 "records_high": rec.high,
                 "fitted": mean,
-                "fitted_low": None if half is None or mean is None else mean - half,
-                "fitted_high": None if half is None or mean is None else mean + half,
+                "fitted_low": low,
+                "fitted_high": high,
                 "runs": values,
             }
         )
