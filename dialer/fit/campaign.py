@@ -434,7 +434,7 @@ def _list(b: _Builder) -> None:
     log = b.log
     dials = log.dials
     records = {d.record for d in dials if d.record}
-    zones = Counter()
+    zones: Counter[str] = Counter()
     seen: set[str] = set()
     for d in dials:
         if d.record and d.zone and d.record not in seen:

@@ -300,9 +300,12 @@ def _read(t: Table, cols: dict[str, str], mapping: dict, site: str | None) -> Ca
 def _hour(epoch: float, zone: str | None, times: _Times, site: str | None) -> float | None:
     if times.kind not in ("datetime", "epoch"):
         return None
-    try:
-        tz = zoneinfo.ZoneInfo(zone or site) if (zone or site) else dt.timezone.utc
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        tz = dt.timezone.utc
+    name = zone or site
+    tz: dt.tzinfo = dt.timezone.utc
+    if name:
+        try:
+            tz = zoneinfo.ZoneInfo(name)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            pass
     local = dt.datetime.fromtimestamp(epoch, tz=tz)
     return local.hour + local.minute / 60 + local.second / 3600

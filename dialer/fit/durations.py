@@ -27,6 +27,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 from scipy import optimize, stats
@@ -49,7 +50,7 @@ class Candidate:
     loglik: float
     aic: float
     ks: float
-    frozen: object = field(repr=False, default=None)
+    frozen: Any = field(repr=False, default=None)
 
 
 @dataclass
@@ -141,7 +142,7 @@ def _loglik(
     return ll if math.isfinite(ll) else -math.inf
 
 
-def _fit_family(family, seen, open_, upper, mix) -> tuple[object, float]:
+def _fit_family(family, seen, open_, upper, mix) -> tuple[Any, float]:
     m = float(np.mean(seen))
     s = float(np.std(seen)) or m * 0.1
     x0 = _start(family, m, s)

@@ -62,8 +62,8 @@ def evidence(fit: Fit, validation: dict | None) -> dict:
         "hours": s.hours,
     }
     counts: dict[str, int] = {}
-    for d in log.dials if log else []:
-        counts[OUTCOMES[d.outcome]] = counts.get(OUTCOMES[d.outcome], 0) + 1
+    for dial in log.dials if log else []:
+        counts[OUTCOMES[dial.outcome]] = counts.get(OUTCOMES[dial.outcome], 0) + 1
     return {
         "kind": "fit",
         "version": __version__,

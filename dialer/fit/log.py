@@ -11,7 +11,7 @@ The fit works from these, so it needs nothing a real centre does not have.
 from __future__ import annotations
 
 import datetime as dt
-from collections import Counter
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
 PERSON, ABANDONED, AGENT_MACHINE, MACHINE, FAX, BUSY, NO_ANSWER, INVALID, UNKNOWN = range(9)
@@ -86,7 +86,7 @@ class GroupTime:
     """One agent group's time: logged-in seconds by state, and the state durations."""
 
     agents: set[str] = field(default_factory=set)
-    seconds: Counter = field(default_factory=Counter)  # state -> seconds (agent time, if known)
+    seconds: defaultdict[str, float] = field(default_factory=lambda: defaultdict(float))
     talk: Sample = field(default_factory=Sample)  # with persons
     machine: Sample = field(default_factory=Sample)  # on machines the CPD passed
     wrap: Sample = field(default_factory=Sample)
@@ -120,4 +120,5 @@ class CallLog:
 
     @property
     def agent_time(self) -> bool:
-        return bool(self.groups) and any(g.logged_in_s > 0 for g in self.groups.values())
+        """Whether the records hold the agents' time (states or an agent log)."""
+        return any(g.logged_in_s > 0 for g in (self.groups or {}).values())

@@ -123,7 +123,7 @@ def validate(campaign: Campaign, log: CallLog, replications: int = 5) -> dict:
     ]
     rows = []
     for key, (label, kind, meaning) in FIGURES.items():
-        values = [r[key].value for r in runs if r[key].value is not None]
+        values = [v for r in runs if (v := r[key].value) is not None]
         mean = statistics.fmean(values) if values else None
         half = None
         if len(values) > 1:

@@ -202,26 +202,26 @@ def _calls(calls: Table, mapping: dict[str, int], unknown: Counter, problems: Pr
         if status not in mapping:
             unknown[status or "(empty)"] += 1
             continue
-        start = _epoch(row[j["start_epoch"]], f"{where}: start_epoch", problems)
+        begin = _epoch(row[j["start_epoch"]], f"{where}: start_epoch", problems)
         end = _epoch(row[j["end_epoch"]], f"{where}: end_epoch", problems)
         length = seconds(row[j["length_in_sec"]], f"{where}: length_in_sec", problems)
         when = timestamp(row[j["call_date"]], f"{where}: call_date", problems)
-        if start is None:
+        if begin is None:
             problems.add(f"{where}: start_epoch: expected a Unix time in seconds, got nothing")
             continue
-        if end is not None and end < start:
+        if end is not None and end < begin:
             problems.add(
-                f"{where}: end_epoch: expected a time at or after start_epoch ({start}), got "
+                f"{where}: end_epoch: expected a time at or after start_epoch ({begin}), got "
                 f"{end} (times out of order)"
             )
             continue
-        rows.append((i, row, status, start, end, length, when))
+        rows.append((i, row, status, begin, end, length, when))
     if not rows:
         return [], 0, 0, None
     t0 = min(r[3] for r in rows)
     end_all = max((r[4] if r[4] is not None else r[3]) for r in rows)
-    first_when = min(rows, key=lambda r: r[3])[6]
-    start = first_when.replace(tzinfo=None) if first_when is not None else None
+    first = min(rows, key=lambda r: r[3])[6]
+    start = first.replace(tzinfo=None) if first is not None else None
     attempts: Counter = Counter()
     dials = []
     has_count = "called_count" in j
