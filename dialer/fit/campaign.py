@@ -11,6 +11,7 @@ key, so a planner reading the file sees where every number came from.
 
 from __future__ import annotations
 
+import bisect
 import copy
 import datetime as dt
 import math
@@ -578,6 +579,15 @@ def infer_mode(log: CallLog, b: _Builder | None = None) -> tuple[str, str]:
         if agents and peak <= agents:
             return "progressive", f"no abandons and never more dials in flight ({peak}) than agents"
         return "power", f"no abandons, yet up to {peak} dials in flight for {agents} agents"
+    ratio = dials_per_ready_agent(log)
+    if b is not None and ratio is not None:
+        b.put(
+            "dialing.ratio",
+            round(max(ratio, 1.0), 1),
+            "inferred",
+            "dials in flight per ready agent, averaged over the moments of each dial "
+            "(what a power dialer holds; for predictive, its typical level)",
+        )
     rate = abandoned / live if live else 0.0
     if b is not None:
         b.put(
@@ -587,6 +597,34 @@ def infer_mode(log: CallLog, b: _Builder | None = None) -> tuple[str, str]:
             f"the abandon rate of the records ({abandoned} of {live} live answers)",
         )
     return "predictive", f"{abandoned} abandoned calls: the dialer dialed ahead of its agents"
+
+
+def dials_per_ready_agent(log: CallLog) -> float | None:
+    """Mean of (dials in flight) / (ready agents) at the moments of the dials, where agents were
+    ready: the ratio a power dialer holds. None without agent states."""
+    if not log.ready_steps:
+        return None
+    times = [t for t, _ in log.ready_steps]
+    levels = []
+    level = 0
+    for _, delta in log.ready_steps:
+        level += delta
+        levels.append(level)
+    flights = sorted(
+        (d.dialed_at, d.dialed_at + span)
+        for d in log.dials
+        if (span := d.answer_s if d.answer_s is not None else d.ring_s) is not None
+    )
+    starts = [a for a, _ in flights]
+    ends = sorted(b for _, b in flights)
+    ratios = []
+    for t in starts:
+        i = bisect.bisect_right(times, t) - 1
+        ready = levels[i] if i >= 0 else 0
+        if ready > 0:
+            in_flight = bisect.bisect_right(starts, t) - bisect.bisect_right(ends, t)
+            ratios.append(in_flight / ready)
+    return sum(ratios) / len(ratios) if ratios else None
 
 
 def _peak_lines(dials: list[Dial]) -> int:

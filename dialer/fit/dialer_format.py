@@ -157,8 +157,9 @@ def from_tables(
     groups: dict[str, GroupTime] = {}
     horizon = float(settings["horizon_s"]) if settings else None
     end_s = max(horizon if horizon is not None else 0.0, latest)
+    ready: list[tuple[float, int]] = []
     if states is not None:
-        end_s = max(end_s, _read_states(states, groups, horizon, problems))
+        end_s = max(end_s, _read_states(states, groups, horizon, problems, ready))
     problems.raise_if_any()
     if not dials:
         raise InputError(f"{calls.path}: expected at least one dial, got none")
@@ -177,6 +178,7 @@ def from_tables(
         start=start,
         site_timezone=zone,
         unknown_statuses=unknown,
+        ready_steps=sorted(ready),
         settings=settings,
         settings_source=settings_source,
         notes=notes,
@@ -327,7 +329,11 @@ def _add_talk(dials: list[Dial], groups: dict[str, GroupTime]) -> None:
 
 
 def _read_states(
-    states: Table, groups: dict[str, GroupTime], horizon: float | None, problems: Problems
+    states: Table,
+    groups: dict[str, GroupTime],
+    horizon: float | None,
+    problems: Problems,
+    ready: list[tuple[float, int]],
 ) -> float:
     """Fold agent_states.csv into ``groups``; returns the latest time it shows."""
     j = {c: states.index(c) for c in states.columns}
@@ -360,6 +366,8 @@ def _read_states(
         still_open = end is None or end >= end_of_log - EPS
         stop = end_of_log if end is None else min(end, end_of_log)
         g.seconds[state] += max(stop - start, 0.0)
+        if state == "ready":
+            ready += [(start, 1), (stop, -1)]
         if state == "wrap_up":
             g.wrap.add(stop - start, still_open)
         elif state == "preview":

@@ -111,6 +111,7 @@ class CallLog:
     start: dt.datetime | None = None  # site-local time at t = 0
     site_timezone: str | None = None
     unknown_statuses: Counter = field(default_factory=Counter)
+    ready_steps: list[tuple[float, int]] = field(default_factory=list)  # (time, +-1): agents ready
     settings: dict | None = None  # the centre's own dialer settings (a campaign mapping), if given
     settings_source: str = ""
     notes: list[str] = field(default_factory=list)  # what the reader could not use, and why

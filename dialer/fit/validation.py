@@ -13,6 +13,7 @@ simulated figure its mean over replications with a t interval.
 from __future__ import annotations
 
 import math
+import os
 import statistics
 from dataclasses import dataclass
 
@@ -114,13 +115,25 @@ def run_records(campaign: Campaign) -> CallLog:
     return from_tables(calls, agent_states, settings, "the fitted campaign")
 
 
-def validate(campaign: Campaign, log: CallLog, replications: int = 5) -> dict:
-    """The records' figures beside the fitted campaign's, simulated ``replications`` times."""
+def run_figures(campaign: Campaign) -> dict[str, Figure]:
+    return figures(run_records(campaign))
+
+
+def validate(
+    campaign: Campaign, log: CallLog, replications: int = 5, workers: int | None = None
+) -> dict:
+    """The records' figures beside the fitted campaign's, simulated ``replications`` times
+    (seeds 1, 2, ...; on ``workers`` processes, default one per core)."""
     records = figures(log)
-    runs = [
-        figures(run_records(campaign.override({"seed": seed})))
-        for seed in range(1, replications + 1)
-    ]
+    seeds = [campaign.override({"seed": seed}) for seed in range(1, replications + 1)]
+    workers = min(workers or os.cpu_count() or 1, replications)
+    if workers > 1:
+        from concurrent.futures import ProcessPoolExecutor
+
+        with ProcessPoolExecutor(workers) as pool:
+            runs = list(pool.map(run_figures, seeds))
+    else:
+        runs = [run_figures(c) for c in seeds]
     rows = []
     for key, (label, kind, meaning) in FIGURES.items():
         values = [v for r in runs if (v := r[key].value) is not None]
