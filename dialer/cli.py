@@ -94,14 +94,16 @@ def cmd_run(args: argparse.Namespace) -> int:
         from dialer.clock import Calendar
         from dialer.config import dump_yaml
         from dialer.outputs import write_json, write_text
-        from dialer.records.files import CallWriter
+        from dialer.records.files import RecordWriter
 
         out = ensure_dir(args.out)
-        writer = CallWriter(
-            out / "calls.csv", Calendar(campaign.start, campaign.site_timezone, campaign.horizon_s)
+        writer = RecordWriter(
+            out,
+            Calendar(campaign.start, campaign.site_timezone, campaign.horizon_s),
+            [g.name for g in campaign.agents.groups],
         )
         try:
-            result = simulate(campaign, on_call=writer, list_out=args.list_out)
+            result = simulate(campaign, writer=writer, list_out=args.list_out)
         except BaseException as exc:
             writer.abort(exc)
             raise
@@ -130,7 +132,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         print(format_summary(result))
         if args.out:
             print(
-                f"\nwrote {args.out}/summary.json, calls.csv, campaign.yaml, series.json, report.html"
+                f"\nwrote {args.out}/summary.json, calls.csv, agent_states.csv, campaign.yaml, "
+                "series.json, report.html"
             )
         if args.list_out:
             print(f"wrote the calling list to {args.list_out}")
@@ -185,7 +188,7 @@ def format_summary(result) -> str:
             f"{s['live_answers']}  hit ratio {_pct(s['hit_ratio'])}",
         ),
         ("connects", f"{s['connects']}  ({_num(s['connects_per_agent_hour'])} per agent-hour)"),
-        ("abandoned", f"{s['abandoned']}  (machines dropped: {s['dropped']})"),
+        ("abandoned", f"{s['abandoned']}  (machines dropped: {s['machines_dropped']})"),
         (
             "machines / fax / busy / no answer / invalid",
             f"{s['machines']} / {s['fax']} / {s['busy']} / {s['no_answer']} / {s['invalid']}",
@@ -582,7 +585,7 @@ def add_run(sub) -> None:
     r.add_argument(
         "--out",
         metavar="DIR",
-        help="write summary.json, calls.csv, campaign.yaml, series.json, report.html",
+        help="write summary.json, calls.csv, agent_states.csv, campaign.yaml, series.json, report.html",
     )
     r.add_argument(
         "--list-out",

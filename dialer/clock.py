@@ -37,10 +37,6 @@ class Calendar:
     def local(self, t: float, zone_name: str) -> dt.datetime:
         return self.instant(t).astimezone(zone(zone_name))
 
-    def sim_time(self, epoch: float) -> float:
-        """Simulated seconds of a UTC epoch instant (e.g. Genesys dial_sched_time)."""
-        return epoch - self.epoch0
-
     def epoch(self, t: float) -> float:
         return self.epoch0 + t
 
@@ -97,6 +93,24 @@ class Calendar:
     def site_midnights(self) -> list[float]:
         """Simulated times of the site's local midnights, one before the start through the end."""
         return [self.wall_to_sim(d, 0, self.site) for d in self._local_dates(self.site)]
+
+
+class DayEdges:
+    """Calendar-day edges met in time order: :meth:`crossed` says when a new day has begun
+    (the one place a daily count restarts: Ofcom windows, VICIdial's "today")."""
+
+    __slots__ = ("edges",)
+
+    def __init__(self, midnights: list[float]):
+        self.edges = sorted(midnights, reverse=True)  # next edge last: popped in O(1)
+
+    def crossed(self, now: float) -> bool:
+        """True once for each edge that ``now`` has reached since the last call."""
+        edges, crossed = self.edges, False
+        while edges and now >= edges[-1]:
+            edges.pop()
+            crossed = True
+        return crossed
 
 
 class Bands:

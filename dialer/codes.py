@@ -38,4 +38,12 @@ RESULT_OF_CODE.update({c: "invalid" for c in (11, 12, 13, 14, 15, 16)})
 
 # -- agent states, as the Stat Server shows them ---------------------------------------------
 READY, RESERVED, PREVIEW, TALKING, WRAP_UP, ON_MACHINE, LOGGED_OUT = range(7)
-AGENT_STATE_NAMES = ("idle", "reserved", "preview", "talk", "wrap", "machine", "logged_out")
+AGENT_STATE_NAMES = (
+    "ready",
+    "reserved",
+    "preview",
+    "talking",
+    "wrap_up",
+    "on_machine",
+    "logged_out",
+)

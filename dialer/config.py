@@ -469,6 +469,95 @@ class TreatmentsSpec(Items):
 
 
 @dataclass(frozen=True)
+class Outage:
+    """A time the OCS loses its Stat Server: it places no new dial until the link is back."""
+
+    at: int = opt(
+        TimeOfDay(), doc="start of the outage (site time), on the run's first day that reaches it"
+    )
+    duration_s: float = opt(
+        Seconds(0, low_open=True), doc="how long the Stat Server is unreachable"
+    )
+    daily: bool = opt(Flag(), False, "repeat the outage at the same time every day of the run")
+
+    def check(self, key: str, problems: Problems) -> None:
+        if self.at >= 24 * 3600:
+            problems.add(f"{key}.at", 'a time before "24:00"', "24:00")
+
+
+@dataclass(frozen=True)
+class StatServer:
+    """How agent states reach the OCS (Genesys Stat Server)."""
+
+    delay_s: Dist = opt(
+        Duration(),
+        Dist.constant(0.0),
+        "reporting delay: each agent-state change reaches the OCS this much later (in order per agent)",
+    )
+    outages: tuple[Outage, ...] = opt(
+        Items(Outage, min_items=0),
+        factory=tuple,
+        doc='times the OCS loses its Stat Server [{at: "HH:MM", duration_s: N, daily: false}]: '
+        "no new dial while it is down; the OCS resumes from fresh agent states",
+    )
+
+
+@dataclass(frozen=True)
+class GroupBeliefs:
+    """What the OCS is configured to believe about one agent group's times."""
+
+    name: str = opt(Text(), doc="the agent group (a name in agents.groups)")
+    talk_time_s: Dist | None = opt(
+        Optional(Duration()), None, "talk time the pacer assumes; null = ocs.talk_time_s"
+    )
+    wrap_time_s: Dist | None = opt(
+        Optional(Duration()), None, "wrap-up time the pacer assumes; null = ocs.wrap_time_s"
+    )
+    machine_time_s: Dist | None = opt(
+        Optional(Duration()),
+        None,
+        "agent time on a machine that AMD passed, as the pacer assumes; null = ocs.machine_time_s",
+    )
+
+
+@dataclass(frozen=True)
+class Ocs:
+    """The OCS's beliefs: the durations the centre configured or measured, which the pacers use.
+
+    Each omitted (null) value defaults to the truth's (the agent group's or the population's),
+    but stays a separate value: a pacer can believe 180 s of talk while agents talk 240 s.
+    """
+
+    answer_time_s: Dist | None = opt(
+        Optional(Duration()),
+        None,
+        "time from a dial to a person's answer; null = population.answer_time_s",
+    )
+    detect_time_s: Dist | None = opt(
+        Optional(Duration()), None, "AMD analysis time; null = cpd.detect_time_s"
+    )
+    talk_time_s: Dist | None = opt(
+        Optional(Duration()),
+        None,
+        "talk time of every group; null = each group's agents.groups.<g>.talk_time_s",
+    )
+    wrap_time_s: Dist | None = opt(
+        Optional(Duration()), None, "wrap-up time of every group; null = each group's wrap_time_s"
+    )
+    machine_time_s: Dist | None = opt(
+        Optional(Duration()),
+        None,
+        "agent time on a machine AMD passed; null = each group's machine_time_s",
+    )
+    groups: tuple[GroupBeliefs, ...] = opt(
+        Items(GroupBeliefs, min_items=0),
+        factory=tuple,
+        doc="per agent group: talk_time_s, wrap_time_s, machine_time_s the pacer assumes for that group "
+        "(over the values above)",
+    )
+
+
+@dataclass(frozen=True)
 class Campaign:
     name: str = opt(Text(), "campaign", "campaign name")
     seed: int = opt(Number(0, integer=True), 1, "random seed: same seed, same results")
@@ -489,6 +578,10 @@ class Campaign:
     agents: Agents = section(Agents, "agents")
     dialing: Dialing = section(Dialing, "pacing")
     compliance: Compliance = section(Compliance, "regulation")
+    stat_server: StatServer = section(StatServer, "the Stat Server: how agent states reach the OCS")
+    ocs: Ocs = section(
+        Ocs, "the OCS's beliefs about durations (what the pacers use; default: the truth's)"
+    )
     treatments: dict[str, Treatment] = opt(
         TreatmentsSpec(Treatment),
         factory=dict,
@@ -496,6 +589,14 @@ class Campaign:
     )
 
     def check(self, key: str, problems: Problems) -> None:
+        names = [g.name for g in self.agents.groups]
+        for i, g in enumerate(self.ocs.groups):
+            if g.name not in names:
+                problems.say(
+                    f"ocs.groups.{i}.name",
+                    f"expected an agent group ({', '.join(names)}), got {show(g.name)}"
+                    + did_you_mean(g.name, names),
+                )
         if self.warmup_s >= self.horizon_s:
             problems.add(
                 "warmup_s", f"a warm-up shorter than horizon_s ({self.horizon_s:g})", self.warmup_s

@@ -427,11 +427,14 @@ class Items(Spec):
     """A non-empty list of sections; an item may be addressed by index or by its ``name``."""
 
     cls: type = object
+    min_items: int = 1
     kind = "list"
 
     def parse(self, raw, key, problems):
-        if not isinstance(raw, list) or not raw:
-            return problems.add(key, "a non-empty list", raw)
+        if raw is None and self.min_items == 0:
+            return ()
+        if not isinstance(raw, list) or len(raw) < self.min_items:
+            return problems.add(key, "a non-empty list" if self.min_items else "a list", raw)
         before = len(problems)
         out = [build(self.cls, item, join(key, i), problems) for i, item in enumerate(raw)]
         names = [getattr(item, "name", None) for item in out if item is not BAD]

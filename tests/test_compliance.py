@@ -6,7 +6,8 @@ import pytest
 
 from conftest import make_campaign
 from dialer.experiments.run import simulate
-from dialer.records.summary import abandon_rates, compliance_windows
+from dialer.records.summary import compliance_windows
+from dialer.regulation import abandon_rates
 
 
 def test_thirty_day_rate_and_worst_calendar_day_differ():

@@ -11,23 +11,23 @@ def test_progressive_one_agent_full_sequence():
     # Every dial is a person answering at 10 s; talk 60, wrap 10: a cycle of 80 s.
     log, calls, result = event_log(make_campaign(horizon_s=170))
     assert log == [
-        (0, "idle", "a-1"),
+        (0, "ready", "a-1"),
         (0, "reserved", "a-1"),
         (0, "dial", 1),
         (10, "verdict", 1),
-        (10, "talk", "a-1"),
+        (10, "talking", "a-1"),
         (10, "connect", 1),
         (70, "end", 1),
-        (70, "wrap", "a-1"),
-        (80, "idle", "a-1"),
+        (70, "wrap_up", "a-1"),
+        (80, "ready", "a-1"),
         (80, "reserved", "a-1"),
         (80, "dial", 2),
         (90, "verdict", 2),
-        (90, "talk", "a-1"),
+        (90, "talking", "a-1"),
         (90, "connect", 2),
         (150, "end", 2),
-        (150, "wrap", "a-1"),
-        (160, "idle", "a-1"),
+        (150, "wrap_up", "a-1"),
+        (160, "ready", "a-1"),
         (160, "reserved", "a-1"),
         (160, "dial", 3),
     ]
@@ -44,23 +44,23 @@ def test_progressive_one_agent_full_sequence():
 
 
 def test_power_abandons_second_answer_after_two_seconds():
-    # One agent, ratio 2: two dials; both persons answer at 10 s; one waits and is
-    # abandoned at 12 s (abandon_after_s = 2 < patience 100). Nothing more is dialed
-    # until the agent is ready again at 80 s.
+    # One agent, ratio 2: two dials; both persons answer at 10 s; one waits and the OCS's
+    # timer drops it at 12 s (abandon_after_s = 2 < patience 100): a Dropped call (26) that the
+    # regulator counts as abandoned. Nothing more is dialed until the agent is ready at 80 s.
     log, calls, result = event_log(make_campaign(**{"dialing.mode": "power", "horizon_s": 85}))
     assert log == [
-        (0, "idle", "a-1"),
+        (0, "ready", "a-1"),
         (0, "dial", 1),
         (0, "dial", 2),
         (10, "verdict", 1),
-        (10, "talk", "a-1"),
+        (10, "talking", "a-1"),
         (10, "connect", 1),
         (10, "verdict", 2),
-        (12, "abandon", 2),
+        (12, "drop", 2),
         (12, "end", 2),
         (70, "end", 1),
-        (70, "wrap", "a-1"),
-        (80, "idle", "a-1"),
+        (70, "wrap_up", "a-1"),
+        (80, "ready", "a-1"),
         (80, "dial", 3),
         (80, "dial", 4),
     ]
@@ -68,14 +68,15 @@ def test_power_abandons_second_answer_after_two_seconds():
     assert (s["live_answers"], s["connects"], s["abandoned"]) == (2, 1, 1)
     assert s["abandon_rate"] == 0.5
     assert [c.abandoned for c in calls[:2]] == [False, True]
-    assert calls[1].result == 21  # Genesys Abandoned
+    assert calls[1].result == 26  # Genesys Dropped: the OCS's timer ended it
+    assert (s["ocs_dropped"], s["ocs_abandoned"]) == (1, 0)
 
 
 def test_power_waiting_call_taken_when_agent_frees():
     # Patience and abandon limit longer than the talk + wrap: the second call waits 70 s.
     c = make_campaign(**{"dialing.mode": "power", "dialing.abandon_after_s": 100, "horizon_s": 145})
     log, calls, result = event_log(c)
-    assert (80, "talk", "a-1") in log and (80, "connect", 2) in log
+    assert (80, "talking", "a-1") in log and (80, "connect", 2) in log
     assert calls[1].connected_at - calls[1].verdict_at == 70
     assert result.summary["mean_answer_wait_s"] == pytest.approx(35)  # (0 + 70) / 2
 
@@ -83,12 +84,12 @@ def test_power_waiting_call_taken_when_agent_frees():
 def test_preview_agent_previews_then_dials_and_waits():
     log, calls, result = event_log(make_campaign(**{"dialing.mode": "preview", "horizon_s": 100}))
     assert log[:8] == [
-        (0, "idle", "a-1"),
+        (0, "ready", "a-1"),
         (0, "preview", "a-1"),
         (15, "reserved", "a-1"),
         (15, "dial", 1),
         (25, "verdict", 1),
-        (25, "talk", "a-1"),
+        (25, "talking", "a-1"),
         (25, "connect", 1),
         (85, "end", 1),
     ]
@@ -106,14 +107,14 @@ def test_amd_machine_and_false_negative_costs_agent_time():
     )
     log, calls, result = event_log(c)
     assert log[:10] == [
-        (0, "idle", "a-1"),
+        (0, "ready", "a-1"),
         (0, "reserved", "a-1"),
         (0, "dial", 1),
         (12, "verdict", 1),
-        (12, "machine", "a-1"),
+        (12, "on_machine", "a-1"),
         (12, "connect", 1),
         (17, "end", 1),
-        (17, "idle", "a-1"),
+        (17, "ready", "a-1"),
         (17, "reserved", "a-1"),
         (17, "dial", 2),
     ]
@@ -140,12 +141,12 @@ def test_amd_on_machine_hung_up_after_detection():
     log, calls, _ = event_log(c)
     # machine answers at 12, AMD decides at 14 and hangs up; the agent is released at once
     assert log[:7] == [
-        (0, "idle", "a-1"),
+        (0, "ready", "a-1"),
         (0, "reserved", "a-1"),
         (0, "dial", 1),
         (14, "verdict", 1),
         (14, "end", 1),
-        (14, "idle", "a-1"),
+        (14, "ready", "a-1"),
         (14, "reserved", "a-1"),
     ]
     assert calls[0].answered_at == 12 and calls[0].result == 9  # Answering Machine
@@ -212,8 +213,8 @@ def test_stat_server_counts_are_consistent():
     m.run()
     obs = m.observe()
     assert obs.logged_in == 3
-    assert obs.ready + obs.talking + obs.wrapping + obs.on_machine + obs.reserved == 3
-    assert m.tally.agent_levels[6].n == 0  # nobody logged out at the end
+    assert obs.ready + obs.talking + obs.wrapping + obs.reserved == 3
+    assert obs.counts[6] == 0  # nobody logged out at the end
 
 
 @pytest.mark.parametrize("mode", ["preview", "progressive", "power"])

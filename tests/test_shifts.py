@@ -18,22 +18,22 @@ def test_a_logout_during_a_call_waits_for_the_call_and_wrap_up():
     )
     log, calls, result = event_log(c)
     assert log == [
-        (60, "idle", "a-1"),
+        (60, "ready", "a-1"),
         (60, "reserved", "a-1"),
         (60, "dial", 1),
         (70, "verdict", 1),
-        (70, "talk", "a-1"),
+        (70, "talking", "a-1"),
         (70, "connect", 1),
         (130, "end", 1),
-        (130, "wrap", "a-1"),
-        (140, "idle", "a-1"),
+        (130, "wrap_up", "a-1"),
+        (140, "ready", "a-1"),
         (140, "reserved", "a-1"),
         (140, "dial", 2),
         (150, "verdict", 2),
-        (150, "talk", "a-1"),
+        (150, "talking", "a-1"),
         (150, "connect", 2),
         (210, "end", 2),
-        (210, "wrap", "a-1"),
+        (210, "wrap_up", "a-1"),
         (220, "logged_out", "a-1"),
     ]
     s = result.summary
@@ -55,9 +55,9 @@ def test_an_idle_agent_logs_out_at_the_shift_end_and_back_in_the_next_day():
     log, _, result = event_log(c)
     agent = [(t, e) for t, e, who in log if who == "a-1"]
     assert agent[-4:] == [
-        (140, "idle"),
+        (140, "ready"),
         (180, "logged_out"),
-        (86400 + 60, "idle"),
+        (86400 + 60, "ready"),
         (86400 + 180, "logged_out"),
     ]
     assert result.summary["agent_hours"] == pytest.approx(240 / 3600)

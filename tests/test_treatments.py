@@ -147,7 +147,10 @@ def test_ofcom_no_repeat_call_within_72_hours_of_an_abandoned_one(tmp_path):
         "dialing.mode": "power",
         "dialing.ratio": 3.0,
         "horizon_s": 4 * 86400,
-        "treatments": {"abandoned": {"retry_after_s": 60, "retries": 3}},
+        "treatments": {
+            "abandoned": {"retry_after_s": 60, "retries": 3},
+            "dropped": {"retry_after_s": 60, "retries": 3},
+        },
         "calling_list.max_attempts": 4,
     }
     for regime, gap in (("fcc", 60), ("ofcom", 72 * 3600)):

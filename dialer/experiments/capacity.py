@@ -124,16 +124,9 @@ class Search:
 
 def available_modes(campaign: Campaign) -> list[str]:
     """Every mode of :data:`dialer.config.MODES` that this version's pacing can run."""
-    from dialer.pacing.modes import make_pacer
+    from dialer.pacing.modes import PACERS
 
-    out = []
-    for mode in MODES:
-        try:
-            make_pacer(campaign.override({"dialing.mode": mode}))
-        except InputError:
-            continue
-        out.append(mode)
-    return out
+    return [mode for mode in MODES if mode in PACERS]
 
 
 def _check(name: str, value: Any, ok: bool, expected: str) -> None:

@@ -13,12 +13,14 @@ import platform
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from dialer.config import Campaign
 from dialer.pacing.base import Pacer
 from dialer.records.calls import Call
-from dialer.records.summary import compliance_windows, series, summarize
-from dialer.sim.model import Model
+from dialer.records.files import RecordWriter
+from dialer.records.summary import compliance_windows, run_summary, series
+from dialer.sim.model import IntervalSink, Model
 from dialer.version import __version__
 
 
@@ -47,35 +49,41 @@ def simulate(
     *,
     pacer: Pacer | None = None,
     on_call: Callable[[Call], None] | None = None,
+    on_interval: IntervalSink | None = None,
+    writer: RecordWriter | None = None,
     trace: Callable | None = None,
     list_out: str | os.PathLike | None = None,
 ) -> RunResult:
     """Run one campaign to its horizon.
 
-    ``list_out``: write the calling list back there after the run (list files only), with
-    every record's state as the run left it (docs/lists.md).
+    ``writer``: stream the call and agent-state records to its files (or give ``on_call`` /
+    ``on_interval`` to receive them). ``list_out``: write the calling list back there after the
+    run (list files only), with every record's state as the run left it (docs/lists.md).
     """
+    if writer is not None:
+        on_call, on_interval = _both(on_call, writer.call), _both(on_interval, writer.interval)
     t0 = time.perf_counter()
-    model = Model(campaign, pacer, on_call=on_call, trace=trace)
+    model = Model(campaign, pacer, on_call=on_call, on_interval=on_interval, trace=trace)
     tally = model.run()
     wall = time.perf_counter() - t0
+    calls = model.calling_list
     if list_out is not None:
-        model.calls.write(str(list_out))
+        calls.write(str(list_out))
     cpd, comp = campaign.cpd, campaign.compliance
-    summary = summarize(
+    summary = run_summary(
         tally,
         amd=cpd.amd,
         fp_estimate=cpd.fp_estimate,
         regime=comp.regime,
         limit=comp.limit,
-        records_total=model.calls.total,
-        records_finished=model.calls.finished,
-        dnc_blocked=model.calls.dnc_blocked,
-        finished_by=model.calls.finished_by,
-        records_finished_at_start=model.calls.finished_at_start,
-        records_dialed=model.calls.records_dialed,
+        records_total=calls.total,
+        records_finished=calls.finished,
+        dnc_blocked=calls.dnc_blocked,
+        finished_by=calls.finished_by,
+        records_finished_at_start=calls.finished_at_start,
+        records_dialed=calls.records_dialed,
+        outage_s=model.outage_s,
     )
-    summary["calls_in_progress_at_end"] = tally.counts["in_progress"]
     return RunResult(
         campaign=campaign,
         summary=summary,
@@ -95,3 +103,14 @@ def simulate(
             "finished_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         },
     )
+
+
+def _both(first: Callable | None, second: Callable) -> Callable:
+    if first is None:
+        return second
+
+    def both(*args: Any) -> None:
+        first(*args)
+        second(*args)
+
+    return both

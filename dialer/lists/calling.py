@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import heapq
 import math
+from collections.abc import Callable
 
 from dialer.clock import Calendar
 from dialer.codes import (
@@ -61,7 +62,9 @@ class CallingList:
         self.dnc_blocked = 0
         self.records_dialed = 0
         self.finished_by: dict[int, int] = {}
-        self.on_finish = None  # optional callback(record), e.g. to count finishes over time
+        self.on_finish: Callable[[Record | None], None] | None = (
+            None  # e.g. to count finishes over time
+        )
         self.ofcom = campaign.compliance.regime == "ofcom"
         # only a list file has chains and keeps finished records for the write-back
         self.file = isinstance(self.source, FileList)
@@ -151,11 +154,6 @@ class CallingList:
                 if at is not None and at < best:
                     best = at
         return None if best == math.inf else best
-
-    def has_work(self) -> bool:
-        return any(self.retries) or not all(
-            self.source.exhausted(i) for i in range(len(self.classes))
-        )
 
     # -- after a call -------------------------------------------------------------------------
     def result(self, record: Record, result: str, now: float) -> None:

@@ -32,7 +32,3 @@ class Treatments:
         if record.seq > rule.retries or record.attempt >= self.max_attempts:
             return None, rule.then
         return now + rule.retry_after_s + (record.seq - 1) * rule.increment_s, rule.then
-
-    def retry_at(self, record: Record, result: str, now: float) -> float | None:
-        """The time of the next dial, or None when the record is done."""
-        return self.decide(record, result, now)[0]

@@ -22,10 +22,10 @@ from __future__ import annotations
 
 from collections import deque
 
-from dialer.clock import Calendar
+from dialer.clock import DayEdges
 from dialer.config import Adaptive as AdaptiveSettings
-from dialer.config import Campaign
-from dialer.pacing.base import ABANDONED, CONNECTED, Observation, Pacer, within_lines
+from dialer.pacing.base import CONNECTED, UNANSWERED, Observation, Pacer, within_lines
+from dialer.pacing.inputs import PacerInputs
 
 SAMPLE_S = 1.0
 LEVEL_S = 15.0
@@ -80,11 +80,11 @@ class Adaptive(Pacer):
     tick_s = 0.5  # lands on every 1 s sample and every 2.5 s dialing step
     tick_strict = True
 
-    def __init__(self, campaign: Campaign):
-        self.settings = campaign.dialing.adaptive
+    def __init__(self, inputs: PacerInputs):
+        self.settings = inputs.adaptive
         self.level = self.settings.auto_dial_level
-        self.calendar = Calendar(campaign.start, campaign.site_timezone, campaign.horizon_s)
-        self.midnights = [m for m in self.calendar.site_midnights() if m > 0]
+        self.calendar = inputs.calendar
+        self.days = DayEdges(inputs.midnights)
         self.samples: deque[tuple[int, int, int]] = deque(maxlen=15)
         self.next_sample = 0.0
         self.next_level = LEVEL_S
@@ -103,8 +103,7 @@ class Adaptive(Pacer):
 
     # -- what the dialer hears ------------------------------------------------------------------
     def _new_day(self, now: float) -> None:
-        while self.midnights and now >= self.midnights[0]:
-            self.midnights.pop(0)
+        if self.days.crossed(now):
             self.today = dict.fromkeys(self.today, 0)
 
     def on_dial(self, now: float) -> None:
@@ -113,10 +112,10 @@ class Adaptive(Pacer):
         self.today["calls"] += 1
 
     def on_result(self, now: float, result: int, age: float) -> None:
-        if result == CONNECTED or result == ABANDONED:
+        if result == CONNECTED or result in UNANSWERED:
             self._new_day(now)
             self.today["answers"] += 1
-            if result == ABANDONED:
+            if result != CONNECTED:
                 self.today["drops"] += 1
                 self.drops.append(now)
 

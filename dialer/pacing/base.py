@@ -1,13 +1,15 @@
-"""Dialing modes: each a small object from what the OCS observes to the dials to place now.
+"""The pacer interface: what the OCS observes, what it hears about its dials, what it decides.
 
-A pacer never sees the truth. Its input is an :class:`Observation` (agent states from the Stat
-Server, dials in flight, lines) and the stream of results a real OCS hears about its own dials
-(:meth:`Pacer.on_dial`, :meth:`Pacer.on_result` with a CPD-level :data:`RESULTS` code). It
-returns how many dials to place now; the model places at most that many (lines and dialable
-records permitting). No SimPy here, so pacers are tested on hand-built observations.
+A pacer never sees the truth. It is built from :class:`~dialer.pacing.inputs.PacerInputs`
+(settings and beliefs); when it decides, its input is an :class:`Observation`: agent states as
+the Stat Server has reported them (late, when the Stat Server is slow), and the OCS's own
+calls and lines; between decisions it hears the results of its own dials (:meth:`Pacer.on_dial`,
+:meth:`Pacer.on_result` with a :data:`RESULTS` code). It returns how many dials to place now;
+the model places at most that many (lines and dialable records permitting). No SimPy here, so
+pacers are tested on hand-built observations.
 
-``reserve`` marks the agent-driven modes: in progressive and preview the model reserves one
-ready agent per dial and routes the answer to it, so these modes never abandon a call.
+``reserve`` marks the agent-driven modes: in progressive and preview the OCS reserves one ready
+agent per dial and routes the answer to it, so these modes never abandon a call.
 """
 
 from __future__ import annotations
@@ -15,12 +17,21 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 
-from dialer.codes import LOGGED_OUT, ON_MACHINE, PREVIEW, RESERVED, TALKING, WRAP_UP
+from dialer.codes import LOGGED_OUT, PREVIEW, READY, RESERVED, TALKING, WRAP_UP
 
-# What the OCS learns about its dials (never the truth behind them). AGENT_MACHINE: an agent
-# found a machine on a call CPD passed as human, and dispositioned it so.
-FAILED, MACHINE_VERDICT, HUMAN_VERDICT, ABANDONED, CONNECTED, AGENT_MACHINE = range(6)
-RESULTS = ("failed", "machine", "human", "abandoned", "connected", "agent_machine")
+# What the OCS learns about its dials (never the truth behind them):
+# FAILED, MACHINE_VERDICT, HUMAN_VERDICT: the CPD's verdict (failed: busy, no answer, SIT);
+# ABANDONED: a call CPD passed as human that no agent took, and the called party hung up first;
+# DROPPED: the same, ended by the OCS's own abandon_after_s timer;
+# CONNECTED: an agent took the call; AGENT_MACHINE: that agent found a machine on it (CPD passed
+# it as human) and dispositioned it so.
+FAILED, MACHINE_VERDICT, HUMAN_VERDICT, ABANDONED, DROPPED, CONNECTED, AGENT_MACHINE = range(7)
+RESULTS = ("failed", "machine", "human", "abandoned", "dropped", "connected", "agent_machine")
+UNANSWERED = (ABANDONED, DROPPED)  # calls classified human that no agent took: the overdials
+
+# A busy agent as the forecast sees it: (state, seconds in that state, agent group index), with
+# state "talk" (talking: a person, or a machine not yet dispositioned) or "wrap" (wrap-up).
+BusyAgent = tuple[str, float, int]
 
 
 class Observation:
@@ -28,56 +39,56 @@ class Observation:
 
     __slots__ = (
         "now",
-        "ready",
         "waiting",
         "in_flight",
         "lines_in_use",
         "line_limit",
         "agents",
-        "_states",
+        "counts",
         "busy_agents",
         "flight_ages",
     )
 
-    def __init__(self, agents: int = 0, states: list | None = None) -> None:
+    def __init__(self, agents: int = 0, counts: list[int] | None = None) -> None:
         self.now = 0.0
-        self.ready = 0  # idle agents, not reserved
-        self.waiting = 0  # calls classified human waiting for an agent
-        self.in_flight = 0  # dials placed whose CPD verdict is not known yet
+        self.waiting = 0  # its calls classified human, waiting for an agent
+        self.in_flight = 0  # its dials placed whose CPD verdict is not known yet
         self.lines_in_use = 0
         self.line_limit: float = math.inf
         self.agents = agents  # agents of the campaign, logged in or not
-        # agents per Stat Server state (idle, reserved, preview, talk, wrap, machine, logged out),
-        # each an object with a count ``n`` (the model's live counters)
-        self._states = states or []
-        # () -> [(state, seconds in state, group index)] of agents in talk / wrap / machine
-        self.busy_agents: Callable[[], list[tuple[str, float, int]]] = list
+        # agents per Stat Server state (codes.READY ... codes.LOGGED_OUT), as reported so far
+        self.counts = counts if counts is not None else [0] * 7
+        # () -> the busy agents as reported (see BusyAgent)
+        self.busy_agents: Callable[[], list[BusyAgent]] = list
         # () -> seconds since each dial in flight was placed
         self.flight_ages: Callable[[], list[float]] = list
 
-    def _count(self, i: int) -> int:
-        return self._states[i].n if self._states else 0
+    @property
+    def ready(self) -> int:
+        """Agents ready (idle, not reserved)."""
+        return self.counts[READY]
+
+    @ready.setter
+    def ready(self, n: int) -> None:
+        self.counts[READY] = n
 
     @property
     def talking(self) -> int:
-        return self._count(TALKING)
+        """Agents talking: with a person, or on a machine they have not dispositioned yet."""
+        return self.counts[TALKING]
 
     @property
     def wrapping(self) -> int:
-        return self._count(WRAP_UP)
-
-    @property
-    def on_machine(self) -> int:
-        return self._count(ON_MACHINE)
+        return self.counts[WRAP_UP]
 
     @property
     def reserved(self) -> int:
         """Agents reserved for their own dial, previewing included."""
-        return self._count(RESERVED) + self._count(PREVIEW)
+        return self.counts[RESERVED] + self.counts[PREVIEW]
 
     @property
     def logged_in(self) -> int:
-        return self.agents - self._count(LOGGED_OUT)
+        return self.agents - self.counts[LOGGED_OUT]
 
 
 class Pacer:
@@ -95,10 +106,14 @@ class Pacer:
         """A dial was placed."""
 
     def on_result(self, now: float, result: int, age: float) -> None:
-        """A CPD verdict, an abandonment or a connection (one of :data:`RESULTS`) of a dial
-        placed ``age`` seconds ago."""
+        """A result (one of :data:`RESULTS`) of a dial placed ``age`` seconds ago."""
 
 
-def within_lines(obs: Observation, n: int) -> int:
-    """``n`` dials, but never below 0 nor beyond the free lines."""
-    return int(max(0, min(n, obs.line_limit - obs.lines_in_use)))
+def free_lines(obs: Observation) -> float:
+    """Lines not in use (inf without a line limit)."""
+    return obs.line_limit - obs.lines_in_use
+
+
+def within_lines(obs: Observation, n: float) -> int:
+    """``n`` dials, but never below 0 nor beyond the free lines (the one place of that clamp)."""
+    return int(max(0, min(n, free_lines(obs))))

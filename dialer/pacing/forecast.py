@@ -28,10 +28,12 @@ from collections import deque
 import numpy as np
 from scipy import special
 
-from dialer.config import Campaign
+from dialer.pacing.inputs import PacerInputs
 from dialer.rng import Dist
+from dialer.stats import Histogram
 
 GRID_S = 0.25  # time step of the discretised distributions
+AGE_BIN_S = 0.5  # bins of the ages at which the OCS's own results come back
 
 
 def _pmf(dist: Dist, upper: float) -> np.ndarray:
@@ -41,15 +43,15 @@ def _pmf(dist: Dist, upper: float) -> np.ndarray:
     return np.maximum(np.diff(np.concatenate([[0.0], cdf])), 0.0)
 
 
-def human_verdict_pmf(campaign: Campaign) -> np.ndarray:
-    """Time from a dial to a human CPD verdict, given that the person answers in time."""
-    pop, cpd = campaign.population, campaign.cpd
-    answer = _pmf(pop.answer_time_s, cpd.ring_timeout_s)
+def human_verdict_pmf(inputs: PacerInputs) -> np.ndarray:
+    """Time from a dial to a human CPD verdict, given that the person answers in time (as the
+    OCS believes it: its answer and detection time beliefs)."""
+    answer = _pmf(inputs.beliefs.answer_time_s, inputs.ring_timeout_s)
     total = answer.sum()
     answer = answer / total if total > 0 else answer
-    if not cpd.amd:
+    if not inputs.amd:
         return answer
-    d = cpd.detect_time_s
+    d = inputs.beliefs.detect_time_s
     detect = _pmf(d, max(d.mean + 6 * d.std, d.mean * 1.01, GRID_S * 2))
     return np.convolve(answer, detect / max(detect.sum(), 1e-12))
 
@@ -81,17 +83,17 @@ def _max_elapsed(dist: Dist) -> float:
 class AgentForecast:
     """Per agent group: the probability that a busy agent is free before a new dial's answer."""
 
-    def __init__(self, campaign: Campaign, horizon_pmf: np.ndarray):
+    def __init__(self, inputs: PacerInputs, horizon_pmf: np.ndarray):
         # horizon = human verdict time of a new dial + the abandon grace
         h = horizon_pmf
-        grace = int(round(campaign.dialing.abandon_after_s / GRID_S))
+        grace = int(round(inputs.abandon_after_s / GRID_S))
         h = np.concatenate([np.zeros(grace), h])
         h = h / max(h.sum(), 1e-12)
         steps = len(h)
         self.tables: list[dict[str, np.ndarray]] = []
         # free by the horizon if the current state ends k steps from now: P(H >= k)
         by_step = np.cumsum(h[::-1])[::-1]
-        for g in campaign.agents.groups:
+        for g in inputs.beliefs.groups:
             # talk ends k steps from now, then the wrap-up: P(k + wrap <= H)
             wrap_cum = np.cumsum(_pmf(g.wrap_time_s, steps * GRID_S)[:steps])
             after_talk = np.array(
@@ -101,9 +103,6 @@ class AgentForecast:
                 {
                     "talk": _residual_table(g.talk_time_s, after_talk, _max_elapsed(g.talk_time_s)),
                     "wrap": _residual_table(g.wrap_time_s, by_step, _max_elapsed(g.wrap_time_s)),
-                    "machine": _residual_table(
-                        g.machine_time_s, by_step, _max_elapsed(g.machine_time_s)
-                    ),
                 }
             )
 
@@ -114,31 +113,6 @@ class AgentForecast:
             i = int(elapsed)
             out.append(float(table[i if i < len(table) else -1]))
         return out
-
-
-class AgeHistogram:
-    """Ages (seconds after the dial) of a kind of result, in bins: counts and survival."""
-
-    BIN_S = 0.5
-
-    def __init__(self, max_age: float):
-        self.bins = np.zeros(int(max_age / self.BIN_S) + 2)
-        self.n = 0
-        self._sf: np.ndarray | None = None
-
-    def count(self, age: float, sign: int) -> None:
-        self.bins[min(int(age / self.BIN_S), len(self.bins) - 1)] += sign
-        self.n += sign
-        self._sf = None
-
-    def survival(self, ages: np.ndarray) -> np.ndarray:
-        """Share of the counted results that came later than each age."""
-        if self.n <= 0:
-            return np.ones(len(ages))
-        if self._sf is None:
-            self._sf = np.concatenate([np.cumsum(self.bins[::-1])[::-1], [0.0]]) / self.n
-        i = np.minimum((ages / self.BIN_S).astype(np.int64) + 1, len(self._sf) - 1)
-        return self._sf[i]
 
 
 class DialHistory:
@@ -159,8 +133,8 @@ class DialHistory:
         self.pending: list[tuple[float, int, bool, float]] = []  # (dial time, seq, human, age)
         self._seq = 0
         self.window: deque[tuple[float, bool]] = deque()
-        self.human_ages = AgeHistogram(max_age)
-        self.failure_ages = AgeHistogram(max_age)
+        self.human_ages = Histogram(AGE_BIN_S, int(max_age / AGE_BIN_S) + 1)
+        self.failure_ages = Histogram(AGE_BIN_S, int(max_age / AGE_BIN_S) + 1)
 
     def add(self, now: float, age: float, human: bool) -> None:
         self._seq += 1
@@ -172,10 +146,10 @@ class DialHistory:
         while pending and pending[0][0] <= now - self.max_age:
             _, _, human, age = heapq.heappop(pending)
             self.window.append((age, human))
-            (self.human_ages if human else self.failure_ages).count(age, +1)
+            (self.human_ages if human else self.failure_ages).add(age, 1)
             if len(self.window) > self.size:
                 old_age, old_human = self.window.popleft()
-                (self.human_ages if old_human else self.failure_ages).count(old_age, -1)
+                (self.human_ages if old_human else self.failure_ages).add(old_age, -1)
 
     def __len__(self) -> int:
         return len(self.window)
@@ -241,11 +215,10 @@ class Snapshot:
     def __init__(self, ready_minus_waiting: int, free_ps, flight_ps):
         lo, pmf = difference_pmf(free_ps, flight_ps)
         self.lo = ready_minus_waiting + lo
-        self.pmf = pmf
         self.cdf = np.cumsum(pmf)
         values = np.arange(self.lo, self.lo + len(pmf))
+        # the abandons already on their way: E[(-M)+]
         self.old_abandons = float(np.dot(pmf, np.maximum(-values, 0)))
-        self.old_demand = float(np.sum(flight_ps))
 
     def p_m_at_most(self, x: np.ndarray) -> np.ndarray:
         """P(M <= x) for integer x >= 0."""

@@ -1,24 +1,25 @@
-"""Every dialing mode by name: the pacer a campaign asks for."""
+"""Every dialing mode by name: the pacer a campaign's settings ask for."""
 
 from __future__ import annotations
 
-from dialer.config import Campaign
+from collections.abc import Callable
+
 from dialer.pacing.adaptive import Adaptive
 from dialer.pacing.base import Pacer
+from dialer.pacing.inputs import PacerInputs
 from dialer.pacing.predictive import Optimized, Predictive
 from dialer.pacing.simple import Power, Preview, Progressive
 
+PACERS: dict[str, Callable[[PacerInputs], Pacer]] = {
+    "preview": lambda _inputs: Preview(),
+    "progressive": lambda _inputs: Progressive(),
+    "power": lambda inputs: Power(inputs.ratio),
+    "predictive": Predictive,
+    "optimized": Optimized,
+    "adaptive": Adaptive,
+}
 
-def make_pacer(campaign: Campaign) -> Pacer:
-    d = campaign.dialing
-    if d.mode == "preview":
-        return Preview()
-    if d.mode == "progressive":
-        return Progressive()
-    if d.mode == "power":
-        return Power(d.ratio)
-    if d.mode == "predictive":
-        return Predictive(campaign)
-    if d.mode == "optimized":
-        return Optimized(campaign)
-    return Adaptive(campaign)
+
+def make_pacer(inputs: PacerInputs) -> Pacer:
+    """The pacer of ``inputs.mode``, built from its settings and beliefs only."""
+    return PACERS[inputs.mode](inputs)

@@ -42,13 +42,12 @@ import math
 
 import numpy as np
 
-from dialer.clock import Calendar
-from dialer.config import Campaign
+from dialer.clock import DayEdges
 from dialer.pacing.base import (
-    ABANDONED,
     AGENT_MACHINE,
     CONNECTED,
     HUMAN_VERDICT,
+    UNANSWERED,
     Observation,
     Pacer,
     within_lines,
@@ -61,18 +60,8 @@ from dialer.pacing.forecast import (
     dials_marginal_rule,
     human_verdict_pmf,
 )
-
-
-def allowed_abandon_rate(limit: float, regime: str, fp_estimate: float) -> float:
-    """The abandoned / live-answer rate that keeps the regime's rate at ``limit``.
-
-    Under Ofcom the centre's AMD false-positive estimate e is added in:
-    (A + E) / (L + E) with E = L e / (1 - e), i.e. (1 - e) A / L + e, so A / L may reach
-    (limit - e) / (1 - e) (nothing at all once e >= limit).
-    """
-    if regime == "ofcom":
-        return max(0.0, (limit - fp_estimate) / (1.0 - fp_estimate))
-    return limit
+from dialer.pacing.inputs import PacerInputs
+from dialer.regulation import allowed_abandon_rate
 
 
 class Calibration:
@@ -104,20 +93,19 @@ class Calibration:
 class Forecasting(Pacer):
     """What predictive and optimized share: history, forecasts, calibration, warm-up."""
 
-    def __init__(self, campaign: Campaign):
-        d, cpd = campaign.dialing, campaign.cpd
-        self.tick_s = d.decision_interval_s
-        self.warmup_results = d.history_length
-        verdict = human_verdict_pmf(campaign)
+    def __init__(self, inputs: PacerInputs):
+        self.tick_s = inputs.decision_interval_s
+        self.warmup_results = inputs.history_length
+        verdict = human_verdict_pmf(inputs)
         self.verdict_sf = np.concatenate([np.cumsum(verdict[::-1])[::-1], [0.0]])
-        self.agents = AgentForecast(campaign, verdict)
+        self.agents = AgentForecast(inputs, verdict)
         # a dial's outcome is surely known after the ring timeout plus the longest detection
-        detect = cpd.detect_time_s
-        longest = float(detect.ppf(np.array([0.999]))[0]) if cpd.amd else 0.0
-        self.history = DialHistory(d.history_length, cpd.ring_timeout_s + longest + 0.5)
+        detect = inputs.beliefs.detect_time_s
+        longest = float(detect.ppf(np.array([0.999]))[0]) if inputs.amd else 0.0
+        self.history = DialHistory(inputs.history_length, inputs.ring_timeout_s + longest + 0.5)
         self.calibration = Calibration()
         self.log_theta: float | None = None
-        self.n_cap = 4 * campaign.agents.count + 10
+        self.n_cap = 4 * inputs.agents + 10
         self.answers = 0  # classified-human answers (connected or abandoned) in the window
         self.abandons = 0
 
@@ -126,10 +114,10 @@ class Forecasting(Pacer):
     def on_result(self, now: float, result: int, age: float) -> None:
         if result <= HUMAN_VERDICT:  # a CPD verdict: failed, machine or human
             self.history.add(now, age, result == HUMAN_VERDICT)
-        elif result == ABANDONED or result == CONNECTED:
+        elif result == CONNECTED or result in UNANSWERED:
             self.new_window(now)
             self.answers += 1
-            if result == ABANDONED:
+            if result != CONNECTED:
                 self.abandons += 1
                 self.calibration.add_abandon()
 
@@ -175,8 +163,7 @@ class Forecasting(Pacer):
     def dials_at_rate(self, obs: Observation, rate: float, held_back: int = 0) -> int:
         """Dials whose forecast abandon probabilities average ``rate`` (once calibrated), with
         ``held_back`` agents left out of the forecast supply."""
-        free = obs.line_limit - obs.lines_in_use
-        room = int(min(self.n_cap, free)) if free < math.inf else self.n_cap
+        room = within_lines(obs, self.n_cap)
         if room <= 0:
             return 0
         p = self.hit_ratio()
@@ -200,11 +187,10 @@ class Predictive(Forecasting):
 
     name = "predictive"
 
-    def __init__(self, campaign: Campaign):
-        super().__init__(campaign)
-        d = campaign.dialing
-        self.target = d.target_abandon_rate
-        self.small_group = d.small_group_agents
+    def __init__(self, inputs: PacerInputs):
+        super().__init__(inputs)
+        self.target = inputs.target_abandon_rate
+        self.small_group = inputs.small_group_agents
 
     def decide(self, obs: Observation) -> int:
         if self.warming_up(obs.now):
@@ -223,37 +209,39 @@ class Optimized(Forecasting):
     GOAL_TAU_S = 300.0  # smoothing of the occupancy / wait measured for the goal
     GOAL_GAIN = 0.5  # agents held back per minute, per agent and unit of relative goal error
 
-    def __init__(self, campaign: Campaign):
-        super().__init__(campaign)
-        d, comp = campaign.dialing, campaign.compliance
-        self.limit = allowed_abandon_rate(d.max_abandon_rate, comp.regime, campaign.cpd.fp_estimate)
+    def __init__(self, inputs: PacerInputs):
+        super().__init__(inputs)
+        self.limit = allowed_abandon_rate(
+            inputs.max_abandon_rate, inputs.regime, inputs.fp_estimate
+        )
         self.connects_all = 0  # connects, and those an agent found to be machines (whole run)
         self.machine_connects = 0
-        self.goal, self.goal_target = d.goal, d.goal_target
+        self.goal, self.goal_target = inputs.goal, inputs.goal_target
         # the Ofcom window is the site's calendar day: the counts restart at each midnight
-        self.midnights: list[float] = []
-        if comp.regime == "ofcom":
-            cal = Calendar(campaign.start, campaign.site_timezone, campaign.horizon_s)
-            self.midnights = [m for m in cal.site_midnights() if m > 0]
-        self.agents_total = campaign.agents.count
+        self.days = DayEdges(inputs.midnights if inputs.regime == "ofcom" else [])
+        self.agents_total = inputs.agents
         self.held_back = 0.0  # the goal controller's output: agents left out of the supply
         self.last_t = 0.0
         self.busy_avg: float | None = None
         self.idle_s = 0.0  # agent-seconds ready, smoothed
         self.connects = 0.0  # connects, smoothed
+        groups = inputs.beliefs.groups
+        self.machine_s = sum(g.machine_time_s.mean for g in groups) / max(len(groups), 1)
 
     def on_result(self, now: float, result: int, age: float) -> None:
         super().on_result(now, result, age)
         if result == AGENT_MACHINE:
             self.machine_connects += 1
-            self.connects -= 1.0  # that connect was a machine: no agent wait ended there
+            # that connect was a machine: no agent wait ended there, and the agent's time on it
+            # (reported as talking) was part of the wait
+            self.connects -= 1.0
+            self.idle_s += self.machine_s
         elif result == CONNECTED:
             self.connects += 1.0
             self.connects_all += 1
 
     def new_window(self, now: float) -> None:
-        while self.midnights and now >= self.midnights[0]:
-            self.midnights.pop(0)
+        if self.days.crossed(now):
             self.answers = self.abandons = 0
 
     @property
@@ -282,8 +270,9 @@ class Optimized(Forecasting):
             )
             error = (self.busy_avg - self.goal_target) / self.goal_target  # positive: too busy
         else:
-            # as mean_agent_wait_s counts it: ready, or on a machine AMD passed, until a connect
-            self.idle_s = decay * self.idle_s + (obs.ready + obs.on_machine) * dt
+            # as mean_agent_wait_s counts it: ready (or on a machine AMD passed, added at its
+            # disposition: the Stat Server shows it as talking) until a connect
+            self.idle_s = decay * self.idle_s + obs.ready * dt
             self.connects *= decay
             wait = self.idle_s / max(self.connects, 1e-9)
             error = (self.goal_target - wait) / max(

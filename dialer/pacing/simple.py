@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-from dialer.pacing.base import Observation, Pacer
+from dialer.pacing.base import Observation, Pacer, within_lines
 
 
 class Preview(Pacer):
@@ -39,6 +39,4 @@ class Power(Pacer):
         free = obs.ready - obs.waiting
         if free <= 0:
             return 0
-        n = math.ceil(self.ratio * free - 1e-9) - obs.in_flight
-        room = obs.line_limit - obs.lines_in_use
-        return int(n if n <= room else room) if n > 0 else 0
+        return within_lines(obs, math.ceil(self.ratio * free - 1e-9) - obs.in_flight)

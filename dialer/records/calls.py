@@ -1,11 +1,18 @@
-"""Call detail records: one :class:`Call` per dial, from the line seizure to the hang-up, and
-its ``calls.csv`` row."""
+"""The records a run writes: one :class:`Call` per dial, one agent-state interval per state.
+
+A call record runs from the line seizure to the hang-up; it holds the truth behind the dial
+(what it reached) beside what the OCS saw (the CPD verdict, the result it wrote to the list).
+An agent-state interval is one agent in one state (as the Stat Server names them) from
+``start_s`` to ``end_s``, with ``reported_s``, the moment the OCS first learned of it. Every
+summary figure is a function of these two streams (:mod:`dialer.records.tally`); a test
+recomputes the summary from ``calls.csv`` and ``agent_states.csv`` alone.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
-from dialer.codes import OUTCOME_NAMES, VERDICT_NAMES
+from dialer.codes import AGENT_STATE_NAMES, HUMAN, OUTCOME_NAMES, VERDICT_NAMES
 
 
 class Call:
@@ -24,29 +31,37 @@ class Call:
         "connected_at",
         "ended_at",
         "agent",
-        "abandoned",
+        "unanswered",
+        "agent_wait",
         "row",
         "waiting",
         "reserved_by",
     )
 
-    def __init__(self, call_id: int, record, attempt: int, dialed_at: float):
+    def __init__(self, call_id: int, record: Any, attempt: int, dialed_at: float):
         self.call_id = call_id
         self.record = record
         self.attempt = attempt
         self.dialed_at = dialed_at
-        self.truth = -1  # outcome code (contacts.HUMAN ...)
+        self.truth = -1  # outcome code (codes.HUMAN ...)
         self.verdict = -1  # CPD verdict code
-        self.result = 0  # Genesys call_result
+        self.result = 0  # the OCS's Genesys call_result (0 until the call ends)
         self.answered_at: float | None = None
         self.verdict_at: float | None = None
         self.connected_at: float | None = None
         self.ended_at: float | None = None
         self.agent: str | None = None
-        self.abandoned = False
+        # classified human and no agent took it (abandoned by the person or dropped by the OCS)
+        self.unanswered = False
+        self.agent_wait: float | None = None  # the connected agent's wait for this call
         self.row: Any = None  # the truth of this attempt (dialer.sim.truth)
         self.waiting = False
         self.reserved_by: Any = None  # the agent waiting on this dial (progressive, preview)
+
+    @property
+    def abandoned(self) -> bool:
+        """A person the CPD passed as human whom no agent took (the regulator's abandoned call)."""
+        return self.unanswered and self.truth == HUMAN
 
 
 CDR_COLUMNS = (
@@ -66,31 +81,53 @@ CDR_COLUMNS = (
     "abandoned",
     "local_time",
     "timezone",
+    "verdict_at_s",
+    "result",
 )
 
+AGENT_STATE_COLUMNS = ("agent_id", "group", "state", "start_s", "end_s", "reported_s")
 
-def _t(x: float | None) -> str:
-    return "" if x is None else f"{x:.3f}"
+
+def seconds(x: float | None) -> str:
+    """A time as written in the records: exact (the float's shortest round-trip form)."""
+    return "" if x is None else repr(x)
 
 
 def cdr_row(call: Call, local_time: str) -> list:
     """The ``calls.csv`` row of a call (times in seconds from the start of the run)."""
     rec = call.record
+    code = call.result if call.ended_at is not None else ""
     return [
         call.call_id,
         rec.record_id,
         rec.chain_id,
         rec.phone,
         call.attempt,
-        _t(call.dialed_at),
+        seconds(call.dialed_at),
         OUTCOME_NAMES[call.truth] if call.truth >= 0 else "",
         VERDICT_NAMES[call.verdict] if call.verdict >= 0 else "",
-        call.result if call.ended_at is not None else "",
-        _t(call.answered_at),
-        _t(call.connected_at),
-        _t(call.ended_at),
+        code,
+        seconds(call.answered_at),
+        seconds(call.connected_at),
+        seconds(call.ended_at),
         "" if call.agent is None else call.agent,
         int(call.abandoned),
         local_time,
         rec.zone,
+        seconds(call.verdict_at),
+        code,
+    ]
+
+
+def agent_state_row(
+    agent_id: str, group: str, state: int, start: float, end: float, reported: float | None
+) -> list:
+    """The ``agent_states.csv`` row of one agent-state interval."""
+    return [
+        agent_id,
+        group,
+        AGENT_STATE_NAMES[state],
+        seconds(start),
+        seconds(end),
+        seconds(reported),
     ]

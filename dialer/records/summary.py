@@ -4,21 +4,11 @@ from __future__ import annotations
 
 from dialer.codes import AGENT_STATE_NAMES
 from dialer.records.tally import BUCKET_S, Tally
+from dialer.regulation import abandon_rates
 
 
 def _ratio(a: float, b: float) -> float | None:
     return a / b if b else None
-
-
-def abandon_rates(live: int, abandoned: int, fp_actual: int, fp_estimate_share: float) -> dict:
-    """The three abandon rates of design.md section 5 from one window's counts."""
-    e = fp_estimate_share
-    est = live * e / (1 - e) if e < 1 else 0.0
-    return {
-        "abandon_rate": _ratio(abandoned, live),
-        "abandon_rate_ofcom": _ratio(abandoned + est, live + est),
-        "abandon_rate_true": _ratio(abandoned + fp_actual, live + fp_actual),
-    }
 
 
 def compliance_windows(days: dict[str, list[int]], regime: str, fp_estimate: float) -> list[dict]:
@@ -60,7 +50,7 @@ def compliance_windows(days: dict[str, list[int]], regime: str, fp_estimate: flo
     return out
 
 
-def summarize(
+def run_summary(
     tally: Tally,
     *,
     amd: bool,
@@ -73,11 +63,11 @@ def summarize(
     finished_by: dict[int, int] | None = None,
     records_finished_at_start: int = 0,
     records_dialed: int | None = None,
+    outage_s: float = 0.0,
 ) -> dict:
     """Every summary key of design.md section 5 (counts, rates, shares) from a closed tally."""
     c = dict(tally.counts)
-    lv = tally.agent_levels
-    t = {name: lv[i].total() for i, name in enumerate(AGENT_STATE_NAMES)}
+    t = dict(zip(AGENT_STATE_NAMES, tally.state_s, strict=True))
     logged_in = sum(v for k, v in t.items() if k != "logged_out")
     rates = abandon_rates(c["live_answers"], c["abandoned"], c["amd_false_positives"], fp_estimate)
     windows = compliance_windows(tally.days, regime, fp_estimate)
@@ -88,7 +78,9 @@ def summarize(
         "live_answers": c["live_answers"],
         "connects": c["connects"],
         "abandoned": c["abandoned"],
-        "dropped": c["dropped"],
+        "machines_dropped": c["machines_dropped"],
+        "ocs_abandoned": c["ocs_abandoned"],
+        "ocs_dropped": c["ocs_dropped"],
         "machines": c["machines"],
         "busy": c["busy"],
         "no_answer": c["no_answer"],
@@ -101,16 +93,16 @@ def summarize(
         "records_total": records_total,
         "records_finished": records_finished,
         **rates,
-        "overdial_rate": _ratio(c["abandoned"] + c["dropped"], c["classified_human"]),
+        "overdial_rate": _ratio(c["abandoned"] + c["machines_dropped"], c["classified_human"]),
         "hit_ratio": _ratio(c["live_answers"], c["dials"]),
-        "occupancy": _ratio(t["talk"] + t["wrap"], logged_in),
-        "talk_share": _ratio(t["talk"], logged_in),
-        "wrap_share": _ratio(t["wrap"], logged_in),
-        "machine_share": _ratio(t["machine"], logged_in),
+        "occupancy": _ratio(t["talking"] + t["wrap_up"], logged_in),
+        "talk_share": _ratio(t["talking"], logged_in),
+        "wrap_share": _ratio(t["wrap_up"], logged_in),
+        "machine_share": _ratio(t["on_machine"], logged_in),
         "reserved_share": _ratio(t["reserved"] + t["preview"], logged_in),
-        "idle_share": _ratio(t["idle"], logged_in),
+        "idle_share": _ratio(t["ready"], logged_in),
         "agent_hours": agent_hours,
-        "talk_minutes_per_agent_hour": _ratio(t["talk"] / 60, agent_hours),
+        "talk_minutes_per_agent_hour": _ratio(t["talking"] / 60, agent_hours),
         "connects_per_agent_hour": _ratio(c["connects"], agent_hours),
         "dials_per_connect": _ratio(c["dials"], c["connects"]),
         "mean_agent_wait_s": tally.agent_wait.mean,
@@ -125,6 +117,10 @@ def summarize(
         "contacts_per_record": _ratio(c["connects"], records_dialed or 0),
         "attempts_per_contact": _ratio(tally.contact_attempts, c["connects"]),
         "peak_lines": tally.lines.peak,
+        "calls_in_progress_at_end": c["in_progress"],
+        "calls_undecided_at_end": c["undecided"],
+        "stat_server_delay_mean_s": tally.report_delay_mean,
+        "dials_stopped_by_outage_s": outage_s,
         "compliance_regime": regime,
         "compliance_limit": limit,
         "compliance_worst_rate": worst,
@@ -136,11 +132,12 @@ def summarize(
 
 def series(tally: Tally, fp_estimate: float) -> list[dict]:
     """15-minute time series for reports: counts, agent seconds by state, lines, rates."""
+    state_b = tally.state_series
     n = max(
         max((len(v) for v in tally.series.values()), default=0),
-        max(len(lv.cum) for lv in tally.agent_levels),
+        max(len(v) for v in state_b),
+        len(tally.lines.cum),
     )
-    state_b = [lv.per_bucket() for lv in tally.agent_levels]
     lines_b, flight_b = tally.lines.per_bucket(), tally.in_flight.per_bucket()
     cum_live = cum_ab = cum_fin = 0
     rows = []

@@ -1,13 +1,21 @@
-"""Call detail records, agent time, and every summary metric as a function of them.
+"""The fold of a run's records into counts, times and 15-minute series.
 
-The model emits one :class:`Call` per dial when the call ends and one state change per agent
-transition; it computes no statistic itself. A :class:`Tally` folds that stream as it comes
-(so a run without call records keeps memory flat, whatever its length) into counts, levels
-integrated over time (agent states, lines, dials in flight) and 15-minute series. The summary
-(:func:`summarize`) and the compliance windows are pure functions of the tally.
+The model computes no statistic: it emits each call record when the call ends (and those still
+up at the horizon when the run stops) and each agent-state interval when the interval ends (and
+the open ones at the horizon). A :class:`Tally` folds both streams as they come, so a run that
+writes no records keeps memory flat whatever its length, and every summary figure
+(:mod:`dialer.records.summary`) is a function of the records: the same figures can be
+recomputed from ``calls.csv`` and ``agent_states.csv``.
 
-Warm-up is a filter: dials count by their dial time, agent time by the clock. Compliance
+One warm-up rule: a record counts by the time of the event that starts it. A call (with
+everything measured on it: its outcome, its answer wait, the connected agent's wait) counts by
+its dial time; an agent-state interval counts for its part after the warm-up. Compliance
 windows are the exception: the regulator knows no warm-up, so they count every call.
+
+A call's outcome counts once it is decided by the horizon: at the CPD verdict, or for a call
+classified human when an agent took it or nobody did (abandoned or dropped). A call still ringing
+or still waiting for an agent at the horizon counts as a dial and as undecided only; a connected
+call still up counts as a connect, its talk so far in the agents' time.
 """
 
 from __future__ import annotations
@@ -15,19 +23,19 @@ from __future__ import annotations
 import bisect
 import math
 
-from dialer.codes import AGENT_STATE_NAMES, BUSY, FAX, HUMAN, INVALID, MACHINE, NO_ANSWER
+from dialer.codes import BUSY, FAX, HUMAN, INVALID, MACHINE, NO_ANSWER, RESULT_CODES
 from dialer.records.calls import Call
+from dialer.stats import Histogram
 
 BUCKET_S = 900.0  # the 15-minute interval of every time series
+STATES = 7  # agent states (codes.READY ... codes.LOGGED_OUT)
+ABANDONED_CODE, DROPPED_CODE = RESULT_CODES["abandoned"], RESULT_CODES["dropped"]
 
 
 class Level:
-    """A count that changes over time (agents in a state, lines in use, dials in flight).
-
-    Keeps its time integral (cumulative, with a snapshot at the warm-up edge), its value at
-    every 15-minute edge, and peaks (after the warm-up, and per 15 minutes), all in O(1) per
-    change.
-    """
+    """A count that changes over time (lines in use, dials in flight): its time integral after
+    the warm-up, its integral per 15 minutes and its peaks (after the warm-up, per 15 minutes),
+    in O(1) per change."""
 
     __slots__ = ("n", "t", "area", "edge", "warmup", "warm_area", "peak", "bpeak", "cum", "peaks")
 
@@ -90,54 +98,7 @@ class Level:
         return [b - a for a, b in zip([0.0, *self.cum[:-1]], self.cum)]
 
 
-class Hist:
-    """A fixed-bin histogram (flat memory) for waits."""
-
-    __slots__ = ("width", "bins", "over", "n", "sum")
-
-    def __init__(self, width: float, nbins: int):
-        self.width = width
-        self.bins = [0] * nbins
-        self.over = 0
-        self.n = 0
-        self.sum = 0.0
-
-    def add(self, x: float) -> None:
-        self.n += 1
-        self.sum += x
-        i = int(x / self.width)
-        if i < len(self.bins):
-            self.bins[i] += 1
-        else:
-            self.over += 1
-
-    @property
-    def mean(self) -> float | None:
-        return self.sum / self.n if self.n else None
-
-    def to_dict(self) -> dict:
-        """Bins of ``width`` seconds from 0 (trailing empty bins left out) and the overflow."""
-        last = max((i for i, c in enumerate(self.bins) if c), default=-1)
-        return {
-            "width_s": self.width,
-            "bins": self.bins[: last + 1],
-            "over": self.over,
-            "n": self.n,
-            "mean": self.mean,
-        }
-
-    def quantile(self, q: float) -> float | None:
-        if not self.n:
-            return None
-        target, acc = q * self.n, 0
-        for i, c in enumerate(self.bins):
-            acc += c
-            if acc >= target:
-                return (i + 1) * self.width
-        return len(self.bins) * self.width
-
-
-def _bump(series: list, i: int, by: int = 1) -> None:
+def _bump(series: list, i: int, by: float = 1) -> None:
     try:
         series[i] += by
     except IndexError:
@@ -145,8 +106,36 @@ def _bump(series: list, i: int, by: int = 1) -> None:
         series[i] += by
 
 
+COUNTS = (
+    "dials",
+    "live_answers",
+    "connects",
+    "abandoned",
+    "machines",
+    "busy",
+    "no_answer",
+    "fax",
+    "invalid",
+    "amd_false_positives",
+    "machines_to_agents",
+    "machines_dropped",
+    "classified_human",
+    "ocs_abandoned",
+    "ocs_dropped",
+    "in_progress",
+    "undecided",
+)
+_BY_TRUTH = {
+    MACHINE: "machines",
+    BUSY: "busy",
+    NO_ANSWER: "no_answer",
+    FAX: "fax",
+    INVALID: "invalid",
+}
+
+
 class Tally:
-    """Folds the model's stream of calls and agent changes into counts, levels and series."""
+    """Folds the stream of call records and agent-state intervals (see the module doc)."""
 
     SERIES = (
         "dials",
@@ -155,7 +144,7 @@ class Tally:
         "connects",
         "amd_false_positives",
         "classified_human",
-        "dropped",
+        "machines_dropped",
         "records_finished",
     )
 
@@ -164,37 +153,20 @@ class Tally:
         self.midnights = midnights  # site-local midnights (simulated s), for calendar days
         self._first_day = bisect.bisect_right(midnights, 0.0) - 1
         self._day = (0.0, -1.0, 0)  # (from, till, index) of the last day looked up
-        self.agent_levels = [Level(warmup_s) for _ in AGENT_STATE_NAMES]
-        self.lines = Level(warmup_s)
-        self.in_flight = Level(warmup_s)
-        self.waiting = Level(warmup_s)
-        self.counts = dict.fromkeys(
-            (
-                "dials",
-                "live_answers",
-                "connects",
-                "abandoned",
-                "machines",
-                "busy",
-                "no_answer",
-                "fax",
-                "invalid",
-                "amd_false_positives",
-                "amd_false_negatives",
-                "dropped",
-                "machines_to_agents",
-                "classified_human",
-                "in_progress",
-            ),
-            0,
-        )
+        self.lines = Level(warmup_s)  # fed by the model: a line is held from dial to hang-up
+        self.in_flight = Level(warmup_s)  # dials whose CPD verdict is not in yet
+        self.counts = dict.fromkeys(COUNTS, 0)
         self.series: dict[str, list[int]] = {k: [] for k in self.SERIES}
         self.days: dict[str, list[int]] = {
             k: [] for k in ("live_answers", "abandoned", "amd_false_positives", "dials")
         }
-        self.agent_wait = Hist(1.0, 3600)
-        self.answer_wait = Hist(0.05, 1200)
+        self.agent_wait = Histogram(1.0, 3600)
+        self.answer_wait = Histogram(0.05, 1200)
         self.contact_attempts = 0  # sum of the record's attempt number over connects
+        self.state_s = [0.0] * STATES  # agent seconds after the warm-up, per state
+        self.state_series: list[list[float]] = [[] for _ in range(STATES)]  # per 15 minutes
+        self.report_delay_sum = 0.0  # Stat Server: report time - state change, over intervals
+        self.reported = 0
 
     def day(self, t: float) -> int:
         """Index of the site's calendar day holding simulated time t (0 = the first day)."""
@@ -204,38 +176,43 @@ class Tally:
         m = self.midnights
         j = bisect.bisect_right(m, t) - 1
         d = j - self._first_day
-        self._day = (m[j] if j >= 0 else -math.inf, m[j + 1] if j + 1 < len(m) else math.inf, d)
+        self._day = (
+            m[j] if j >= 0 else -math.inf,
+            m[j + 1] if j + 1 < len(m) else math.inf,
+            d,
+        )
         return d
 
-    # -- fed by the model --------------------------------------------------------------------
-    def agent_change(self, now: float, old: int, new: int) -> None:
-        levels = self.agent_levels
-        levels[old].add(now, -1)
-        levels[new].add(now, 1)
+    # -- the records ---------------------------------------------------------------------------
+    def interval(self, state: int, start: float, end: float, reported: float | None = None) -> None:
+        """An agent spent [start, end) in ``state``; the OCS learned of it at ``reported``."""
+        if start >= self.warmup and reported is not None:
+            self.report_delay_sum += reported - start
+            self.reported += 1
+        if end > self.warmup:
+            self.state_s[state] += end - max(start, self.warmup)
+        series = self.state_series[state]  # the series shows the warm-up too
+        a = start
+        b = int(a // BUCKET_S)
+        while a < end:
+            edge = (b + 1) * BUCKET_S
+            upto = end if end < edge else edge
+            _bump(series, b, upto - a)
+            a = upto
+            b += 1
 
-    def dial(self, now: float) -> None:
-        _bump(self.days["dials"], self.day(now))  # compliance windows count every call
-        if now >= self.warmup:
-            self.counts["dials"] += 1
-            _bump(self.series["dials"], int(now // BUCKET_S))
-
-    def record_finished(self, now: float) -> None:
-        """A list record was finished (by the clock: list penetration over time)."""
-        _bump(self.series["records_finished"], int(now // BUCKET_S))
-
-    def connect_wait(self, now: float, agent_wait: float) -> None:
-        if now >= self.warmup:
-            self.agent_wait.add(agent_wait)
-
-    def ended(self, call: Call) -> None:
+    def call(self, call: Call) -> None:
+        """A call record: at its hang-up, or still up at the horizon."""
         t = call.dialed_at
         truth, verdict = call.truth, call.verdict
-        if truth == HUMAN:
-            # the regulator's windows know no warm-up: every call of the window counts
-            days, d = self.days, self.day(t)
-            if verdict == HUMAN:
+        known = call.verdict_at is not None
+        decided = call.connected_at is not None or call.unanswered  # an agent took it, or none
+        days, d = self.days, self.day(t)
+        _bump(days["dials"], d)  # the regulator's windows know no warm-up: every call counts
+        if truth == HUMAN and known:
+            if verdict == HUMAN and decided:
                 _bump(days["live_answers"], d)
-                if call.abandoned:
+                if call.unanswered:
                     _bump(days["abandoned"], d)
             elif verdict == MACHINE:
                 _bump(days["amd_false_positives"], d)
@@ -243,40 +220,55 @@ class Tally:
             return
         c, s = self.counts, self.series
         b = int(t // BUCKET_S)
-        if verdict == HUMAN:
-            c["classified_human"] += 1
-            _bump(s["classified_human"], b)
-        if truth == HUMAN:
-            if verdict == HUMAN:
-                c["live_answers"] += 1
-                _bump(s["live_answers"], b)
-                if call.abandoned:
-                    c["abandoned"] += 1
-                    _bump(s["abandoned"], b)
-                else:
-                    c["connects"] += 1
-                    self.contact_attempts += call.attempt
-                    _bump(s["connects"], b)
-                    self.answer_wait.add(call.connected_at - call.verdict_at)
-            elif verdict == MACHINE:
+        c["dials"] += 1
+        _bump(s["dials"], b)
+        if call.ended_at is None:
+            c["in_progress"] += 1
+        if not known or (verdict == HUMAN and not decided):
+            c["undecided"] += 1  # still ringing, or waiting for an agent, at the horizon
+            return
+        if truth != HUMAN:
+            c[_BY_TRUTH[truth]] += 1
+        if verdict != HUMAN:
+            if truth == HUMAN and verdict == MACHINE:
                 c["amd_false_positives"] += 1
                 _bump(s["amd_false_positives"], b)
+            return
+        c["classified_human"] += 1
+        _bump(s["classified_human"], b)
+        if call.unanswered:
+            if call.result == ABANDONED_CODE:
+                c["ocs_abandoned"] += 1
+            elif call.result == DROPPED_CODE:
+                c["ocs_dropped"] += 1
+        if truth == HUMAN:
+            c["live_answers"] += 1
+            _bump(s["live_answers"], b)
+            if call.unanswered:
+                c["abandoned"] += 1
+                _bump(s["abandoned"], b)
+            else:
+                c["connects"] += 1
+                _bump(s["connects"], b)
+                self.contact_attempts += call.attempt
+                self.answer_wait.add(call.connected_at - call.verdict_at)  # type: ignore[operator]
+                if call.agent_wait is not None:
+                    self.agent_wait.add(call.agent_wait)
         elif truth == MACHINE:
-            c["machines"] += 1
-            if verdict == HUMAN:
+            if call.unanswered:
+                c["machines_dropped"] += 1
+                _bump(s["machines_dropped"], b)
+            else:
                 c["machines_to_agents"] += 1
-                if call.abandoned:
-                    c["dropped"] += 1
-                    _bump(s["dropped"], b)
-        elif truth == BUSY:
-            c["busy"] += 1
-        elif truth == NO_ANSWER:
-            c["no_answer"] += 1
-        elif truth == FAX:
-            c["fax"] += 1
-        elif truth == INVALID:
-            c["invalid"] += 1
+
+    def record_finished(self, now: float) -> None:
+        """A list record was finished (by the clock: list penetration over time)."""
+        _bump(self.series["records_finished"], int(now // BUCKET_S))
 
     def close(self, now: float) -> None:
-        for level in (*self.agent_levels, self.lines, self.in_flight, self.waiting):
-            level.close(now)
+        self.lines.close(now)
+        self.in_flight.close(now)
+
+    @property
+    def report_delay_mean(self) -> float | None:
+        return self.report_delay_sum / self.reported if self.reported else None

@@ -69,11 +69,27 @@ METRICS: dict[str, Metric] = {
             "count",
         ),
         _M(
-            "dropped",
+            "machines_dropped",
             "machines dropped",
             "calls",
-            "Machines classified human that the OCS dropped at abandon_after_s (not in the regulator's "
-            "counts; in the OCS's overdial rate).",
+            "Machines classified human whom no agent took (not in the regulator's counts; in the "
+            "OCS's overdial rate).",
+            "count",
+        ),
+        _M(
+            "ocs_abandoned",
+            "Abandoned (21)",
+            "calls",
+            "Calls classified human that no agent took and the called party hung up first: the "
+            "OCS's result Abandoned, whatever the truth behind the call.",
+            "count",
+        ),
+        _M(
+            "ocs_dropped",
+            "Dropped (26)",
+            "calls",
+            "Calls classified human that no agent took and the OCS's abandon_after_s timer ended: "
+            "the OCS's result Dropped, whatever the truth behind the call.",
             "count",
         ),
         _M(
@@ -153,8 +169,30 @@ METRICS: dict[str, Metric] = {
             "calls_in_progress_at_end",
             "calls in progress at the end",
             "calls",
-            "Calls still up at the horizon: counted as dials, in no outcome.",
+            "Calls still up at the horizon (ringing, waiting, or with an agent).",
             "count",
+        ),
+        _M(
+            "calls_undecided_at_end",
+            "calls undecided at the end",
+            "calls",
+            "Calls still ringing or waiting for an agent at the horizon: counted as dials, in no "
+            "outcome.",
+            "count",
+        ),
+        _M(
+            "stat_server_delay_mean_s",
+            "Stat Server delay",
+            "s",
+            "Mean time from an agent's state change to the OCS learning of it (agent-state "
+            "intervals starting after the warm-up).",
+        ),
+        _M(
+            "dials_stopped_by_outage_s",
+            "dialing stopped by outages",
+            "s",
+            "Seconds after the warm-up during which the OCS had lost its Stat Server and placed "
+            "no new dial.",
         ),
         # Rates
         _M(
@@ -183,7 +221,8 @@ METRICS: dict[str, Metric] = {
             "overdial_rate",
             "overdial rate",
             "%",
-            "(abandoned + dropped) / calls classified human: the rate a real OCS sees and paces on.",
+            "(abandoned + machines dropped) / calls classified human: the rate a real OCS sees and "
+            "paces on.",
             "share",
         ),
         _M("hit_ratio", "hit ratio", "%", "live answers / dials.", "share"),

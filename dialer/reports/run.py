@@ -23,7 +23,9 @@ SECTIONS = [
             "live_answers",
             "connects",
             "abandoned",
-            "dropped",
+            "ocs_abandoned",
+            "ocs_dropped",
+            "machines_dropped",
             "amd_false_positives",
             "machines",
             "amd_false_negatives",
@@ -63,6 +65,8 @@ SECTIONS = [
             "connects_per_agent_hour",
             "mean_agent_wait_s",
             "mean_answer_wait_s",
+            "stat_server_delay_mean_s",
+            "dials_stopped_by_outage_s",
         ],
     ),
     (
@@ -77,17 +81,18 @@ SECTIONS = [
             "attempts_per_contact",
             "peak_lines",
             "calls_in_progress_at_end",
+            "calls_undecided_at_end",
         ],
     ),
 ]
 
 # Agent states bottom to top of the stack: colour and fill pattern (readable in grey).
 STATES = [
-    ("talk", ("agent_s_talk",), "#0072B2", ""),
-    ("wrap-up", ("agent_s_wrap",), "#56B4E9", "/"),
-    ("on a machine", ("agent_s_machine",), "#E69F00", "x"),
+    ("talk", ("agent_s_talking",), "#0072B2", ""),
+    ("wrap-up", ("agent_s_wrap_up",), "#56B4E9", "/"),
+    ("on a machine", ("agent_s_on_machine",), "#E69F00", "x"),
     ("reserved / preview", ("agent_s_reserved", "agent_s_preview"), "#CC79A7", "."),
-    ("idle", ("agent_s_idle",), "#BDBDBD", "\\"),
+    ("ready", ("agent_s_ready",), "#BDBDBD", "\\"),
 ]
 
 # Where the dials went: label, summary keys added up, colour, bar pattern.
@@ -100,7 +105,7 @@ OUTCOMES = [
     ("busy", ("busy",), "#999999", ""),
     ("no answer", ("no_answer",), "#999999", ""),
     ("invalid number", ("invalid",), "#999999", ""),
-    ("still up at the end", ("calls_in_progress_at_end",), "#DDDDDD", ""),
+    ("undecided at the end", ("calls_undecided_at_end",), "#DDDDDD", ""),
 ]
 
 
@@ -461,7 +466,7 @@ def _regime_rates(ctx: _Context, regime: str) -> tuple[list, list, str]:
     as stored, or the Ofcom rate (estimated AMD false positives added) from the counts."""
     if regime != "ofcom" or ctx.campaign is None:
         return ctx.col("abandon_rate"), ctx.col("abandon_rate_cumulative"), "US"
-    from dialer.records.summary import abandon_rates
+    from dialer.regulation import abandon_rates
 
     e = ctx.campaign.cpd.fp_estimate
     live, ab = ctx.col("live_answers"), ctx.col("abandoned")

@@ -4,23 +4,32 @@ A dial's life (design.md section 3): the pacer asks for n dials; the OCS takes t
 dialable records and seizes a line for each; the outcome arrives after its own delay (busy and
 SIT after a few seconds, a person or a machine at its answer time, nothing at the ring
 timeout); with AMD on, CPD takes its detection time and says human or machine, wrongly now and
-then; a call classified human takes a ready agent at once or waits, and is abandoned if no
-agent takes it within ``abandon_after_s`` or the person's patience; the agent talks, wraps up
-and is ready again; a treatment decides what happens to the record.
+then; a call classified human takes a ready agent at once or waits; if no agent takes it, it
+ends as Abandoned when the person hangs up first (their patience) and as Dropped when the OCS's
+``abandon_after_s`` timer ends it, whatever the truth behind it; the agent talks, wraps up and is
+ready again; a treatment decides what happens to the record.
 
-The model is lean on purpose: no SimPy process per call or agent (and it reads the clock as
-``env._now``, SimPy's own attribute behind the ``now`` property, on its hot path). Each step of a call is one
+Two sides never mix. The world (the truth behind each number, the agents' real states, the
+switch that routes an answered call to a ready agent) and the OCS, which decides from what it
+can know: agent states as the Stat Server reports them (:mod:`dialer.sim.statserver`), its own
+calls, lines and list, and the results of its dials. The pacer is built from its settings and
+beliefs only (:mod:`dialer.sim.beliefs`) and sees an :class:`~dialer.pacing.base.Observation`.
+
+The model is lean on purpose: no SimPy process per call or agent. Each step of a call is one
 Timeout whose callback moves the call on, so a failed dial costs one event and a connected
-call three (verdict, end of talk, end of wrap-up). The OCS decides after every change of what
-it can observe. Agent shifts work the same way: one Timeout per group and shift edge logs the
-group in or out; an agent busy at the log-out leaves when its call and wrap-up end. The model computes no statistics and writes no files: it emits every call
-and agent change to a :class:`~dialer.records.Tally` and, when asked, calls to ``on_call``.
+call three (verdict, end of talk, end of wrap-up). The OCS decides after every change it can
+observe. Agent shifts work the same way: one Timeout per group and shift edge logs the group in
+or out; an agent busy at the log-out leaves when its call and wrap-up end.
+
+The model computes no statistic and writes no file: it emits every call record and every
+agent-state interval to a :class:`~dialer.records.tally.Tally` (and, when asked, to
+``on_call`` / ``on_interval``: the record writers). Calls and intervals still open at the
+horizon are emitted when the run stops.
 """
 
 from __future__ import annotations
 
 import math
-from collections import deque
 from collections.abc import Callable
 
 import simpy
@@ -50,6 +59,7 @@ from dialer.pacing.base import (
     ABANDONED,
     AGENT_MACHINE,
     CONNECTED,
+    DROPPED,
     FAILED,
     HUMAN_VERDICT,
     MACHINE_VERDICT,
@@ -59,6 +69,8 @@ from dialer.pacing.base import (
 from dialer.pacing.modes import make_pacer
 from dialer.records.calls import Call
 from dialer.records.tally import Tally
+from dialer.sim.beliefs import pacer_inputs
+from dialer.sim.statserver import SHOWN, AgentView, StatServer
 from dialer.sim.truth import (
     ANSWER_S,
     BUSY_S,
@@ -83,18 +95,32 @@ _RESULT_OF_VERDICT = {
     NO_ANSWER: "no_answer",
     INVALID: "invalid",
 }
-_BUSY_STATES = {TALKING: "talk", WRAP_UP: "wrap", ON_MACHINE: "machine"}
+
+# on_interval(agent, state, start, end, reported): an agent-state interval as it is recorded
+IntervalSink = Callable[["Agent", int, float, float, "float | None"], None]
 
 
 class Agent:
-    __slots__ = ("agent_id", "group", "state", "since", "ready_since", "call", "leaving")
+    __slots__ = (
+        "index",
+        "agent_id",
+        "group",
+        "state",
+        "since",
+        "report",
+        "ready_since",
+        "call",
+        "leaving",
+    )
 
-    def __init__(self, agent_id: str, group: int):
+    def __init__(self, index: int, agent_id: str, group: int):
+        self.index = index
         self.agent_id = agent_id
         self.group = group
         self.state = LOGGED_OUT
         self.since = 0.0
-        self.ready_since = 0.0
+        self.report: float | None = 0.0  # when the OCS hears of the current state (None: never)
+        self.ready_since = 0.0  # start of the agent's wait for its next connect
         self.call: Call | None = None
         self.leaving = False  # shift over: log out when the call in hand is done
 
@@ -108,24 +134,28 @@ class Model:
         pacer: Pacer | None = None,
         *,
         on_call: Callable[[Call], None] | None = None,
+        on_interval: IntervalSink | None = None,
         trace: Callable[[float, str, object], None] | None = None,
     ):
         self.campaign = campaign
+        self.horizon = campaign.horizon_s
         self.env = simpy.Environment()
         self.calendar = Calendar(campaign.start, campaign.site_timezone, campaign.horizon_s)
-        self.calls = CallingList(campaign, self.calendar)
+        self.calling_list = CallingList(campaign, self.calendar)
         self.truth = Truth(campaign)
-        self.pacer = pacer if pacer is not None else make_pacer(campaign)
+        self.pacer = pacer if pacer is not None else make_pacer(pacer_inputs(campaign))
         self.tally = Tally(campaign.warmup_s, self.calendar.site_midnights())
-        self.calls.on_finish = lambda record: self.tally.record_finished(self.env._now)
+        self.calling_list.on_finish = lambda record: self.tally.record_finished(self.env.now)
         by_hour = campaign.population.by_hour
         # population.by_hour: per zone, which band of shares holds each moment (None: one band)
         self.bands: dict[str, Bands] | None = None
         if by_hour:
             self.bands = {
-                c.zone: Bands(self.calendar, c.zone, list(by_hour)) for c in self.calls.classes
+                c.zone: Bands(self.calendar, c.zone, list(by_hour))
+                for c in self.calling_list.classes
             }
         self.on_call = on_call
+        self.on_interval = on_interval
         self.trace = trace
         cpd, d = campaign.cpd, campaign.dialing
         self.amd = cpd.amd
@@ -134,21 +164,33 @@ class Model:
         self.abandon_after = d.abandon_after_s
         self.line_limit = d.lines if d.lines is not None else math.inf
         self.agents = [
-            Agent(f"{g.name}-{i + 1}", gi)
+            Agent(0, f"{g.name}-{i + 1}", gi)
             for gi, g in enumerate(campaign.agents.groups)
             for i in range(g.count)
         ]
-        self.ready: deque[Agent] = deque()  # idle agents, longest idle first
-        self.waiting: deque[Call] = deque()  # calls classified human, waiting for an agent
+        for i, agent in enumerate(self.agents):
+            agent.index = i
+        self.group_names = [g.name for g in campaign.agents.groups]
+        # the world: agents really ready (longest ready first), the switch's queue of answered
+        # calls waiting for an agent, the calls up
+        self.ready: dict[Agent, None] = {}
+        self.waiting: dict[int, Call] = {}
+        self.live: dict[int, Call] = {}
+        # the OCS: what the Stat Server has reported, its own dials, lines and previews
+        self.stat_server = StatServer(campaign.stat_server, self.calendar, campaign.seed)
+        self.stat_server.reset(len(self.agents))
+        self.instant_reports = self.stat_server.constant and self.stat_server.delay.mean == 0
+        self.instant_reports = self.instant_reports and not self.stat_server.outages
+        self.view = AgentView([a.group for a in self.agents])
+        self.ocs_up = True  # the OCS has its Stat Server
         self.in_flight = 0
         self.lines_in_use = 0
         self.previewing = 0
-        self.live: dict[int, Call] | None = {} if on_call is not None else None
-        self.obs = Observation(len(self.agents), self.tally.agent_levels)
-        self.obs.line_limit = self.line_limit
-        self.obs.busy_agents = self._busy_agents
-        self.obs.flight_ages = self._flight_ages
         self.flight: dict[int, float] = {}  # call id -> dial time, of dials in flight
+        self.obs = Observation(len(self.agents), self.view.counts)
+        self.obs.line_limit = self.line_limit
+        self.obs.busy_agents = lambda: self.view.busy_agents(self.env.now)
+        self.obs.flight_ages = self._flight_ages
         self._next_call_id = 1
         self._wake_at = math.inf
         self._pacing = False
@@ -158,61 +200,97 @@ class Model:
 
     # -- running -------------------------------------------------------------------------------
     def run(self) -> Tally:
-        env = self.env
-        self.tally.agent_levels[LOGGED_OUT].add(0.0, len(self.agents))  # everyone starts logged out
         self._schedule_shifts()
+        for a, b in self.stat_server.outages:
+            self._at(a, self._on_outage, False)
+            self._at(b, self._on_outage, True)
         if self.pacer.tick_s:
             self._tick(None)
         self.pace()
-        env.run(until=self.campaign.horizon_s)
-        self.tally.close(self.campaign.horizon_s)
-        self.tally.counts["in_progress"] = self.lines_in_use
-        if self.live:
-            for call in sorted(self.live.values(), key=lambda c: c.call_id):
-                self.on_call(call)  # type: ignore[misc]
+        self.env.run(until=self.horizon)
+        horizon = self.horizon
+        for agent in self.agents:  # the intervals still open
+            self._record_interval(agent, agent.state, agent.since, horizon, agent.report)
+        for call in sorted(self.live.values(), key=lambda c: c.call_id):  # the calls still up
+            self._record_call(call)
+        self.tally.close(horizon)
         return self.tally
+
+    @property
+    def outage_s(self) -> float:
+        """Seconds after the warm-up during which the OCS had no Stat Server (no new dial)."""
+        w = self.campaign.warmup_s
+        return sum(max(0.0, b - max(a, w)) for a, b in self.stat_server.outages)
 
     def _at(self, delay: float, handler: Callable, value: object) -> None:
         Timeout(self.env, delay, value).callbacks.append(handler)
 
-    def _tick(self, _event) -> None:
+    def _tick(self, event) -> None:
         tick = self.pacer.tick_s
-        self._at(tick, self._tick, None)
+        self._at(tick, self._tick, None)  # type: ignore[arg-type]
         # "at least every tick": a decision taken since the last tick makes this one redundant
-        if _event is not None and (
-            self.pacer.tick_strict or self.env._now - self._decided_at >= tick - 1e-9
+        if event is not None and (
+            self.pacer.tick_strict or self.env.now - self._decided_at >= tick - 1e-9  # type: ignore[operator]
         ):
             self.pace()
 
-    # -- what the OCS sees -----------------------------------------------------------------------
-    def _busy_agents(self) -> list[tuple[str, float, int]]:
-        now = self.env._now
-        return [
-            (_BUSY_STATES[a.state], now - a.since, a.group)
-            for a in self.agents
-            if a.state in _BUSY_STATES
-        ]
+    # -- the records ---------------------------------------------------------------------------
+    def _record_call(self, call: Call) -> None:
+        self.tally.call(call)
+        if self.on_call is not None:
+            self.on_call(call)
 
+    def _record_interval(
+        self, agent: Agent, state: int, start: float, end: float, report: float | None
+    ) -> None:
+        known = report
+        if self.stat_server.outages:
+            known = self.stat_server.first_known(start, end, report)
+        if known is not None and known >= self.horizon:
+            known = None  # the report would come after the run
+        self.tally.interval(state, start, end, known)
+        if self.on_interval is not None:
+            self.on_interval(agent, state, start, end, known)
+
+    # -- what the OCS sees -----------------------------------------------------------------------
     def _flight_ages(self) -> list[float]:
-        now = self.env._now
+        now = self.env.now
         return [now - t for t in self.flight.values()]
 
     def observe(self) -> Observation:
         obs = self.obs
-        obs.now = self.env._now
-        obs.ready = len(self.ready)
+        obs.now = self.env.now
         obs.waiting = len(self.waiting)
         obs.in_flight = self.in_flight
         obs.lines_in_use = self.lines_in_use
         return obs
 
+    def _on_report(self, event) -> None:
+        """A Stat Server report reaches the OCS."""
+        index, state, since = event.value
+        if self.ocs_up and self.view.learn(index, state, since):
+            self.pace()
+
+    def _on_outage(self, event) -> None:
+        """The OCS loses (False) or gets back (True) its Stat Server; back, it starts from
+        fresh states."""
+        self.ocs_up = event.value
+        if self.ocs_up:
+            for agent in self.agents:
+                self.view.refresh(agent.index, SHOWN[agent.state], agent.since)
+            self.pace()
+
+    def _own(self, agent: Agent, state: int) -> None:
+        """An agent state the OCS set itself (a reservation, a preview, a release): it knows."""
+        self.view.learn(agent.index, state, self.env.now)
+
     # -- the OCS loop ------------------------------------------------------------------------------
     def pace(self) -> None:
         """Ask the pacer and place what it asks for (lines and dialable records permitting)."""
-        if self._pacing:
+        if self._pacing or not self.ocs_up:
             return
-        now = self.env._now
-        if now < self._dry_until and self.calls.version == self._dry_version:
+        now = self.env.now
+        if now < self._dry_until and self.calling_list.version == self._dry_version:
             return  # nothing can be dialed before then: no decision to take (VICIdial: empty hopper)
         self._pacing = True
         self._decided_at = now
@@ -221,9 +299,8 @@ class Model:
                 self._pace_reserved()
                 return
             n = self.pacer.decide(self.observe())
-            now = self.env._now
             while n > 0 and self.lines_in_use < self.line_limit:
-                record = self.calls.next_record(now)
+                record = self.calling_list.next_record(now)
                 if record is None:
                     self._wake_later()
                     break
@@ -233,58 +310,78 @@ class Model:
             self._pacing = False
 
     def _pace_reserved(self) -> None:
-        """Progressive and preview: one record and one reserved agent at a time."""
-        now = self.env._now
+        """Progressive and preview: one record and one reserved agent at a time, for each agent
+        the Stat Server shows ready (longest ready first)."""
+        now = self.env.now
         preview = self.pacer.reserve == "preview"
-        while self.ready and self.lines_in_use + self.previewing < self.line_limit:
-            record = self.calls.next_record(now)
+        view = self.view
+        while self.lines_in_use + self.previewing < self.line_limit:
+            index = view.longest_ready()
+            if index is None:
+                return
+            agent = self.agents[index]
+            if agent.state != READY:
+                # the report was stale: the reservation is refused, and the OCS asks the Stat
+                # Server for the agent's state
+                view.refresh(index, SHOWN[agent.state], agent.since)
+                continue
+            record = self.calling_list.next_record(now)
             if record is None:
                 self._wake_later()
                 return
-            agent = self.ready.popleft()
+            del self.ready[agent]
             if preview:
                 self.previewing += 1
                 self._set_state(agent, PREVIEW)
+                self._own(agent, PREVIEW)
                 row = self.truth.row(record.key, record.attempt + 1)
                 self._at(row[PREVIEW_S], self._on_preview_end, (record, agent))
             else:
                 self._set_state(agent, RESERVED)
+                self._own(agent, RESERVED)
                 self._dial(record, agent)
 
     def _wake_later(self) -> None:
         """No record is dialable now: note until when (unless a record is rescheduled), and
         wake up then."""
-        at = self.calls.next_change(self.env._now)
+        now = self.env.now
+        at = self.calling_list.next_change(now)
         self._dry_until = math.inf if at is None else at
-        self._dry_version = self.calls.version
-        if at is None or at >= self._wake_at:
-            return
-        if at <= self.env._now:
+        self._dry_version = self.calling_list.version
+        if at is None or at >= self._wake_at or at <= now:
             return
         self._wake_at = at
-        self._at(at - self.env._now, self._on_wake, at)
+        self._at(at - now, self._on_wake, at)
 
     def _on_wake(self, event) -> None:
-        if event._value == self._wake_at:
+        if event.value == self._wake_at:
             self._wake_at = math.inf
         self._dry_until = -math.inf  # a wake-up always looks again (and schedules the next one)
         self.pace()
 
     def _on_preview_end(self, event) -> None:
-        record, agent = event._value
+        record, agent = event.value
         self.previewing -= 1
-        if not self.calls.dialable(record, self.env._now):
+        now = self.env.now
+        if not self.calling_list.dialable(record, now):
             # the record's window closed while the agent read it: it waits for the next one
-            self.calls.put_back(record, self.env._now)
-            self._agent_ready(agent)
+            self.calling_list.put_back(record, now)
+            self._release(agent)
             self.pace()
             return
         self._set_state(agent, RESERVED)
+        self._own(agent, RESERVED)
         self._dial(record, agent)
+
+    def _release(self, agent: Agent) -> None:
+        """The OCS gives back an agent it had reserved (or handed a preview)."""
+        self._agent_ready(agent)
+        if agent.state == READY:
+            self._own(agent, READY)
 
     # -- a dial's life -------------------------------------------------------------------------------
     def _dial(self, record, agent: Agent | None) -> None:
-        now = self.env._now
+        now = self.env.now
         record.attempt += 1
         call = Call(self._next_call_id, record, record.attempt, now)
         self._next_call_id += 1
@@ -295,9 +392,7 @@ class Model:
         self.in_flight += 1
         self.flight[call.call_id] = now
         tally.in_flight.add(now, 1)
-        tally.dial(now)
-        if self.live is not None:
-            self.live[call.call_id] = call
+        self.live[call.call_id] = call
         self.pacer.on_dial(now)
 
         truth = self.truth
@@ -335,8 +430,8 @@ class Model:
         self._at(delay, self._on_verdict, call)
 
     def _on_verdict(self, event) -> None:
-        call: Call = event._value
-        now = self.env._now
+        call: Call = event.value
+        now = self.env.now
         call.verdict_at = now
         self.in_flight -= 1
         del self.flight[call.call_id]
@@ -347,7 +442,8 @@ class Model:
             self.pacer.on_result(now, HUMAN_VERDICT, now - call.dialed_at)
             agent = call.reserved_by
             if agent is None and self.ready:
-                agent = self.ready.popleft()
+                agent = next(iter(self.ready))
+                del self.ready[agent]
             if agent is not None:
                 self._connect(call, agent)
             else:
@@ -360,59 +456,64 @@ class Model:
                 now - call.dialed_at,
             )
             if call.reserved_by is not None:
-                self._agent_ready(call.reserved_by)
+                self._release(call.reserved_by)
         self.pace()
 
     def _wait(self, call: Call) -> None:
-        now = self.env._now
-        limit = self.abandon_after
-        if call.truth == HUMAN:
-            limit = min(limit, call.row[PATIENCE_S])
+        """No agent is free: the call waits until an agent takes it, the person hangs up (their
+        patience: Abandoned) or the OCS's abandon_after_s timer ends it (Dropped)."""
+        patience = call.row[PATIENCE_S] if call.truth == HUMAN else math.inf
+        if patience < self.abandon_after:
+            limit, result = patience, "abandoned"
+        else:
+            limit, result = self.abandon_after, "dropped"
         if limit <= 0:
-            self._abandon(call)
+            self._unanswered(call, result)
             return
         call.waiting = True
-        self.waiting.append(call)
-        self.tally.waiting.add(now, 1)
-        self._at(limit, self._on_abandon, call)
+        self.waiting[call.call_id] = call
+        self._at(limit, self._on_give_up, (call, result))
 
-    def _on_abandon(self, event) -> None:
-        call: Call = event._value
+    def _on_give_up(self, event) -> None:
+        call, result = event.value
         if not call.waiting:
             return  # an agent took it in time
         call.waiting = False
-        self.waiting.remove(call)
-        self.tally.waiting.add(self.env._now, -1)
-        self._abandon(call)
+        del self.waiting[call.call_id]
+        self._unanswered(call, result)
         self.pace()
 
-    def _abandon(self, call: Call) -> None:
-        call.abandoned = True
+    def _unanswered(self, call: Call, result: str) -> None:
+        call.unanswered = True
+        now = self.env.now
         if self.trace is not None:
-            self.trace(self.env._now, "abandon", call)
-        self._end(call, "abandoned" if call.truth == HUMAN else "dropped")
-        self.pacer.on_result(self.env._now, ABANDONED, self.env._now - call.dialed_at)
+            self.trace(now, "abandon" if result == "abandoned" else "drop", call)
+        self._end(call, result)
+        self.pacer.on_result(
+            now, ABANDONED if result == "abandoned" else DROPPED, now - call.dialed_at
+        )
 
     def _connect(self, call: Call, agent: Agent) -> None:
-        now = self.env._now
+        now = self.env.now
         call.connected_at = now
         call.agent = agent.agent_id
         agent.call = call
         base = GROUP_COLUMNS + 3 * agent.group
         if call.truth == HUMAN:
-            self.tally.connect_wait(now, now - agent.ready_since)
+            call.agent_wait = now - agent.ready_since
             self._set_state(agent, TALKING)
             self._at(call.row[base + TALK_S], self._on_talk_end, agent)
         else:
-            self._set_state(agent, ON_MACHINE)
+            self._set_state(agent, ON_MACHINE)  # the Stat Server shows it as talking
             self._at(call.row[base + MACHINE_S], self._on_machine_end, agent)
         if self.trace is not None:
             self.trace(now, "connect", call)
         self.pacer.on_result(now, CONNECTED, now - call.dialed_at)
 
     def _on_talk_end(self, event) -> None:
-        agent: Agent = event._value
+        agent: Agent = event.value
         call = agent.call
+        assert call is not None
         self._end(call, "answer")
         self._set_state(agent, WRAP_UP)
         self._at(call.row[GROUP_COLUMNS + 3 * agent.group + WRAP_S], self._on_wrap_end, agent)
@@ -420,46 +521,57 @@ class Model:
         self.pace()
 
     def _on_wrap_end(self, event) -> None:
-        agent: Agent = event._value
-        agent.ready_since = self.env._now
+        agent: Agent = event.value
+        agent.ready_since = self.env.now
         self._agent_ready(agent)
         self.pace()
 
     def _on_machine_end(self, event) -> None:
-        agent: Agent = event._value
+        """The agent dispositions the call as an answering machine."""
+        agent: Agent = event.value
         call = agent.call
+        assert call is not None
         agent.call = None
+        now = self.env.now
         self._end(call, "answering_machine")
-        self.pacer.on_result(self.env._now, AGENT_MACHINE, self.env._now - call.dialed_at)
+        self.pacer.on_result(now, AGENT_MACHINE, now - call.dialed_at)
         self._agent_ready(agent)
         self.pace()
 
     def _end(self, call: Call, result: str) -> None:
-        now = self.env._now
+        now = self.env.now
         call.ended_at = now
         call.result = RESULT_CODES[result]
         self.lines_in_use -= 1
         self.tally.lines.add(now, -1)
-        self.tally.ended(call)
-        self.calls.result(call.record, result, now)
+        del self.live[call.call_id]
+        self._record_call(call)
+        self.calling_list.result(call.record, result, now)
         if self.trace is not None:
             self.trace(now, "end", call)
-        if self.live is not None:
-            del self.live[call.call_id]
-            self.on_call(call)  # type: ignore[misc]
 
     # -- agents ------------------------------------------------------------------------------------
     def _set_state(self, agent: Agent, state: int) -> None:
-        now = self.env._now
-        self.tally.agent_change(now, agent.state, state)
+        """The agent's state changes: its last interval is recorded and the change reported."""
+        now = self.env.now
+        self._record_interval(agent, agent.state, agent.since, now, agent.report)
         agent.state = state
         agent.since = now
+        shown = SHOWN[state]
+        if self.instant_reports:
+            agent.report = now
+            self.view.learn(agent.index, shown, now)
+        else:
+            at = self.stat_server.report_time(agent.index, now)
+            agent.report = at
+            if at is not None:
+                self._at(at - now, self._on_report, (agent.index, shown, now))
         if self.trace is not None:
             self.trace(now, AGENT_STATE_NAMES[state], agent)
 
     def _schedule_shifts(self) -> None:
         """Log each group in now or at its shift starts, and out at its shift ends."""
-        horizon = self.campaign.horizon_s
+        horizon = self.horizon
         self._members: list[list[Agent]] = [[] for _ in self.campaign.agents.groups]
         for agent in self.agents:
             self._members[agent.group].append(agent)
@@ -479,8 +591,8 @@ class Model:
                     self._at(logout, self._on_logout, gi)
 
     def _on_login(self, event) -> None:
-        now = self.env._now
-        for agent in self._members[event._value]:
+        now = self.env.now
+        for agent in self._members[event.value]:
             if agent.leaving:
                 agent.leaving = False  # back on shift before its last call ended
             elif agent.state == LOGGED_OUT:
@@ -489,9 +601,9 @@ class Model:
         self.pace()
 
     def _on_logout(self, event) -> None:
-        for agent in self._members[event._value]:
+        for agent in self._members[event.value]:
             if agent.state == READY:
-                self.ready.remove(agent)
+                del self.ready[agent]
                 self._set_state(agent, LOGGED_OUT)
             elif agent.state != LOGGED_OUT:
                 agent.leaving = True
@@ -502,12 +614,11 @@ class Model:
             agent.leaving = False
             self._set_state(agent, LOGGED_OUT)
             return
-        waiting = self.waiting
-        while waiting:
-            call = waiting.popleft()
+        if self.waiting:
+            call = next(iter(self.waiting.values()))
+            del self.waiting[call.call_id]
             call.waiting = False
-            self.tally.waiting.add(self.env._now, -1)
             self._connect(call, agent)
             return
         self._set_state(agent, READY)
-        self.ready.append(agent)
+        self.ready[agent] = None
