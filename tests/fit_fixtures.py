@@ -17,7 +17,7 @@ import numpy as np
 from dialer.clock import Calendar
 from dialer.config import dump_yaml, from_dict
 from dialer.experiments.run import simulate
-from dialer.records.calls import CDR_COLUMNS, cdr_row
+from dialer.records.files import RecordWriter
 
 ROUNDTRIP = {
     "name": "roundtrip",
@@ -74,51 +74,20 @@ ROUNDTRIP = {
     },
 }
 
-# The simulator's trace names agent states its own way; agent_states.csv names them so.
-STATE_NAMES = {
-    "idle": "ready",
-    "reserved": "reserved",
-    "preview": "preview",
-    "talk": "talking",
-    "wrap": "wrap_up",
-    "machine": "on_machine",
-    "logged_out": "logged_out",
-}
-
 
 def write_records(campaign, folder: Path) -> Path:
-    """Run ``campaign`` and write its records as ``dialer run --out`` does, agent states too."""
+    """Run ``campaign`` and write its records as ``dialer run --out`` does: calls.csv,
+    agent_states.csv and the campaign (the centre's settings)."""
     folder.mkdir(parents=True, exist_ok=True)
     calendar = Calendar(campaign.start, campaign.site_timezone, campaign.horizon_s)
-    groups = [g.name for g in campaign.agents.groups]
-    states: list[list] = []
-    current: dict[str, tuple] = {}
-
-    def trace(now, what, obj):
-        if what not in STATE_NAMES:
-            return
-        before = current.get(obj.agent_id)
-        if before is not None:
-            states.append([obj.agent_id, before[1], before[0], f"{before[2]:.3f}", f"{now:.3f}"])
-        current[obj.agent_id] = (STATE_NAMES[what], groups[obj.group], now)
-
-    with open(folder / "calls.csv", "w", newline="") as fh:
-        w = csv.writer(fh)
-        w.writerow(CDR_COLUMNS)
-
-        def on_call(call):
-            local = calendar.local(call.dialed_at, call.record.zone).isoformat(timespec="seconds")
-            w.writerow(cdr_row(call, local))
-
-        result = simulate(campaign, on_call=on_call, trace=trace)
-    for agent, (state, group, since) in current.items():
-        states.append([agent, group, state, f"{since:.3f}", f"{campaign.horizon_s:.3f}"])
-    with open(folder / "agent_states.csv", "w", newline="") as fh:
-        w = csv.writer(fh)
-        w.writerow(["agent_id", "group", "state", "start_s", "end_s"])
-        w.writerows(states)
+    writer = RecordWriter(folder, calendar, [g.name for g in campaign.agents.groups])
+    try:
+        simulate(campaign, writer=writer)
+    except BaseException as exc:
+        writer.abort(exc)
+        raise
+    writer.commit()
     (folder / "campaign.yaml").write_text(dump_yaml(campaign.to_dict()))
-    (folder / "summary.txt").write_text(str(result.summary))
     return folder
 
 

@@ -103,8 +103,9 @@ def test_times_out_of_order(records, tmp_path, capsys):
     i = next(k for k, r in enumerate(rows) if r[header.index("ended_at_s")])
     rows[i][header.index("ended_at_s")] = "0.000"
     rows[i][header.index("dialed_at_s")] = "100.000"
-    for col in ("answered_at_s", "connected_at_s"):
-        rows[i][header.index(col)] = ""
+    for col in ("answered_at_s", "connected_at_s", "verdict_at_s"):
+        if col in header:
+            rows[i][header.index(col)] = ""
     bad = _write(tmp_path / "calls.csv", header, rows)
     (line,) = fails(
         ["fit", str(bad), "--format", "dialer", "--out", str(tmp_path / "x.yaml")], capsys

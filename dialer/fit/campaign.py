@@ -51,6 +51,8 @@ SETTINGS = (
     "dialing",
     "compliance",
     "treatments",
+    "stat_server",
+    "ocs",
 )
 # Facts about the world no log shows: the default stays, said to be an assumption.
 NOT_IN_RECORDS = {
@@ -254,6 +256,15 @@ def fit_log(log: CallLog, given: dict[str, Any] | None = None, mode: str | None 
     _agents(b, durations)
     _dialing(b, durations)
     _treatments(b)
+    if len(log.report_delays):
+        _duration(
+            b,
+            durations,
+            "stat_server.delay_s",
+            log.report_delays.values,
+            None,
+            "agent-state change to the OCS learning of it (reported_s - start_s)",
+        )
     for key, why in NOT_IN_RECORDS.items():
         if not b.covered(key):
             b.assume(key, why)

@@ -10,7 +10,8 @@ agents' time (wrap-up, idle, occupancy) is not in the records.
 
 The campaign file beside the records holds the centre's own dialer settings (mode, pacing,
 lines, windows, treatments, the run's start and zone); only those are taken from it
-(:data:`SETTINGS`), never the population, times or AMD error rates it also holds.
+(:data:`dialer.fit.campaign.SETTINGS`), never the population, times or AMD error rates it
+also holds.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ from dialer.fit.log import (
     CallLog,
     Dial,
     GroupTime,
+    Sample,
 )
 from dialer.fit.table import Problems, Table, read_table, seconds
 
@@ -52,19 +54,6 @@ CALL_COLUMNS = (
     "timezone",
 )
 STATE_COLUMNS = ("agent_id", "group", "state", "start_s", "end_s")
-# The dotted keys of a campaign that are the centre's own settings, not facts about the world.
-SETTINGS = (
-    "start",
-    "site_timezone",
-    "calling_list.daily_from",
-    "calling_list.daily_till",
-    "calling_list.max_attempts",
-    "cpd.amd",
-    "cpd.amd_false_positive_estimate",
-    "dialing",
-    "compliance",
-    "treatments",
-)
 VERDICTS = {
     "machine": MACHINE,
     "fax": FAX,
@@ -158,8 +147,9 @@ def from_tables(
     horizon = float(settings["horizon_s"]) if settings else None
     end_s = max(horizon if horizon is not None else 0.0, latest)
     ready: list[tuple[float, int]] = []
+    delays = Sample()
     if states is not None:
-        end_s = max(end_s, _read_states(states, groups, horizon, problems, ready))
+        end_s = max(end_s, _read_states(states, groups, horizon, problems, ready, delays))
     problems.raise_if_any()
     if not dials:
         raise InputError(f"{calls.path}: expected at least one dial, got none")
@@ -179,6 +169,7 @@ def from_tables(
         site_timezone=zone,
         unknown_statuses=unknown,
         ready_steps=sorted(ready),
+        report_delays=delays,
         settings=settings,
         settings_source=settings_source,
         notes=notes,
@@ -334,6 +325,7 @@ def _read_states(
     horizon: float | None,
     problems: Problems,
     ready: list[tuple[float, int]],
+    delays: Sample,
 ) -> float:
     """Fold agent_states.csv into ``groups``; returns the latest time it shows."""
     j = {c: states.index(c) for c in states.columns}
@@ -358,6 +350,10 @@ def _read_states(
             )
             continue
         latest = max(latest, start if end is None else end)
+        if "reported_s" in j and row[j["reported_s"]]:
+            reported = seconds(row[j["reported_s"]], f"{where}: reported_s", problems)
+            if reported is not None and start > 0:
+                delays.add(max(reported - start, 0.0))
         rows.append((row[j["agent_id"]], row[j["group"]] or "agents", state, start, end))
     end_of_log = horizon if horizon is not None else latest
     for agent, group, state, start, end in rows:

@@ -249,7 +249,8 @@ def fit_duration(
     values up to it can be seen. ``contamination``: (weight, distribution, its truncation) of
     a known other kind mixed into the sample.
     """
-    v = np.maximum(np.asarray(values, dtype=float), RESOLUTION)
+    raw = np.maximum(np.asarray(values, dtype=float), 0.0)
+    v = np.maximum(raw, RESOLUTION)
     o = (
         np.zeros(len(v), bool)
         if still_open is None
@@ -262,7 +263,7 @@ def fit_duration(
         return None
     spread = float(np.max(seen) - np.min(seen))
     if spread <= max(RESOLUTION, 1e-3 * float(np.mean(seen))):
-        value = round(float(np.mean(seen)), 3)
+        value = round(float(np.mean(raw[~o])), 3)
         return DurationFit(
             Dist.constant(value),
             len(seen),

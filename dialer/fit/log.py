@@ -112,6 +112,7 @@ class CallLog:
     site_timezone: str | None = None
     unknown_statuses: Counter = field(default_factory=Counter)
     ready_steps: list[tuple[float, int]] = field(default_factory=list)  # (time, +-1): agents ready
+    report_delays: Sample = field(default_factory=Sample)  # agent-state change to the OCS knowing
     settings: dict | None = None  # the centre's own dialer settings (a campaign mapping), if given
     settings_source: str = ""
     notes: list[str] = field(default_factory=list)  # what the reader could not use, and why

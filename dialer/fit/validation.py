@@ -34,16 +34,6 @@ FIGURES = {
         "persons connected to an agent per logged-in agent hour",
     ),
 }
-# The simulator's trace names agent states its own way; agent_states.csv names them so.
-TRACE_STATES = {
-    "idle": "ready",
-    "reserved": "reserved",
-    "preview": "preview",
-    "talk": "talking",
-    "wrap": "wrap_up",
-    "machine": "on_machine",
-    "logged_out": "logged_out",
-}
 
 
 @dataclass
@@ -82,37 +72,29 @@ def run_records(campaign: Campaign) -> CallLog:
     """Simulate ``campaign`` and read its calls and agent states back as records."""
     from dialer.clock import Calendar
     from dialer.experiments.run import simulate
-    from dialer.fit.dialer_format import CALL_COLUMNS, STATE_COLUMNS, from_tables
-    from dialer.records.calls import CDR_COLUMNS, cdr_row
+    from dialer.fit.dialer_format import from_tables
+    from dialer.records.calls import AGENT_STATE_COLUMNS, CDR_COLUMNS, agent_state_row, cdr_row
 
     calendar = Calendar(campaign.start, campaign.site_timezone, campaign.horizon_s)
-    rows: list[list[str]] = []
     groups = [g.name for g in campaign.agents.groups]
+    calls: list[list[str]] = []
     states: list[list[str]] = []
-    current: dict[str, tuple[str, str, float]] = {}
 
     def on_call(call) -> None:
         local = calendar.local(call.dialed_at, call.record.zone).isoformat(timespec="seconds")
-        rows.append(["" if v is None else str(v) for v in cdr_row(call, local)])
+        calls.append([str(v) for v in cdr_row(call, local)])
 
-    def trace(now: float, what: str, obj) -> None:
-        state = TRACE_STATES.get(what)
-        if state is None:
-            return
-        agent = obj.agent_id
-        before = current.get(agent)
-        if before is not None:
-            states.append([agent, before[1], before[0], f"{before[2]:.3f}", f"{now:.3f}"])
-        current[agent] = (state, groups[obj.group], now)
+    def on_interval(agent, state: int, start: float, end: float, reported) -> None:
+        row = agent_state_row(agent.agent_id, groups[agent.group], state, start, end, reported)
+        states.append([str(v) for v in row])
 
-    simulate(campaign, on_call=on_call, trace=trace)
-    for agent, (state, group, since) in current.items():
-        states.append([agent, group, state, f"{since:.3f}", ""])
-    calls = Table("(simulated) calls.csv", list(CDR_COLUMNS), rows)
-    assert set(CALL_COLUMNS) <= set(CDR_COLUMNS)
-    agent_states = Table("(simulated) agent_states.csv", list(STATE_COLUMNS), states)
-    settings = campaign.to_dict()
-    return from_tables(calls, agent_states, settings, "the fitted campaign")
+    simulate(campaign, on_call=on_call, on_interval=on_interval)
+    return from_tables(
+        Table("(simulated) calls.csv", list(CDR_COLUMNS), calls),
+        Table("(simulated) agent_states.csv", list(AGENT_STATE_COLUMNS), states),
+        campaign.to_dict(),
+        "the fitted campaign",
+    )
 
 
 def run_figures(campaign: Campaign) -> dict[str, Figure]:
