@@ -1,9 +1,8 @@
 """Records for the fit tests: a campaign with known parameters, run and written as a centre's
 records (calls.csv, agent_states.csv, campaign.yaml), and a hand-made VICIdial export.
 
-The round-trip campaign's numbers are its own (not the example campaigns'), chosen so that
-every fitted quantity has a sample in the thousands: two zones, an hour-of-day change at noon,
-answer times that the 22-second ring timeout cuts, AMD with both errors, Weibull talk times.
+The round-trip campaign (``fit-roundtrip.yaml``) has numbers of its own (not the example
+campaigns'), chosen so that every fitted quantity has a sample in the thousands.
 """
 
 from __future__ import annotations
@@ -15,64 +14,12 @@ from pathlib import Path
 import numpy as np
 
 from dialer.clock import Calendar
-from dialer.config import dump_yaml, from_dict
+from dialer.config import dump_yaml, from_dict, load_yaml_mapping
 from dialer.experiments.run import simulate
 from dialer.records.files import RecordWriter
 
-ROUNDTRIP = {
-    "name": "roundtrip",
-    "seed": 11,
-    "start": "2026-04-07T10:00:00",
-    "site_timezone": "America/Chicago",
-    "horizon_s": 28800,
-    "calling_list": {
-        "size": None,
-        "timezones": {"America/Chicago": 0.7, "America/Denver": 0.3},
-        "daily_from": "08:00",
-        "daily_till": "21:00",
-        "max_attempts": 4,
-    },
-    "population": {
-        "human": 0.17,
-        "machine": 0.21,
-        "busy": 0.06,
-        "no_answer": 0.41,
-        "fax": 0.03,
-        "invalid": 0.12,
-        "answer_time_s": {"dist": "gamma", "mean": 11, "sd": 6},
-        "machine_answer_time_s": {"dist": "lognormal", "mean": 15, "sd": 5},
-        "busy_time_s": 5,
-        "invalid_time_s": 2.5,
-        "patience_s": {"dist": "exponential", "mean": 3},
-        "by_hour": {
-            "12:00": {"human": 0.24, "machine": 0.17, "busy": 0.05, "no_answer": 0.39, "fax": 0.03}
-        },
-    },
-    "cpd": {
-        "ring_timeout_s": 22,
-        "amd": True,
-        "amd_false_positive": 0.04,
-        "amd_false_negative": 0.12,
-        "amd_false_positive_estimate": 0.04,
-        "detect_time_s": {"dist": "lognormal", "mean": 2.4, "sd": 0.6},
-    },
-    "agents": {
-        "groups": [
-            {
-                "name": "collections",
-                "count": 22,
-                "talk_time_s": {"dist": "weibull", "mean": 150, "sd": 95},
-                "wrap_time_s": {"dist": "gamma", "mean": 25, "sd": 12},
-                "machine_time_s": 8,
-            }
-        ]
-    },
-    "dialing": {"mode": "power", "ratio": 2.6, "lines": 90, "abandon_after_s": 2},
-    "treatments": {
-        "busy": {"retry_after_s": 1200, "retries": 2},
-        "no_answer": {"retry_after_s": 2700, "retries": 2},
-    },
-}
+ROUNDTRIP_FILE = Path(__file__).parent / "fit-roundtrip.yaml"
+ROUNDTRIP = load_yaml_mapping(ROUNDTRIP_FILE)
 
 
 def write_records(campaign, folder: Path) -> Path:
