@@ -11,11 +11,10 @@ key, so a planner reading the file sees where every number came from.
 
 from __future__ import annotations
 
-import bisect
 import copy
 import datetime as dt
 import math
-from collections import Counter, defaultdict
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -33,8 +32,14 @@ from dialer.fit.log import (
     OUTCOMES,
     PERSON,
     CallLog,
-    Dial,
     GroupTime,
+)
+from dialer.fit.operations import (
+    abandons,
+    dials_per_ready_agent,
+    infer_mode,
+    peak_lines,
+    retry_rules,
 )
 from dialer.fit.shares import SHARES, Corrections, ShareFit, estimate_fn, fit_shares, reach
 from dialer.rng import Dist
@@ -62,15 +67,6 @@ NOT_IN_RECORDS = {
     "dnc.share": "numbers blocked before the first dial are never dialed, so no record shows them",
     "dialing.abandon_after_s": "the OCS's abandon timer is a setting, not a record",
     "cpd.amd_false_positive_estimate": "the centre's own estimate is a setting, not a record",
-}
-TREATMENT_OF = {
-    BUSY: "busy",
-    NO_ANSWER: "no_answer",
-    MACHINE: "answering_machine",
-    AGENT_MACHINE: "answering_machine",
-    FAX: "fax",
-    INVALID: "invalid",
-    ABANDONED: "abandoned",
 }
 MIN_GROUP_SAMPLE = 20
 
@@ -564,34 +560,11 @@ def _dialing(b: _Builder, durations: dict) -> None:
             )
     if b.sources.get("dialing") == "setting":
         return
-    peak = _peak_lines(log.dials)
+    peak = peak_lines(log.dials)
     if peak:
         b.put("dialing.lines", peak, "inferred", "the most calls up at once in the records")
-    if "dialing.mode" in b.given:
-        return
-    mode, why = infer_mode(log, b)
-    b.put("dialing.mode", mode, "inferred", why)
-
-
-def infer_mode(log: CallLog, b: _Builder | None = None) -> tuple[str, str]:
-    """The dialing mode the records suggest, and why."""
-    seconds: Counter = Counter()
-    for g in (log.groups or {}).values():
-        seconds.update(g.seconds)
-    abandoned = sum(1 for d in log.dials if d.outcome == ABANDONED)
-    live = abandoned + sum(1 for d in log.dials if d.outcome == PERSON)
-    if seconds.get("preview", 0) > 0:
-        return "preview", "agents previewed records before their dials"
-    if seconds.get("reserved", 0) > 0 and abandoned == 0:
-        return "progressive", "agents waited on their own dials and nothing was abandoned"
-    agents = sum(len(g.agents) for g in (log.groups or {}).values())
-    if abandoned == 0:
-        peak = _peak_flight(log.dials)
-        if agents and peak <= agents:
-            return "progressive", f"no abandons and never more dials in flight ({peak}) than agents"
-        return "power", f"no abandons, yet up to {peak} dials in flight for {agents} agents"
     ratio = dials_per_ready_agent(log)
-    if b is not None and ratio is not None:
+    if ratio is not None:
         b.put(
             "dialing.ratio",
             round(max(ratio, 1.0), 1),
@@ -599,109 +572,28 @@ def infer_mode(log: CallLog, b: _Builder | None = None) -> tuple[str, str]:
             "dials in flight per ready agent, averaged over the moments of each dial "
             "(what a power dialer holds; for predictive, its typical level)",
         )
-    rate = abandoned / live if live else 0.0
-    if b is not None:
+    abandoned, live = abandons(log)
+    if abandoned:
         b.put(
             "dialing.target_abandon_rate",
-            _round(rate, 3),
+            _round(abandoned / live, 3),
             "inferred",
             f"the abandon rate of the records ({abandoned} of {live} live answers)",
         )
-    return "predictive", f"{abandoned} abandoned calls: the dialer dialed ahead of its agents"
-
-
-def dials_per_ready_agent(log: CallLog) -> float | None:
-    """Mean of (dials in flight) / (ready agents) at the moments of the dials, where agents were
-    ready: the ratio a power dialer holds. None without agent states."""
-    if not log.ready_steps:
-        return None
-    times = [t for t, _ in log.ready_steps]
-    levels = []
-    level = 0
-    for _, delta in log.ready_steps:
-        level += delta
-        levels.append(level)
-    flights = sorted(
-        (d.dialed_at, d.dialed_at + span)
-        for d in log.dials
-        if (span := d.answer_s if d.answer_s is not None else d.ring_s) is not None
-    )
-    starts = [a for a, _ in flights]
-    ends = sorted(b for _, b in flights)
-    ratios = []
-    for t in starts:
-        i = bisect.bisect_right(times, t) - 1
-        ready = levels[i] if i >= 0 else 0
-        if ready > 0:
-            in_flight = bisect.bisect_right(starts, t) - bisect.bisect_right(ends, t)
-            ratios.append(in_flight / ready)
-    return sum(ratios) / len(ratios) if ratios else None
-
-
-def _peak_lines(dials: list[Dial]) -> int:
-    events = []
-    for d in dials:
-        if d.duration_s is not None:
-            events += [(d.dialed_at, 1), (d.dialed_at + d.duration_s, -1)]
-    events.sort(key=lambda e: (e[0], e[1]))
-    level = peak = 0
-    for _, delta in events:
-        level += delta
-        peak = max(peak, level)
-    return peak
-
-
-def _peak_flight(dials: list[Dial]) -> int:
-    """The most dials at once between the dial and its answer or failure."""
-    events = []
-    for d in dials:
-        span = d.answer_s if d.answer_s is not None else d.ring_s
-        if span is not None:
-            events += [(d.dialed_at, 1), (d.dialed_at + span, -1)]
-    events.sort(key=lambda e: (e[0], e[1]))
-    level = peak = 0
-    for _, delta in events:
-        level += delta
-        peak = max(peak, level)
-    return peak
+    if "dialing.mode" in b.given:
+        return
+    mode, why = infer_mode(log)
+    b.put("dialing.mode", mode, "inferred", why)
 
 
 def _treatments(b: _Builder) -> None:
-    """Retry rules the records show: per result, the shortest wait before a retry, and how
-    many times in a row a record was retried after it."""
     if b.sources.get("treatments") == "setting":
         return
-    by_record: dict[str, list[Dial]] = defaultdict(list)
-    for d in b.log.dials:
-        if d.record:
-            by_record[d.record].append(d)
-    gaps: dict[tuple[str, int], list[float]] = defaultdict(list)
-    runs: dict[str, int] = Counter()
-    for dials in by_record.values():
-        dials.sort(key=lambda d: d.dialed_at)
-        streak: Counter = Counter()
-        for prev, nxt in zip(dials, dials[1:]):
-            result = TREATMENT_OF.get(prev.outcome)
-            if result is None or prev.duration_s is None:
-                continue
-            streak = Counter({result: streak[result] + 1})
-            gaps[(result, streak[result])].append(nxt.dialed_at - prev.dialed_at - prev.duration_s)
-            runs[result] = max(runs[result], streak[result])
-    treatments = {}
-    for result in sorted(runs):
-        first = math.floor(max(min(gaps[(result, 1)]), 0.0) / 60) * 60
-        second = gaps.get((result, 2))
-        step = math.floor(max(min(second), 0.0) / 60) * 60 - first if second else 0
-        treatments[result] = {
-            "retry_after_s": float(first),
-            "increment_s": float(max(step, 0)),
-            "retries": runs[result],
-            "then": "finish",
-        }
-    if treatments:
+    rules = retry_rules(b.log.dials)
+    if rules:
         b.put(
             "treatments",
-            treatments,
+            rules,
             "inferred",
             "per result, the shortest wait before a retry (to the minute), how much longer the "
             "shortest second retry waited, and the most retries in a row any record had",
