@@ -43,6 +43,8 @@ CATEGORY_LABELS = {
 
 def _label(key: str) -> str:
     """``agents.groups.renewals.talk_time_s`` -> ``renewals: talk time``."""
+    if key == "stat_server.delay_s":
+        return "Stat Server delay"
     parts = key.split(".")
     name = parts[-1].removesuffix("_s").replace("_", " ")
     if parts[:2] == ["agents", "groups"] and len(parts) > 3:
@@ -85,6 +87,8 @@ def build(folder: Path) -> Page:
     if not validation:
         notes.append("No validation: the fit was run with --replications 0.")
     tables = [_durations_table(durations), _shares_table(shares)]
+    if shares.get("bands"):
+        tables.append(_bands_table(shares))
     if validation:
         tables.append(_validation_table(validation))
     tables.append(_assumed_table(d.get("comments") or {}, assumed))
@@ -203,6 +207,34 @@ def _shares_table(shares: dict) -> Table:
     return Table("Population shares", cols, rows, note)
 
 
+def _bands_table(shares: dict) -> Table:
+    keys = ["human", "machine", "busy", "no_answer", "fax"]
+    cols = [Cell("from (local)"), Cell("dials")] + [
+        Cell(k.replace("_", " ") + " (%)") for k in keys
+    ]
+    rows = []
+    for band in shares["bands"]:
+        cells = [
+            Cell(f"{band['start_hour']:02d}:00", head=True),
+            Cell(format_value(band.get("dials"), "count")),
+        ]
+        for k in keys:
+            lo, hi = band["intervals"].get(k, [None, None])
+            cells.append(
+                Cell(
+                    format_value(band["shares"].get(k), "share"),
+                    f"95% interval {format_value(lo, 'share')} to {format_value(hi, 'share')}",
+                )
+            )
+        rows.append(cells)
+    return Table(
+        "Shares by period of the called party's day (population.by_hour)",
+        cols,
+        rows,
+        "Each period runs until the next; hover over a share for its 95% interval.",
+    )
+
+
 def _validation_table(v: dict) -> Table:
     cols = [
         Cell("figure"),
@@ -262,7 +294,8 @@ def _densities(durations: dict) -> Figure:
     keys = _drawn(durations)
     n = max(len(keys), 1)
     cols = min(3, n)
-    grid = grid_axes(n, cols, gap_x=0.07, gap_y=0.12 if n > 3 else 0.16)
+    rows = (n + cols - 1) // cols
+    grid = grid_axes(n, cols, gap_x=0.07, gap_y=0.1 + 0.06 * rows)
     data, notes, axes = [], [], {}
     for i, key in enumerate(keys):
         x = durations[key]
@@ -303,8 +336,7 @@ def _densities(durations: dict) -> Figure:
                     "hovertemplate": f"{_fmt_dist(x)}<extra></extra>",
                 }
             )
-    rows = (n + cols - 1) // cols
-    height = 150 + 260 * rows
+    height = 150 + 300 * rows
     lay = layout(
         "Each duration: the data and the fitted distribution",
         annotations=notes,
@@ -329,7 +361,8 @@ def _qq(durations: dict) -> Figure:
     keys = [k for k in _drawn(durations) if durations[k].get("qq")]
     n = max(len(keys), 1)
     cols = min(3, n)
-    grid = grid_axes(n, cols, gap_x=0.08, gap_y=0.14)
+    rows = (n + cols - 1) // cols
+    grid = grid_axes(n, cols, gap_x=0.08, gap_y=0.1 + 0.06 * rows)
     data, notes, axes, shapes = [], [], {}, []
     for i, key in enumerate(keys):
         x = durations[key]
@@ -366,7 +399,6 @@ def _qq(durations: dict) -> Figure:
                 "hovertemplate": "fitted %{x:.2f} s, observed %{y:.2f} s<extra></extra>",
             }
         )
-    rows = (n + cols - 1) // cols
     lay = layout(
         "QQ: fitted against observed percentiles",
         annotations=notes,
@@ -380,7 +412,7 @@ def _qq(durations: dict) -> Figure:
         {"data": data, "layout": lay},
         "Each point is one percentile (1st to 99th): on the dotted diagonal, the fit matches "
         "the data there. Kaplan-Meier percentiles where values were still going at the end.",
-        150 + 260 * rows,
+        150 + 300 * rows,
     )
 
 
