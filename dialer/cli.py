@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import signal
 import sys
+from pathlib import Path
 
 from dialer.errors import InputError
 from dialer.version import __version__
@@ -252,24 +254,26 @@ def cmd_compare(args: argparse.Namespace) -> int:
 
     modes = parse_modes(args.modes)
     campaign = _load(args)
-    out = None
-    if args.out:
-        from dialer.outputs import ensure_dir
+    from dialer.experiments.store import ResultsUnwritable
 
-        out = ensure_dir(args.out)
-    c = compare(
-        campaign,
-        modes,
-        args.replications,
-        workers=args.workers,
-        scheduler=args.scheduler,
-        frontier=args.frontier,
-    )
-    if out is not None:
+    try:
+        c = compare(
+            campaign,
+            modes,
+            args.replications,
+            workers=args.workers,
+            scheduler=args.scheduler,
+            frontier=args.frontier,
+            out=args.out,
+        )
+    except (KeyboardInterrupt, ResultsUnwritable) as exc:
+        return _stopped_runs(exc, "comparison", args.out)
+    if args.out:
         from dialer.config import dump_yaml
         from dialer.outputs import write_csv, write_json, write_text
         from dialer.reports.render import write_report
 
+        out = Path(args.out)
         write_json(out / "compare.json", c)
         write_csv(out / "compare.csv", compare_rows(c))
         write_text(out / "campaign.yaml", dump_yaml(campaign.to_dict()))
@@ -280,9 +284,42 @@ def cmd_compare(args: argparse.Namespace) -> int:
         print(json.dumps(_clean(c), indent=2))
         return 0
     print(format_compare(c))
-    if out is not None:
+    if args.out:
         print(f"\nwrote {args.out}/compare.json, compare.csv, campaign.yaml, report.html")
     return 0
+
+
+def _stopped(exc: BaseException) -> str:
+    """How a stop is told: Ctrl-C is an interrupt, a signal is named."""
+    from dialer.experiments.pool import stop_signal
+
+    signum = stop_signal(exc)
+    return "interrupted" if signum == signal.SIGINT else f"stopped by {signal.Signals(signum).name}"
+
+
+def _exit_status(exc: BaseException) -> int:
+    """128 + the signal's number, as a shell reports a command ended by it: 130, 143, 129."""
+    from dialer.experiments.pool import stop_signal
+
+    return 128 + stop_signal(exc)
+
+
+def _stopped_runs(exc: BaseException, what: str, out: str | None) -> int:
+    """How a comparison or a plan that stopped early ends: what is kept, how to go on."""
+    from dialer.experiments.store import ResultsUnwritable
+
+    if isinstance(exc, ResultsUnwritable):
+        _say(
+            f"dialer: {what} stopped: {exc}; the runs finished before it are kept in {out}; "
+            "free space (or make the folder writable) and run the same command again to resume"
+        )
+        return 1
+    if out:
+        kept = f"the finished runs are kept in {out}; run the same command again to resume"
+    else:
+        kept = f"nothing kept (with --out DIR a {what} keeps its finished runs); run it again"
+    _say(f"dialer: {_stopped(exc)}; {kept}")
+    return _exit_status(exc)
 
 
 def compare_rows(c: dict) -> list[dict]:
@@ -401,34 +438,53 @@ def cmd_bench(args: argparse.Namespace) -> int:
 
 
 def cmd_sweep(args: argparse.Namespace) -> int:
-    from pathlib import Path
-
     from dialer.experiments.pool import BackendError
-    from dialer.experiments.sweeps import format_sweep, run_sweep
+    from dialer.experiments.store import ResultsUnwritable
+    from dialer.experiments.sweeps import MAX_RUNS, format_sweep, load_sweep, run_sweep
 
-    out = Path(args.out) if args.out else Path("results") / Path(args.spec).stem
+    sw = load_sweep(args.spec, max_runs=None if args.yes else MAX_RUNS)
+    out = Path(args.out) if args.out else Path("results") / sw.name
+    resume = "run the same command again to resume"
     try:
-        result = run_sweep(args.spec, workers=args.workers, scheduler=args.scheduler, out=out)
-    except (KeyboardInterrupt, BackendError) as exc:
-        kept = _runs_kept(out)
-        what = "interrupted" if isinstance(exc, KeyboardInterrupt) else f"sweep stopped: {exc}"
+        result = run_sweep(sw, workers=args.workers, scheduler=args.scheduler, out=out)
+    except KeyboardInterrupt as exc:
+        _say(f"dialer: {_stopped(exc)}; {_runs_kept(out)} kept in {out}; {resume}")
+        return _exit_status(exc)
+    except BackendError as exc:
         print(
-            f"dialer: {what}; {kept} kept in {out}; run the same command again to resume",
+            f"dialer: sweep stopped: {exc}; {_runs_kept(out)} kept in {out}; {resume}",
             file=sys.stderr,
         )
-        return 130 if isinstance(exc, KeyboardInterrupt) else 1
+        return 1
+    except ResultsUnwritable as exc:
+        print(
+            f"dialer: sweep stopped: {exc}; {exc.kept} of {exc.total} runs kept in {out}; "
+            f"free space (or make the folder writable) and {resume}",
+            file=sys.stderr,
+        )
+        return 1
+    from dialer.experiments.store import os_error
     from dialer.reports.render import write_report
 
-    write_report(out)
     print(format_sweep(result))
+    try:
+        write_report(out)
+    except OSError as exc:
+        _say(
+            f"dialer: cannot write {exc.filename or out / 'report.html'}: {os_error(exc)}; the "
+            f"sweep is complete in {out} (free space, then `dialer report {out}` makes the page)"
+        )
+        return 1
     print(f"report: {out}/report.html")
     return 0
 
 
-def _runs_kept(out) -> str:
+def _runs_kept(out: Path) -> str:
     try:
         m = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
         return f"{m['runs_done']} of {m['runs_total']} runs"
+    except FileNotFoundError:
+        return "no runs"
     except (OSError, ValueError, KeyError):
         return "the finished runs"
 
@@ -438,19 +494,25 @@ def cmd_plan(args: argparse.Namespace) -> int:
     from dialer.experiments.capacity import format_plan, run_plan, write_plan
 
     modes = [m.strip() for m in args.modes.split(",") if m.strip()] if args.modes else None
-    result = run_plan(
-        args.campaign,
-        deadline_s=args.deadline_s,
-        finish=args.finish,
-        modes=modes,
-        max_agents=args.max_agents,
-        confidence=args.confidence,
-        replications=args.replications,
-        group=args.group,
-        overrides=dict(parse_override(o) for o in args.overrides),
-        workers=args.workers,
-        scheduler=args.scheduler,
-    )
+    from dialer.experiments.store import ResultsUnwritable
+
+    try:
+        result = run_plan(
+            args.campaign,
+            deadline_s=args.deadline_s,
+            finish=args.finish,
+            modes=modes,
+            max_agents=args.max_agents,
+            confidence=args.confidence,
+            replications=args.replications,
+            group=args.group,
+            overrides=dict(parse_override(o) for o in args.overrides),
+            workers=args.workers,
+            scheduler=args.scheduler,
+            out=args.out,
+        )
+    except (KeyboardInterrupt, ResultsUnwritable) as exc:
+        return _stopped_runs(exc, "plan", args.out)
     if args.out:
         from dialer.reports.render import write_report
 
@@ -647,6 +709,11 @@ def add_sweep(sub) -> None:
         metavar="DIR",
         help="results folder (default results/<sweep name>); the same folder resumes",
     )
+    s.add_argument(
+        "--yes",
+        action="store_true",
+        help="run a grid of more than 100,000 runs (refused without it)",
+    )
     s.set_defaults(func=cmd_sweep)
 
 
@@ -829,17 +896,36 @@ def main(argv: list[str] | None = None) -> int:
     if not getattr(args, "func", None):
         parser.print_help()
         return 0
+    from dialer.experiments.pool import stop_on_signals
+
     try:
-        return args.func(args)
+        # SIGTERM (a batch system's stop) and SIGHUP (a closed terminal) stop as Ctrl-C does
+        with stop_on_signals():
+            return args.func(args)
     except InputError as exc:
         for line in exc.problems:
             print(f"dialer: {line}", file=sys.stderr)
         return EXIT_INPUT
-    except KeyboardInterrupt:
-        print("dialer: interrupted", file=sys.stderr)
-        return 130
+    except KeyboardInterrupt as exc:
+        _say(f"dialer: {_stopped(exc)}")
+        return _exit_status(exc)
     except BrokenPipeError:
         return 0
+    except OSError as exc:
+        if exc.filename is None:
+            raise
+        # a full or read-only disk, a lost folder: the file and the system's words, no traceback
+        from dialer.experiments.store import os_error
+
+        _say(f"dialer: {exc.filename}: {os_error(exc)}")
+        return 1
+
+
+def _say(line: str) -> None:
+    try:
+        print(line, file=sys.stderr)
+    except OSError:
+        pass  # the terminal is gone (SIGHUP)
 
 
 if __name__ == "__main__":  # pragma: no cover

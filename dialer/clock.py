@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import bisect
 import datetime as dt
+import math
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
@@ -36,9 +37,6 @@ class Calendar:
 
     def local(self, t: float, zone_name: str) -> dt.datetime:
         return self.instant(t).astimezone(zone(zone_name))
-
-    def epoch(self, t: float) -> float:
-        return self.epoch0 + t
 
     def _local_dates(self, zone_name: str, pad_days: int = 1) -> list[dt.date]:
         first = self.local(0, zone_name).date() - dt.timedelta(days=pad_days)
@@ -93,6 +91,31 @@ class Calendar:
     def site_midnights(self) -> list[float]:
         """Simulated times of the site's local midnights, one before the start through the end."""
         return [self.wall_to_sim(d, 0, self.site) for d in self._local_dates(self.site)]
+
+
+class DayIndex:
+    """Which calendar day of the site holds a simulated time (0 = the day of the start)."""
+
+    __slots__ = ("midnights", "first", "cached")
+
+    def __init__(self, midnights: list[float]):
+        self.midnights = midnights  # site-local midnights (simulated s), one before the start on
+        self.first = bisect.bisect_right(midnights, 0.0) - 1
+        self.cached = (0.0, -1.0, 0)  # (from, till, index) of the last day looked up
+
+    def of(self, t: float) -> int:
+        lo, hi, d = self.cached
+        if lo <= t < hi:
+            return d
+        m = self.midnights
+        j = bisect.bisect_right(m, t) - 1
+        d = j - self.first
+        self.cached = (
+            m[j] if j >= 0 else -math.inf,
+            m[j + 1] if j + 1 < len(m) else math.inf,
+            d,
+        )
+        return d
 
 
 class DayEdges:

@@ -36,9 +36,16 @@ def ensure_dir(path: str | os.PathLike) -> Path:
 
 @contextmanager
 def atomic(path: str | os.PathLike, mode: str = "w") -> Iterator[IO[Any]]:
-    """Open a temporary file beside ``path``; on success move it into place, else remove it."""
+    """Open a temporary file beside ``path``; on success move it into place, else remove it.
+
+    An OSError (a full or read-only disk) names ``path`` itself, not the temporary file: a
+    write error from the system names no file at all.
+    """
     path = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    except OSError as exc:
+        raise _naming(exc, path) from exc
     try:
         text = "b" not in mode
         with os.fdopen(
@@ -47,12 +54,21 @@ def atomic(path: str | os.PathLike, mode: str = "w") -> Iterator[IO[Any]]:
             yield fh
         os.chmod(tmp, 0o666 & ~_UMASK)  # mkstemp makes 0600; results are meant to be shared
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as exc:
         try:
             os.unlink(tmp)
-        except FileNotFoundError:
+        except OSError:
             pass
+        if isinstance(exc, OSError):
+            raise _naming(exc, path) from exc
         raise
+
+
+def _naming(exc: OSError, path: Path) -> OSError:
+    """The same error (same class: ENOSPC stays OSError, EACCES PermissionError) naming ``path``."""
+    if exc.errno is None:
+        return exc
+    return OSError(exc.errno, exc.strerror, str(path))
 
 
 def _clean(value: Any) -> Any:

@@ -96,3 +96,38 @@ def test_compare_bad_input_is_one_line():
         assert (
             r.returncode == 2 and message in r.stderr and len(r.stderr.strip().splitlines()) == 1
         ), r.stderr
+
+
+def test_sigterm_keeps_the_finished_runs_and_the_comparison_resumes(tmp_path):
+    """SIGTERM at the third finished run (DIALER_SIGNAL_AFTER_RUN, not a timer): exit 143, one
+    line, those runs kept; the same command then gives the comparison an uninterrupted one
+    gives."""
+    import os
+
+    def compare_cli(out, signal_after=None):
+        env = {k: v for k, v in os.environ.items() if k != "DIALER_SIGNAL_AFTER_RUN"}
+        if signal_after:
+            env["DIALER_SIGNAL_AFTER_RUN"] = signal_after
+        return subprocess.run(
+            [sys.executable, "-m", "dialer", "compare", SMOKE, "--modes", "progressive,power"]
+            + ["--replications", "3", "--workers", "2", "--json", "--out", str(out)],
+            capture_output=True,
+            text=True,
+            env=env,
+        )
+
+    out = tmp_path / "cmp"
+    r = compare_cli(out, "3:SIGTERM")
+    assert r.returncode == 143, r.stderr
+    assert r.stderr.splitlines() == [
+        f"dialer: stopped by SIGTERM; the finished runs are kept in {out}; "
+        "run the same command again to resume"
+    ]
+    kept = {p.name: p.stat().st_mtime_ns for p in (out / "runs").glob("*.json")}
+    assert len(kept) == 3 and not (out / "compare.json").exists()
+    again = compare_cli(out)
+    assert again.returncode == 0, again.stderr
+    assert {n: (out / "runs" / n).stat().st_mtime_ns for n in kept} == kept  # not run again
+    straight = compare_cli(tmp_path / "straight")
+    assert json.loads(again.stdout) == json.loads(straight.stdout)
+    assert len(list((out / "runs").glob("*.json"))) == 6

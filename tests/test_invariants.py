@@ -7,8 +7,6 @@ from hypothesis import strategies as st
 
 from conftest import make_campaign
 from dialer.experiments.run import simulate
-from dialer.pacing.base import RESULTS, Observation, Pacer
-from dialer.pacing.simple import Power
 
 dist = st.one_of(
     st.floats(0.5, 30),
@@ -120,39 +118,3 @@ def test_invariants(campaign):
     assert max(attempts.values(), default=0) <= campaign.calling_list.max_attempts
     if campaign.calling_list.size is not None:
         assert s["records_finished"] <= campaign.calling_list.size
-
-
-class Spy(Pacer):
-    """Power pacing that keeps everything it is shown."""
-
-    def __init__(self):
-        self.inner = Power(2.0)
-        self.seen_obs = []
-        self.results = set()
-
-    def decide(self, obs):
-        self.seen_obs.append(type(obs))
-        return self.inner.decide(obs)
-
-    def on_result(self, now, result, age):
-        self.results.add(result)
-
-
-def test_pacer_input_holds_no_truth():
-    truth_words = ("truth", "human", "machine_answer", "patience", "invalid", "talk_time", "row")
-    assert not [s for s in Observation.__slots__ if any(w in s for w in truth_words)]
-    spy = Spy()
-    simulate(
-        make_campaign(
-            **{
-                "dialing.mode": "power",
-                "population.human": 0.5,
-                "population.busy": 0.5,
-                "cpd.amd": True,
-                "horizon_s": 600,
-            }
-        ),
-        pacer=spy,
-    )
-    assert set(spy.seen_obs) == {Observation}
-    assert spy.results <= set(range(len(RESULTS)))

@@ -85,8 +85,11 @@ def test_snapshot_rule_matches_direct_binomial_computation(base, free_ps, flight
     snap = Snapshot(base, np.array(free_ps), np.array(flight_ps))
     dist = brute_force(base, free_ps, flight_ps)
     binom = np.ones(1)
-    expected_abandons = sum(prob * max(-m, 0) for m, prob in dist.items())
-    assert snap.old_abandons == pytest.approx(expected_abandons, abs=1e-12)
+    # the distribution of M itself: P(M <= x) at every x
+    for x in range(-6, 8):
+        assert snap.p_m_at_most(np.array([x]))[0] == pytest.approx(
+            sum(prob for m, prob in dist.items() if m <= x), abs=1e-12
+        )
     for k in range(8):
         # P(X_k >= M), X_k ~ Binomial(k, p): the chance the (k+1)-th new answer finds no agent
         direct = sum(

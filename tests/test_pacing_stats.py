@@ -99,9 +99,11 @@ def test_optimized_goals_are_held(goal, target, metric, tolerance):
     assert all(s["compliance_ok"] for s in summaries)
 
 
-def test_optimized_under_ofcom_with_a_high_amd_estimate_risks_no_abandon():
+def test_optimized_under_ofcom_with_an_estimate_over_the_limit_dials_at_almost_no_risk():
     # with the centre's false-positive estimate at 5%, the Ofcom rate is over 3% before any
-    # abandon: the only legal pacing is one that abandons nothing
+    # abandon: the only legal pacing abandons (almost) nothing. The pacer then places only dials
+    # whose forecast abandon probability is under 1e-4; a forecast is never exact, so an odd
+    # abandon remains possible, but far fewer than even 0.5% of the live answers.
     summaries = runs(
         b2c(
             20,
@@ -112,7 +114,9 @@ def test_optimized_under_ofcom_with_a_high_amd_estimate_risks_no_abandon():
                 "cpd.amd_false_positive_estimate": 0.05,
             },
         ),
-        2,
+        3,
         seed0=40,
     )
-    assert all(s["abandoned"] <= 2 for s in summaries), [s["abandoned"] for s in summaries]
+    abandoned = sum(s["abandoned"] for s in summaries)
+    live = sum(s["live_answers"] for s in summaries)
+    assert live > 600 and abandoned <= 0.005 * live, (abandoned, live)

@@ -216,3 +216,37 @@ def test_plan_reads_a_campaign_file(tmp_path):
         f"progressive with {n} agents and {n} lines works 90% of 60 records within 1000 s"
         in r.stdout
     )
+
+
+def test_sigterm_keeps_the_finished_runs_and_the_plan_resumes(tmp_path):
+    """SIGTERM at the third finished run (DIALER_SIGNAL_AFTER_RUN, not a timer): exit 143 and
+    one line; the same command then resumes (its search asks for the same counts again, the
+    runs on disk are not redone) and plans what an uninterrupted plan does."""
+    import os
+
+    def plan_cli(out, signal_after=None):
+        env = {k: v for k, v in os.environ.items() if k != "DIALER_SIGNAL_AFTER_RUN"}
+        if signal_after:
+            env["DIALER_SIGNAL_AFTER_RUN"] = signal_after
+        return subprocess.run(
+            [sys.executable, "-m", "dialer", "plan", SMOKE, "--deadline-s", "600", "--json"]
+            + ["--modes", "progressive", "--replications", "2", "--workers", "2"]
+            + ["--out", str(out)],
+            capture_output=True,
+            text=True,
+            cwd=ROOT,
+            env=env,
+        )
+
+    out = tmp_path / "plan"
+    r = plan_cli(out, "3:SIGTERM")
+    assert r.returncode == 143, r.stderr
+    assert r.stderr.splitlines() == [
+        f"dialer: stopped by SIGTERM; the finished runs are kept in {out}; "
+        "run the same command again to resume"
+    ]
+    assert len(list((out / "runs").glob("*.json"))) == 3
+    again = plan_cli(out)
+    assert again.returncode == 0, again.stderr
+    straight = plan_cli(tmp_path / "straight")
+    assert json.loads(again.stdout) == json.loads(straight.stdout)

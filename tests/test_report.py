@@ -322,8 +322,8 @@ def test_a_misspelt_plotly_property_fails_before_any_browser():
 
 
 def test_agents_range_from_wilson_intervals():
-    from dialer.reports.charts import wilson
     from dialer.reports.plan import agents_range
+    from dialer.stats import wilson
 
     lo, hi = wilson(0, 20)
     assert lo == 0 and abs(hi - 0.1611) < 1e-3  # the textbook Wilson upper bound for 0 of 20

@@ -7,11 +7,9 @@ import io
 import json
 import math
 import os
-import signal
 import statistics
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -116,143 +114,8 @@ def test_replications_share_seeds_across_cells():
 # -- results that survive -----------------------------------------------------------------------
 
 
-def _spec_for_kill(tmp_path: Path) -> Path:
-    return write_spec(
-        tmp_path,
-        {
-            "campaign": B2C,
-            "seed": 1,
-            "replications": 10,
-            "set": {"horizon_s": 7200},
-            "factors": {
-                "dialing.mode": ["progressive", "power"],
-                "agents.groups.renewals.count": [20, 25],
-            },
-        },
-    )
-
-
-def _wait_for_runs(runs: Path, at_least: int, proc, timeout: float = 60.0) -> int:
-    end = time.monotonic() + timeout
-    while time.monotonic() < end and proc.poll() is None:
-        n = len(list(runs.glob("c*.json"))) if runs.is_dir() else 0
-        if n >= at_least:
-            return n
-        time.sleep(0.01)
-    raise AssertionError("the sweep did not get going")
-
-
-def test_a_sweep_killed_midway_resumes_with_every_run_exactly_once(tmp_path):
-    spec, out = _spec_for_kill(tmp_path), tmp_path / "out"
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "dialer", "sweep", str(spec), "--workers", "1", "--out", str(out)],
-        cwd=ROOT,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    _wait_for_runs(out / "runs", 4, proc)
-    proc.send_signal(signal.SIGKILL)
-    proc.wait()
-    kept = len(list((out / "runs").glob("c*.json")))
-    assert 4 <= kept < 40, "killed too late to show anything"
-    assert json.loads((out / "manifest.json").read_text())["complete"] is False
-
-    again = dialer_cli("sweep", str(spec), "--workers", "2", "--out", str(out))
-    assert again.returncode == 0, again.stderr
-    assert f"{40 - kept} new, {kept} resumed, 0 failed" in again.stdout
-    table = read_csv(out / "runs.csv")
-    keys = [(int(r["cell"]), int(r["replication"])) for r in table]
-    assert keys == [(c, r) for c in range(4) for r in range(10)]  # every run exactly once
-    assert not [p for p in (out / "runs").iterdir() if p.name.startswith(".")]
-    manifest = json.loads((out / "manifest.json").read_text())
-    assert manifest["complete"] is True and manifest["runs_done"] == 40
-    # resumed rows are the rows an uninterrupted sweep gives
-    fresh = dialer.sweep(load_sweep(spec), workers=1)
-    assert [int(r["dials"]) for r in table] == [r["dials"] for r in fresh]
-    assert [float(r["occupancy"]) for r in table] == [r["occupancy"] for r in fresh]
-
-
-def _children(pid: int) -> list[int]:
-    kids = []
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if int(fields[1]) == pid:
-            kids.append(int(stat.parent.name))
-    return kids
-
-
-@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
-def test_workers_end_when_the_sweep_is_killed(tmp_path):
-    spec, out = _spec_for_kill(tmp_path), tmp_path / "out"
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "dialer", "sweep", str(spec), "--workers", "2", "--out", str(out)],
-        cwd=ROOT,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    _wait_for_runs(out / "runs", 1, proc)
-    workers = _children(proc.pid)
-    assert len(workers) >= 2
-    proc.send_signal(signal.SIGKILL)
-    proc.wait()
-    end = time.monotonic() + 10
-    while time.monotonic() < end and [
-        w
-        for w in workers
-        if Path(f"/proc/{w}").exists() and "Z" not in Path(f"/proc/{w}/stat").read_text().split()[2]
-    ]:
-        time.sleep(0.05)
-    alive = [
-        w
-        for w in workers
-        if Path(f"/proc/{w}").exists()
-        and Path(f"/proc/{w}/stat").read_text().split()[2] not in ("Z", "X")
-    ]
-    for w in alive:  # leave nothing behind, even when failing
-        os.kill(w, signal.SIGKILL)
-    assert not alive, "worker processes outlived the killed sweep"
-
-
-def test_ctrl_c_stops_cleanly_and_keeps_finished_runs(tmp_path):
-    # 200 runs of about 0.1 s: the interrupt, sent after the second, surely lands mid-sweep
-    spec = write_spec(
-        tmp_path,
-        {
-            "campaign": B2C,
-            "seed": 1,
-            "replications": 50,
-            "set": {"horizon_s": 7200},
-            "factors": {
-                "dialing.mode": ["progressive", "power"],
-                "agents.groups.renewals.count": [20, 25],
-            },
-        },
-    )
-    out = tmp_path / "out"
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "dialer", "sweep", str(spec), "--workers", "2", "--out", str(out)],
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    _wait_for_runs(out / "runs", 2, proc)
-    proc.send_signal(signal.SIGINT)
-    stdout, stderr = proc.communicate(timeout=30)
-    assert proc.returncode == 130, "the sweep was not interrupted"
-    lines = stderr.strip().splitlines()
-    assert len(lines) == 1 and "Traceback" not in stderr, stderr
-    assert (
-        lines[0].startswith("dialer: interrupted;")
-        and "run the same command again to resume" in lines[0]
-    )
-    manifest = json.loads((out / "manifest.json").read_text())
-    kept = len(list((out / "runs").glob("c*.json")))
-    assert manifest["complete"] is False and manifest["runs_done"] == kept >= 2
-    assert len(read_csv(out / "runs.csv")) == kept
+# Stopping (Ctrl-C, SIGTERM, SIGKILL), resuming, locks and full disks: tests/test_sweep_stops.py,
+# each triggered at a known run (DIALER_SIGNAL_AFTER_RUN), never at a time.
 
 
 def test_a_failing_run_is_a_row_with_its_error_and_the_others_finish(tmp_path, monkeypatch):

@@ -18,41 +18,9 @@ from __future__ import annotations
 
 import json
 import math
-import statistics
 from typing import Any
 
-LEVEL = 0.95
-
-
-def t_interval(values: list[float], level: float = LEVEL) -> dict:
-    """n, mean, sd and the t-interval of the mean (None where n is too small)."""
-    n = len(values)
-    out: dict[str, Any] = {"n": n, "mean": None, "sd": None, "ci_low": None, "ci_high": None}
-    if n == 0:
-        return out
-    mean = statistics.fmean(values)
-    out["mean"] = mean
-    if n < 2:
-        return out
-    sd = statistics.stdev(values)
-    out["sd"] = sd
-    from scipy.special import stdtrit
-
-    half = float(stdtrit(n - 1, 0.5 + level / 2)) * sd / math.sqrt(n)
-    out["ci_low"], out["ci_high"] = mean - half, mean + half
-    return out
-
-
-def proportion_interval(successes: int, n: int, level: float = LEVEL) -> tuple[float, float]:
-    """Clopper-Pearson (exact) interval of a success share: never narrower than the truth."""
-    if n == 0:
-        return (0.0, 1.0)
-    from scipy.special import betaincinv
-
-    alpha = 1 - level
-    low = 0.0 if successes == 0 else float(betaincinv(successes, n - successes + 1, alpha / 2))
-    high = 1.0 if successes == n else float(betaincinv(successes + 1, n - successes, 1 - alpha / 2))
-    return (low, high)
+from dialer.stats import paired_interval, t_interval
 
 
 def _number(v: Any) -> float | None:
@@ -119,12 +87,10 @@ def paired_table(sweep, rows: list[dict]) -> list[dict]:
             continue
         mine, theirs = runs.get(cell.index, {}), runs.get(partner, {})
         for m in metrics:
-            diffs = []
-            for r in sorted(set(mine) & set(theirs)):
-                a, b = _number(mine[r].get(m)), _number(theirs[r].get(m))
-                if a is not None and b is not None:
-                    diffs.append(a - b)
-            stats = t_interval(diffs)
+            pairs = sorted(set(mine) & set(theirs))
+            stats = paired_interval(
+                [_number(mine[r].get(m)) for r in pairs], [_number(theirs[r].get(m)) for r in pairs]
+            )
             table.append(
                 {
                     **cell.factors,

@@ -58,7 +58,7 @@ class Trial:
         return self.successes >= confidence * self.replications - 1e-9
 
     def to_dict(self) -> dict:
-        from dialer.experiments.aggregate import proportion_interval
+        from dialer.stats import proportion_interval
 
         lo, hi = proportion_interval(self.successes, self.replications)
         return {
@@ -191,6 +191,7 @@ def plan(
     workers: int | None = None,
     scheduler: Any = None,
     progress: bool | None = None,
+    out: str | os.PathLike | None = None,
 ) -> list[dict]:
     """Per mode, the fewest agents that work a share ``finish`` of the list within
     ``deadline_s`` seconds with the abandon rate legal, in at least a share ``confidence`` of
@@ -210,6 +211,7 @@ def plan(
         workers=workers,
         scheduler=scheduler,
         progress=progress,
+        out=out,
     )
     return [{"mode": m, **v} for m, v in result.modes.items()]
 
@@ -228,9 +230,18 @@ def run_plan(
     workers: int | None = None,
     scheduler: Any = None,
     progress: bool | None = None,
+    out: str | os.PathLike | None = None,
 ) -> PlanResult:
-    """:func:`plan` with the settings and the recommendation, for the command line and plan.json."""
-    from dialer.experiments.pool import backend, execute, replication_seed
+    """:func:`plan` with the settings and the recommendation, for the command line and plan.json.
+
+    With ``out`` the folder is locked while the runs go (a second writer is refused) and every
+    finished run is kept in ``out/runs/``, so that a stopped plan resumes: its search asks for
+    the same agent counts again, and the runs on disk are not run again.
+    """
+    from contextlib import AbstractContextManager, nullcontext
+
+    from dialer.experiments.pool import Outcome, backend, execute, replication_seed
+    from dialer.experiments.store import FolderLock, RunCache
 
     if isinstance(campaign, Campaign):
         source, base = campaign.name, campaign.override(overrides) if overrides else campaign
@@ -289,7 +300,14 @@ def run_plan(
     searches = {m: Search(m, max_agents, confidence, start, lo=-1 if others else 0) for m in modes}
     show = sys.stderr.isatty() if progress is None else progress
 
-    with backend(workers, scheduler) as b:
+    lock: AbstractContextManager = FolderLock(out, "plan") if out else nullcontext()
+    with backend(workers, scheduler) as b, lock:
+        cache = (
+            RunCache(out, "plan", {"campaign": probe_base.to_dict(), "group": group})
+            if out
+            else None
+        )
+        kept = cache.load() if cache else {}
         while True:
             probes = {m: n for m, s in searches.items() if (n := s.next_probe()) is not None}
             if not probes:
@@ -298,9 +316,13 @@ def run_plan(
             for m, n in probes.items():
                 cell = probe_base.override({"dialing.mode": m, f"agents.groups.{group}.count": n})
                 trials[m] = Trial(n, replications)  # n: the planned group's count
-                items += [((m, r), dataclasses.replace(cell, seed=s)) for r, s in enumerate(seeds)]
+                items += [
+                    ((m, n, r), dataclasses.replace(cell, seed=s)) for r, s in enumerate(seeds)
+                ]
 
             def on_done(outcome, trials=trials) -> None:
+                if cache is not None and outcome.summary is not None and outcome.key not in kept:
+                    cache.keep(outcome.key, outcome.summary, outcome.wall_s)
                 t = trials[outcome.key[0]]
                 s = outcome.summary
                 if outcome.error is not None or s is None:
@@ -316,7 +338,10 @@ def run_plan(
                 if pen >= finish - 1e-12 and s.get("compliance_ok"):
                     t.successes += 1
 
-            execute(items, b, on_done)
+            for key, _ in items:
+                if key in kept:
+                    on_done(Outcome(key, kept[key], None, 0.0))
+            execute([item for item in items if item[0] not in kept], b, on_done)
             for m, t in trials.items():
                 searches[m].record(t)
             if show:

@@ -8,18 +8,22 @@ others are measured against. With ``frontier=True`` each tunable mode is also ru
 settings of its knob, to draw abandon rate against occupancy.
 
 The runs go through :mod:`dialer.pool`, so a comparison runs in this process, on a local pool
-or on a Dask cluster alike, with identical results.
+or on a Dask cluster alike, with identical results. With ``out``, the folder is locked and each
+finished run kept in ``out/runs/`` as it comes back (:class:`~dialer.experiments.store.RunCache`),
+so that a stopped comparison resumes where it stopped.
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from typing import Any
 
 from dialer.config import MODES, Campaign
 from dialer.errors import InputError
-from dialer.experiments.aggregate import proportion_interval, t_interval
 from dialer.experiments.pool import Outcome, Progress, backend, execute, replication_seed
+from dialer.stats import paired_interval, proportion_interval, t_interval
 from dialer.version import __version__
 
 # The metrics of the comparison table (compliance_ok averages to the share of legal runs).
@@ -73,8 +77,16 @@ def compare(
     frontier: bool = False,
     progress: bool | None = None,
     on_run: Callable[[Outcome], None] | None = None,
+    out: str | os.PathLike | None = None,
 ) -> dict:
-    """Run every mode on paired seeds; the comparison as the data of ``compare.json``."""
+    """Run every mode on paired seeds; the comparison as the data of ``compare.json``.
+
+    With ``out`` the folder is locked while the runs go (a second writer is refused) and every
+    finished run is kept in ``out/runs/``; a comparison stopped (Ctrl-C, SIGTERM) or cut short
+    by a full disk resumes from them when called again with the same campaign.
+    """
+    from dialer.experiments.store import FolderLock, RunCache
+
     modes = modes or list(MODES)
     if replications < 2:
         raise InputError(
@@ -100,7 +112,13 @@ def compare(
     errors: list[str] = []
     bar = Progress(len(items), "compare", enabled=progress)
 
+    lock: AbstractContextManager = FolderLock(out, "compare") if out else nullcontext()
+    kept: dict[tuple, dict] = {}
+    cache: RunCache | None = None
+
     def done(outcome: Outcome) -> None:
+        if cache is not None and outcome.summary is not None and outcome.key not in kept:
+            cache.keep(outcome.key, outcome.summary, outcome.wall_s)
         if outcome.summary is None:
             errors.append(f"{outcome.key[1]} replication {outcome.key[3]}: {outcome.error}")
         else:
@@ -110,14 +128,20 @@ def compare(
             on_run(outcome)
 
     try:
-        with backend(workers, scheduler) as b:
-            execute(items, b, done)
+        with backend(workers, scheduler) as b, lock:
+            if out:
+                cache = RunCache(out, "compare", {"campaign": campaign.to_dict()})
+                kept.update(cache.load())
+            for key, _ in items:
+                if key in kept:
+                    done(Outcome(key, kept[key], None, 0.0))
+            execute([item for item in items if item[0] not in kept], b, done)
     finally:
         bar.close()
-    return summarize(campaign, modes, replications, seeds, results, errors)
+    return comparison(campaign, modes, replications, seeds, results, errors)
 
 
-def summarize(
+def comparison(
     campaign: Campaign,
     modes: list[str],
     replications: int,
@@ -149,13 +173,10 @@ def summarize(
     if baseline is not None:
         for mode in modes:
             for metric in METRICS:
-                pairs = [
-                    (_value(a, metric), _value(b, metric))
-                    for a, b in zip(per_mode[mode], per_mode[baseline], strict=True)
-                    if a is not None and b is not None
-                ]
-                d = [x - y for x, y in pairs if x is not None and y is not None]
-                iv = _interval(d)
+                iv = paired_interval(
+                    [_value(a, metric) if a is not None else None for a in per_mode[mode]],
+                    [_value(b, metric) if b is not None else None for b in per_mode[baseline]],
+                )
                 diffs.append(
                     {
                         "mode": mode,

@@ -16,8 +16,16 @@ Results come back to the calling process, which alone writes files: a cluster ne
 disk. Each run is deterministic (its seed), so the rows do not depend on the backend, the
 number of workers, the batch size or the order in which batches finish.
 
-Ctrl-C: workers ignore SIGINT; the calling process cancels what has not started, stops the
-local workers, and lets the caller keep every run that had finished.
+Stopping: Ctrl-C (SIGINT), SIGTERM (a batch system ending a job) and SIGHUP (a closed
+terminal) are all a clean stop. Workers ignore them: the calling process decides. There the
+signal is an exception (:class:`Stopped` for SIGTERM and SIGHUP, a subclass of
+``KeyboardInterrupt``, so one code path serves all three); :func:`execute` cancels what has not
+started, kills the local workers and waits for them to end, and the caller keeps every run that
+had finished. A worker whose calling process dies (even by SIGKILL) is killed by the kernel.
+
+Tests stop a command at a known run, never at a time: ``DIALER_SIGNAL_AFTER_RUN=K:SIGNAME``
+in the environment makes the calling process send itself that signal right after the K-th
+run has been handed over (and kept), see :data:`SIGNAL_AFTER_RUN`.
 """
 
 from __future__ import annotations
@@ -102,9 +110,15 @@ def simulate_batch(items: Sequence[tuple[Any, Any]]) -> list[Outcome]:
     return out
 
 
+# The signals that stop a command cleanly (SIGINT is Python's own KeyboardInterrupt).
+STOP_SIGNALS = (signal.SIGTERM, signal.SIGHUP)
+
+
 def _start_worker(parent: int) -> None:
-    # Ctrl-C reaches the whole process group; the parent decides what happens to the runs.
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # Ctrl-C and a batch system's SIGTERM reach the whole process group; the parent decides
+    # what happens to the runs, and kills its workers itself (SIGKILL) when it stops.
+    for signum in (signal.SIGINT, *STOP_SIGNALS):
+        signal.signal(signum, signal.SIG_IGN)
     _end_with_parent(parent)
 
 
@@ -116,7 +130,7 @@ def _end_with_parent(parent: int) -> None:
         import ctypes
 
         libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(1, int(signal.SIGTERM))  # PR_SET_PDEATHSIG
+        libc.prctl(1, int(signal.SIGKILL))  # PR_SET_PDEATHSIG (SIGTERM is ignored here)
     except (OSError, AttributeError):
         return
     if os.getppid() != parent:  # the parent died before the line above
@@ -166,17 +180,29 @@ def _check_workers(workers: int | None) -> int:
     return workers
 
 
+# A SIGKILLed worker ends at once, unless the kernel holds it (a hung network file system):
+# then a stop gives up waiting for it rather than hang.
+KILLED_WORKER_WAIT_S = 30.0
+
+
 def _stop_processes(pool: cf.ProcessPoolExecutor) -> None:
-    terminate = getattr(pool, "terminate_workers", None)  # Python >= 3.14
-    if terminate is not None:
-        terminate()
-        return
-    for proc in list((getattr(pool, "_processes", None) or {}).values()):
+    """Cancel what has not started, kill the workers (they ignore SIGTERM) and wait until each
+    has ended: when the calling process exits after a stop, no worker is left running.
+
+    The pool cancels its own queued tasks (``cancel_futures``): a future cancelled from outside
+    would make Python 3.11's pool fail when it marks its tasks broken after the kill."""
+    procs = list((getattr(pool, "_processes", None) or {}).values())
+    pool.shutdown(wait=False, cancel_futures=True)
+    for proc in procs:
         try:
-            proc.terminate()
+            proc.kill()
         except Exception:
             pass
-    pool.shutdown(wait=False, cancel_futures=True)
+    for proc in procs:
+        try:
+            proc.join(KILLED_WORKER_WAIT_S)
+        except Exception:
+            pass
 
 
 @contextmanager
@@ -257,8 +283,9 @@ def execute(
 ) -> None:
     """Run (key, campaign) items on backend ``b``; call ``on_done`` for each run as it finishes.
 
-    ``on_done`` runs in this process, in the order batches finish. A KeyboardInterrupt stops
-    the backend (runs not started are cancelled) and propagates; runs already passed to
+    ``on_done`` runs in this process, in the order batches finish. A KeyboardInterrupt (or any
+    exception, an ``on_done`` that cannot write included) stops the backend at once (runs not
+    started are cancelled, local workers killed) and propagates; runs already passed to
     ``on_done`` are the caller's to keep.
     """
     if not items:
@@ -282,9 +309,10 @@ def execute(
             done, pending = cf.wait(pending, timeout=0.5, return_when=cf.FIRST_COMPLETED)
             for future in done:
                 _deliver(future, on_done)
-    except KeyboardInterrupt:
-        for future in pending:
-            future.cancel()
+    except BaseException:  # Ctrl-C, Stopped (SIGTERM, SIGHUP), a disk that fails, a lost worker
+        if b.kind == "dask":  # a local pool cancels its own queue as it stops
+            for future in pending:
+                future.cancel()
         b.stop_now()
         raise
 
@@ -302,6 +330,92 @@ def _deliver(future: cf.Future, on_done: Callable[[Outcome], None]) -> None:
         raise BackendError(one_line(exc)) from exc
     for outcome in outcomes:
         on_done(outcome)
+        _signal_after_run.handed_over()
+
+
+# -- stopping --------------------------------------------------------------------------------
+
+
+class Stopped(KeyboardInterrupt):
+    """A stop asked for by a signal other than Ctrl-C (SIGTERM, SIGHUP), handled as Ctrl-C is.
+
+    A subclass of ``KeyboardInterrupt`` so that every clean-up written for Ctrl-C runs for it
+    too; ``signum`` tells the command line its exit status (128 + signum: 143 for SIGTERM).
+    """
+
+    def __init__(self, signum: int):
+        super().__init__(signal.Signals(signum).name)
+        self.signum = int(signum)
+
+
+def stop_signal(exc: BaseException) -> int:
+    """The signal behind an interrupt: SIGINT for Ctrl-C, else the one :class:`Stopped` names."""
+    return getattr(exc, "signum", int(signal.SIGINT))
+
+
+@contextmanager
+def stop_on_signals() -> Iterator[None]:
+    """SIGTERM and SIGHUP raise :class:`Stopped` in this (the main) thread while inside.
+
+    The first such signal stops; later ones are ignored, so that the clean-up it starts (keeping
+    the finished runs, rebuilding the tables) is not cut short by a second SIGTERM. Outside the
+    main thread (where Python cannot take signals) this does nothing.
+    """
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def stop(signum: int, frame: Any) -> None:
+        for s in STOP_SIGNALS:
+            signal.signal(s, signal.SIG_IGN)
+        raise Stopped(signum)
+
+    previous = {s: signal.signal(s, stop) for s in STOP_SIGNALS}
+    try:
+        yield
+    finally:
+        for s, handler in previous.items():
+            signal.signal(s, handler)
+
+
+SIGNAL_AFTER_RUN = "DIALER_SIGNAL_AFTER_RUN"
+
+
+class _SignalAfterRun:
+    """The test hook: ``DIALER_SIGNAL_AFTER_RUN=K:SIGNAME`` (e.g. ``3:SIGTERM``) makes this
+    process send itself SIGNAME right after the K-th run of the process has been handed to the
+    caller (who has kept it: a sweep's run file is in place). Tests stop, pause (SIGSTOP) or
+    kill a command at a known run this way, instead of racing it with a clock."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self.at: tuple[int, int] | None = None
+        self.read = False
+
+    def handed_over(self) -> None:
+        self.count += 1
+        if not self.read:
+            self.read, self.at = True, self._parse(os.environ.get(SIGNAL_AFTER_RUN, ""))
+        if self.at is not None and self.count == self.at[0]:
+            os.kill(os.getpid(), self.at[1])
+
+    @staticmethod
+    def _parse(text: str) -> tuple[int, int] | None:
+        if not text:
+            return None
+        k, _, name = text.partition(":")
+        name = name.strip().upper()
+        try:
+            return int(k), int(signal.Signals[name if name.startswith("SIG") else "SIG" + name])
+        except (ValueError, KeyError):
+            raise InputError(
+                f"{SIGNAL_AFTER_RUN}: expected RUN:SIGNAL such as 3:SIGTERM, got {text!r}"
+            ) from None
+
+
+_signal_after_run = _SignalAfterRun()
 
 
 # -- progress --------------------------------------------------------------------------------

@@ -49,6 +49,11 @@ from dialer.schema import (
 )
 
 DIST_PARAMS = ("dist", "value", "mean", "sd", "low", "high", "values")
+# A grid with more runs than this needs an explicit yes (``--yes``; ``max_runs=None``): a typo
+# in a factor list should not start a month of computing or fill a disk with run files.
+MAX_RUNS = 100_000
+# A sweep's name becomes a folder name (results/<name>): one plain path component.
+NAME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-")
 # Summary values that are not numbers: kept in rows, never averaged.
 TEXT_METRICS = ("compliance_regime",)
 
@@ -163,9 +168,30 @@ class Names(Spec):
         return list(value)
 
 
+class PlainName(Spec):
+    """A name that is one folder name: no ``/``, no ``..``, nothing hidden."""
+
+    kind = "plain name"
+
+    def parse(self, raw, key, problems):
+        if raw is None:
+            return None
+        if not isinstance(raw, str) or not raw or raw.startswith(".") or not set(raw) <= NAME_CHARS:
+            return problems.add(
+                key,
+                "a plain name (letters, digits, '.', '_', '-'; not starting with '.'), "
+                "which names the results folder results/<name>",
+                raw,
+            )
+        return raw
+
+
 @dataclass(frozen=True)
 class SweepFile:
     campaign: str = opt(Text(), doc="campaign file, relative to the sweep file")
+    name: str | None = opt(
+        PlainName(), None, "the sweep's name: results/<name> by default (default: the file's name)"
+    )
     seed: int = opt(
         Number(0, integer=True), 1, "replication r runs with a seed derived from (seed, r)"
     )
@@ -272,6 +298,7 @@ def _text(v: Any) -> str:
 
 @dataclass(frozen=True)
 class Sweep:
+    name: str  # the results folder's default name, results/<name>
     source: str
     spec: dict  # the sweep file as resolved (defaults filled), for the manifest
     base: Campaign  # the campaign with `set` applied
@@ -317,16 +344,24 @@ class Sweep:
         return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
-def load_sweep(path: str | os.PathLike) -> Sweep:
+def load_sweep(path: str | os.PathLike, max_runs: int | None = MAX_RUNS) -> Sweep:
     """Read and check a sweep file; every problem raised as one InputError."""
     raw = load_yaml_mapping(path)
-    return sweep_from_mapping(raw, str(path), Path(path).parent)
+    return sweep_from_mapping(raw, str(path), Path(path).parent, max_runs=max_runs)
 
 
 def sweep_from_mapping(
-    raw: dict, source: str = "sweep", base_dir: str | os.PathLike = "."
+    raw: dict,
+    source: str = "sweep",
+    base_dir: str | os.PathLike = ".",
+    *,
+    max_runs: int | None = MAX_RUNS,
 ) -> Sweep:
-    """A sweep from plain data; ``campaign`` is a path (relative to ``base_dir``) or a Campaign."""
+    """A sweep from plain data; ``campaign`` is a path (relative to ``base_dir``) or a Campaign.
+
+    A grid of more than ``max_runs`` runs (cells x replications) is refused before any cell is
+    built; ``None`` allows any size.
+    """
     raw = dict(raw)
     given = raw.get("campaign")
     campaign_obj = given if isinstance(given, Campaign) else None
@@ -336,6 +371,7 @@ def sweep_from_mapping(
     spec = build(SweepFile, raw, "", problems)
     if problems or spec is BAD:
         raise InputError([f"{source}: {p}" for p in problems])
+    _check_size(spec, source, max_runs)
 
     if campaign_obj is not None:
         base = campaign_obj
@@ -388,7 +424,9 @@ def sweep_from_mapping(
 
     metrics = _check_metrics(spec.metrics, source)
     baseline = _check_baseline(spec.baseline, spec.factors, source)
+    name = spec.name or _default_name(source)
     resolved = {
+        "name": name,
         "campaign": spec.campaign if campaign_obj is None else None,
         "seed": spec.seed,
         "replications": spec.replications,
@@ -402,6 +440,7 @@ def sweep_from_mapping(
         "baseline": baseline,
     }
     return Sweep(
+        name,
         source,
         resolved,
         fixed,
@@ -412,6 +451,26 @@ def sweep_from_mapping(
         metrics,
         baseline,
     )
+
+
+def _check_size(spec: SweepFile, source: str, max_runs: int | None) -> None:
+    cells = 1
+    for axis in spec.factors:
+        cells *= len(axis.levels)
+    runs = cells * spec.replications
+    if max_runs is not None and runs > max_runs:
+        raise InputError(
+            f"{source}: {cells:,} cells x {spec.replications:,} "
+            f"replication{'s' if spec.replications != 1 else ''} = {runs:,} runs, "
+            f"more than {max_runs:,}; check the factors, or add --yes to run them all"
+        )
+
+
+def _default_name(source: str) -> str:
+    """The sweep file's name without .yaml, as a plain folder name."""
+    stem = Path(source).stem
+    cleaned = "".join(ch if ch in NAME_CHARS else "_" for ch in stem).lstrip(".")
+    return cleaned or "sweep"
 
 
 _SUMMARY_KEYS: list[str] | None = None
@@ -553,6 +612,7 @@ def sweep(
     scheduler: Any = None,
     out: str | os.PathLike | None = None,
     progress: bool | None = None,
+    max_runs: int | None = MAX_RUNS,
 ) -> list[dict]:
     """Run a sweep and return its tidy rows (one per run, sorted by cell and replication).
 
@@ -560,9 +620,12 @@ def sweep(
     working folder, or a :class:`~dialer.config.Campaign`), or a loaded :class:`Sweep`.
     ``workers`` local processes (default: every core; 1 runs in this process) or a Dask
     ``scheduler`` (address or ``distributed.Client``). With ``out`` every run is saved as it
-    finishes and a second call resumes; without it nothing is written.
+    finishes and a second call resumes; without it nothing is written. A grid of more than
+    ``max_runs`` runs is refused (``None``: any size).
     """
-    return run_sweep(spec, workers=workers, scheduler=scheduler, out=out, progress=progress).rows
+    return run_sweep(
+        spec, workers=workers, scheduler=scheduler, out=out, progress=progress, max_runs=max_runs
+    ).rows
 
 
 def run_sweep(
@@ -572,28 +635,46 @@ def run_sweep(
     scheduler: Any = None,
     out: str | os.PathLike | None = None,
     progress: bool | None = None,
+    max_runs: int | None = MAX_RUNS,
 ) -> SweepResult:
-    """:func:`sweep` with everything the command line reports."""
+    """:func:`sweep` with everything the command line reports.
+
+    With ``out``, the folder is locked for the whole call (:class:`~dialer.experiments.store.
+    FolderLock`: a second writer is refused with :class:`~dialer.experiments.store.FolderInUse`).
+    An interrupt (``KeyboardInterrupt``, or :class:`~dialer.experiments.pool.Stopped` under the
+    command line's SIGTERM handling), a failed backend, or a results file that cannot be written
+    (:class:`~dialer.experiments.store.ResultsUnwritable`) stops the sweep: the finished runs are
+    kept, the tables are rebuilt from them where the disk allows, and the exception propagates.
+    """
+    from contextlib import AbstractContextManager, nullcontext
+
     from dialer.experiments.aggregate import cell_table, paired_table
     from dialer.experiments.pool import BackendError, Progress, backend, execute
-    from dialer.experiments.store import SweepStore
+    from dialer.experiments.store import FolderLock, ResultsUnwritable, SweepStore
 
     if isinstance(spec, Sweep):
         sw = spec
     elif isinstance(spec, dict):
-        sw = sweep_from_mapping(spec)
+        sw = sweep_from_mapping(spec, max_runs=max_runs)
     else:
-        sw = load_sweep(spec)
+        sw = load_sweep(spec, max_runs=max_runs)
 
     t0 = time.perf_counter()
     store = SweepStore(Path(out), sw) if out is not None else None
+    lock: AbstractContextManager = FolderLock(store.out, "sweep") if store else nullcontext()
     rows: list[dict] = []
+    unwritten: list[dict] = []  # runs that finished but whose file could not be written
     result = SweepResult(sw, [], [], [], [], out=store.out if store else None)
+    total = len(sw.cells) * sw.replications
 
     def on_done(outcome) -> None:
         row = make_row(sw, outcome.key, outcome.summary, outcome.error)
         if store:
-            store.commit(row, wall_s=outcome.wall_s)
+            try:
+                store.commit(row, wall_s=outcome.wall_s)
+            except ResultsUnwritable as exc:
+                unwritten.append(make_row(sw, outcome.key, None, str(exc)))
+                raise
         rows.append(row)
         result.new += 1
         result.runs_wall_s += outcome.wall_s
@@ -608,29 +689,43 @@ def run_sweep(
         if store:
             store.finish(result, complete=complete)
 
-    try:
-        # the backend first: a missing Dask or a bad --workers must not leave a folder behind
-        with backend(workers, scheduler) as b:
-            result.backend = b.describe()
+    # the backend first: a missing Dask or a bad --workers must not leave a folder behind
+    with backend(workers, scheduler) as b, lock:
+        result.backend = b.describe()
+        opened = False
+        try:
             if store:
                 rows += store.open()
+                opened = True
             done = {(r["cell"], r["replication"]) for r in rows if not r.get("error")}
-            rows[:] = [
-                r for r in rows if (r["cell"], r["replication"]) in done
-            ]  # failed runs: again
+            rows[:] = [r for r in rows if (r["cell"], r["replication"]) in done]  # failed: again
             result.resumed = len(rows)
             todo = [(key, c) for key, c in sw.runs() if key[:2] not in done]
-            bar = Progress(len(todo), f"sweep {Path(sw.source).stem}", enabled=progress)
+            bar = Progress(len(todo), f"sweep {sw.name}", enabled=progress)
             try:
                 execute(todo, b, on_done)
             finally:
                 bar.close()
-    except (KeyboardInterrupt, BackendError):
-        if store:  # the files decide: an interrupt may fall between a commit and its row
-            rows[:] = store.read_rows()
-        finish(complete=False)
-        raise
-    finish(complete=True)
+        except (KeyboardInterrupt, BackendError, ResultsUnwritable) as exc:
+            if store and opened:
+                # the files decide: an interrupt may fall between a commit and its row
+                rows[:] = store.read_rows()
+                kept = len(rows)
+                rows.extend(unwritten)
+                try:
+                    finish(complete=False)
+                except ResultsUnwritable:
+                    pass  # the tables stay as they were; the run files are what counts
+            else:
+                kept = len(rows)
+            if isinstance(exc, ResultsUnwritable):
+                exc.kept, exc.total = kept, total
+            raise
+        try:
+            finish(complete=True)
+        except ResultsUnwritable as exc:  # every run is kept; the tables could not be written
+            exc.kept, exc.total = len(rows), total
+            raise
     return result
 
 
@@ -645,7 +740,7 @@ def format_sweep(result: SweepResult, limit: int = 40) -> str:
         "dask": f"on Dask at {b.get('scheduler')} ({b.get('workers')} threads)",
     }.get(str(b.get("kind")), "")
     lines = [
-        f"sweep {Path(sw.source).stem}: {len(result.rows)} of {total} runs "
+        f"sweep {sw.name}: {len(result.rows)} of {total} runs "
         f"({result.new} new, {result.resumed} resumed, {result.errors} failed) "
         f"in {result.wall_s:.1f} s {where}".rstrip()
     ]

@@ -118,9 +118,6 @@ class CallingList:
                     self._reschedule(record, until)
                     continue
             record.status = STATUS_RETRIEVED
-            if not record.dialed:
-                record.dialed = True
-                self.records_dialed += 1
             return record
 
     def _take_scheduled(self, ci: int) -> Record:
@@ -133,6 +130,12 @@ class CallingList:
     def dialable(self, record: Record, now: float) -> bool:
         """Whether the record's window is open now (a previewed record is checked again)."""
         return self.classes[record.cls].window.is_open(now)
+
+    def dialing(self, record: Record) -> None:
+        """The OCS dials the record now (it may have been taken for a preview before)."""
+        if not record.dialed:
+            record.dialed = True
+            self.records_dialed += 1
 
     def put_back(self, record: Record, now: float) -> None:
         """A record taken but not dialed (its window closed during the preview)."""

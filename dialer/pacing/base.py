@@ -4,7 +4,7 @@ A pacer never sees the truth. It is built from :class:`~dialer.pacing.inputs.Pac
 (settings and beliefs); when it decides, its input is an :class:`Observation`: agent states as
 the Stat Server has reported them (late, when the Stat Server is slow), and the OCS's own
 calls and lines; between decisions it hears the results of its own dials (:meth:`Pacer.on_dial`,
-:meth:`Pacer.on_result` with a :data:`RESULTS` code). It returns how many dials to place now;
+:meth:`Pacer.on_result` with one of the result codes below). It returns how many dials to place now;
 the model places at most that many (lines and dialable records permitting). No SimPy here, so
 pacers are tested on hand-built observations.
 
@@ -26,7 +26,6 @@ from dialer.codes import LOGGED_OUT, PREVIEW, READY, RESERVED, TALKING, WRAP_UP
 # CONNECTED: an agent took the call; AGENT_MACHINE: that agent found a machine on it (CPD passed
 # it as human) and dispositioned it so.
 FAILED, MACHINE_VERDICT, HUMAN_VERDICT, ABANDONED, DROPPED, CONNECTED, AGENT_MACHINE = range(7)
-RESULTS = ("failed", "machine", "human", "abandoned", "dropped", "connected", "agent_machine")
 UNANSWERED = (ABANDONED, DROPPED)  # calls classified human that no agent took: the overdials
 
 # A busy agent as the forecast sees it: (state, seconds in that state, agent group index), with
@@ -106,7 +105,7 @@ class Pacer:
         """A dial was placed."""
 
     def on_result(self, now: float, result: int, age: float) -> None:
-        """A result (one of :data:`RESULTS`) of a dial placed ``age`` seconds ago."""
+        """A result (FAILED ... AGENT_MACHINE above) of a dial placed ``age`` seconds ago."""
 
 
 def free_lines(obs: Observation) -> float:

@@ -216,9 +216,6 @@ class Snapshot:
         lo, pmf = difference_pmf(free_ps, flight_ps)
         self.lo = ready_minus_waiting + lo
         self.cdf = np.cumsum(pmf)
-        values = np.arange(self.lo, self.lo + len(pmf))
-        # the abandons already on their way: E[(-M)+]
-        self.old_abandons = float(np.dot(pmf, np.maximum(-values, 0)))
 
     def p_m_at_most(self, x: np.ndarray) -> np.ndarray:
         """P(M <= x) for integer x >= 0."""

@@ -20,9 +20,7 @@ call still up counts as a connect, its talk so far in the agents' time.
 
 from __future__ import annotations
 
-import bisect
-import math
-
+from dialer.clock import DayIndex
 from dialer.codes import BUSY, FAX, HUMAN, INVALID, MACHINE, NO_ANSWER, RESULT_CODES
 from dialer.records.calls import Call
 from dialer.stats import Histogram
@@ -34,8 +32,8 @@ ABANDONED_CODE, DROPPED_CODE = RESULT_CODES["abandoned"], RESULT_CODES["dropped"
 
 class Level:
     """A count that changes over time (lines in use, dials in flight): its time integral after
-    the warm-up, its integral per 15 minutes and its peaks (after the warm-up, per 15 minutes),
-    in O(1) per change."""
+    the warm-up, its integral per 15 minutes and its peaks (after the warm-up, per 15 minutes;
+    the count at the warm-up edge, then after each instant's changes), in O(1) per change."""
 
     __slots__ = ("n", "t", "area", "edge", "warmup", "warm_area", "peak", "bpeak", "cum", "peaks")
 
@@ -52,13 +50,18 @@ class Level:
         self.edge = min(BUCKET_S, warmup) if warmup > 0 else BUCKET_S
 
     def add(self, now: float, delta: int) -> None:
-        if now >= self.edge:
-            self._cross(now)
+        if now != self.t:
+            self._settle()
+            if now >= self.edge:
+                self._cross(now)
+            self.area += self.n * (now - self.t)
+            self.t = now
+        self.n += delta
+
+    def _settle(self) -> None:
+        """The count after all the changes of the last instant: a candidate for the peaks
+        (a line freed and taken again at one instant makes no peak)."""
         n = self.n
-        self.area += n * (now - self.t)
-        self.t = now
-        n += delta
-        self.n = n
         if n > self.bpeak:
             self.bpeak = n
         if n > self.peak:
@@ -83,6 +86,7 @@ class Level:
 
     def close(self, now: float) -> None:
         """Integrate up to the end of the run and close the last, partial bucket."""
+        self._settle()
         self._cross(now)
         self.area += self.n * (now - self.t)
         self.t = now
@@ -150,9 +154,7 @@ class Tally:
 
     def __init__(self, warmup_s: float, midnights: list[float]):
         self.warmup = warmup_s
-        self.midnights = midnights  # site-local midnights (simulated s), for calendar days
-        self._first_day = bisect.bisect_right(midnights, 0.0) - 1
-        self._day = (0.0, -1.0, 0)  # (from, till, index) of the last day looked up
+        self.day = DayIndex(midnights).of  # the site's calendar day of a time (0: the first)
         self.lines = Level(warmup_s)  # fed by the model: a line is held from dial to hang-up
         self.in_flight = Level(warmup_s)  # dials whose CPD verdict is not in yet
         self.counts = dict.fromkeys(COUNTS, 0)
@@ -167,21 +169,6 @@ class Tally:
         self.state_series: list[list[float]] = [[] for _ in range(STATES)]  # per 15 minutes
         self.report_delay_sum = 0.0  # Stat Server: report time - state change, over intervals
         self.reported = 0
-
-    def day(self, t: float) -> int:
-        """Index of the site's calendar day holding simulated time t (0 = the first day)."""
-        lo, hi, d = self._day
-        if lo <= t < hi:
-            return d
-        m = self.midnights
-        j = bisect.bisect_right(m, t) - 1
-        d = j - self._first_day
-        self._day = (
-            m[j] if j >= 0 else -math.inf,
-            m[j + 1] if j + 1 < len(m) else math.inf,
-            d,
-        )
-        return d
 
     # -- the records ---------------------------------------------------------------------------
     def interval(self, state: int, start: float, end: float, reported: float | None = None) -> None:

@@ -308,14 +308,3 @@ def panel_title(text: str, xdomain: list[float], ydomain: list[float]) -> dict:
         "showarrow": False,
         "font": {"size": 13},
     }
-
-
-def wilson(successes: float, n: int, z: float = 1.959964) -> tuple[float | None, float | None]:
-    """The Wilson 95% interval of a share observed as ``successes`` out of ``n``."""
-    if n <= 0:
-        return None, None
-    p = successes / n
-    d = 1 + z * z / n
-    centre = (p + z * z / (2 * n)) / d
-    half = z * ((p * (1 - p) / n + z * z / (4 * n * n)) ** 0.5) / d
-    return max(0.0, centre - half), min(1.0, centre + half)

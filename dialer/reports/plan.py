@@ -24,10 +24,10 @@ from dialer.reports.charts import (
     layout,
     mode_style,
     panel_title,
-    wilson,
 )
 from dialer.reports.glossary import PLAN, format_value
 from dialer.reports.results import need, number, read_json
+from dialer.stats import wilson
 
 COLUMNS = [
     "agents",

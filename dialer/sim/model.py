@@ -200,6 +200,9 @@ class Model:
 
     # -- running -------------------------------------------------------------------------------
     def run(self) -> Tally:
+        if not self.instant_reports:  # the agents' first state (logged out) is reported too
+            for agent in self.agents:
+                self._report(agent, 0.0)
         self._schedule_shifts()
         for a, b in self.stat_server.outages:
             self._at(a, self._on_outage, False)
@@ -382,6 +385,7 @@ class Model:
     # -- a dial's life -------------------------------------------------------------------------------
     def _dial(self, record, agent: Agent | None) -> None:
         now = self.env.now
+        self.calling_list.dialing(record)
         record.attempt += 1
         call = Call(self._next_call_id, record, record.attempt, now)
         self._next_call_id += 1
@@ -557,17 +561,20 @@ class Model:
         self._record_interval(agent, agent.state, agent.since, now, agent.report)
         agent.state = state
         agent.since = now
-        shown = SHOWN[state]
         if self.instant_reports:
             agent.report = now
-            self.view.learn(agent.index, shown, now)
+            self.view.learn(agent.index, SHOWN[state], now)
         else:
-            at = self.stat_server.report_time(agent.index, now)
-            agent.report = at
-            if at is not None:
-                self._at(at - now, self._on_report, (agent.index, shown, now))
+            self._report(agent, now)
         if self.trace is not None:
             self.trace(now, AGENT_STATE_NAMES[state], agent)
+
+    def _report(self, agent: Agent, now: float) -> None:
+        """The Stat Server reports the agent's new state (late, or never in an outage)."""
+        at = self.stat_server.report_time(agent.index, now)
+        agent.report = at
+        if at is not None:
+            self._at(at - now, self._on_report, (agent.index, SHOWN[agent.state], now))
 
     def _schedule_shifts(self) -> None:
         """Log each group in now or at its shift starts, and out at its shift ends."""

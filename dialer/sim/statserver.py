@@ -129,11 +129,13 @@ class StatServer:
 
     def first_known(self, start: float, end: float, report: float | None) -> float | None:
         """When the OCS first learned of an interval [start, end): its report, or the fresh
-        states taken when the Stat Server came back during the interval, whichever came first."""
+        states taken when the Stat Server came back during the interval (or as it ended: the
+        fresh states are taken before anything else happens at that moment), whichever came
+        first."""
         known = math.inf if report is None else report
         if self.outages:
             i = bisect.bisect_left(self.ends, start)
-            if i < len(self.outages) and self.outages[i][1] < end:
+            if i < len(self.outages) and self.outages[i][1] <= end:
                 known = min(known, self.outages[i][1])
         return None if known == math.inf else known
 

@@ -1,0 +1,213 @@
+"""The summary recomputed from the two record files alone, written independently of the
+package's tally (plain csv and arithmetic), to check that every figure comes from the records.
+
+What it needs besides the files is the campaign's own settings (warm-up, horizon, the site's
+midnights for the compliance windows, the regime, the limit and the AMD estimate): what a
+centre's analyst would know.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections import defaultdict
+from pathlib import Path
+
+from dialer.clock import Calendar
+
+# Summary keys that are not functions of the records: the list's own counts (from the calling
+# list, written back by --list-out), settings, and the outage schedule.
+NOT_FROM_RECORDS = {
+    "records_total",
+    "records_finished",
+    "records_finished_at_start",
+    "records_finished_by_result",
+    "list_penetration",
+    "dnc_blocked",
+    "compliance_regime",
+    "compliance_limit",
+    "dials_stopped_by_outage_s",
+}
+
+
+def _f(text: str) -> float | None:
+    return None if text == "" else float(text)
+
+
+def _ratio(a: float, b: float) -> float | None:
+    return a / b if b else None
+
+
+def recompute(folder: Path, campaign) -> dict:
+    warmup, horizon = campaign.warmup_s, campaign.horizon_s
+    with open(folder / "calls.csv", newline="") as fh:
+        calls = list(csv.DictReader(fh))
+    with open(folder / "agent_states.csv", newline="") as fh:
+        states = list(csv.DictReader(fh))
+
+    # -- calls --------------------------------------------------------------------------------
+    c: dict[str, float] = defaultdict(float)
+    answer_waits: list[float] = []
+    dial_time = {}
+    live_by_day: dict[int, int] = defaultdict(int)
+    ab_by_day: dict[int, int] = defaultdict(int)
+    fp_by_day: dict[int, int] = defaultdict(int)
+    cal = Calendar(campaign.start, campaign.site_timezone, horizon)
+    midnights = cal.site_midnights()
+    first_day = sum(1 for m in midnights if m <= 0) - 1
+
+    def day(t: float) -> int:
+        return sum(1 for m in midnights if m <= t) - 1 - first_day
+
+    line_events = []
+    records = set()
+    for row in calls:
+        t = float(row["dialed_at_s"])
+        dial_time[row["call_id"]] = t
+        records.add(row["record_id"])
+        end = _f(row["ended_at_s"])
+        line_events.append((t, 1))
+        line_events.append((horizon if end is None else end, -1))
+        truth, verdict = row["truth"], row["cpd_verdict"]
+        known = row["verdict_at_s"] != ""
+        connected = row["connected_at_s"] != ""
+        result = row["result"]
+        unanswered = verdict == "human" and result in ("21", "26")
+        decided = known and (verdict != "human" or connected or unanswered)
+        if decided and truth == "human":
+            if verdict == "human":
+                live_by_day[day(t)] += 1
+                ab_by_day[day(t)] += unanswered
+            elif verdict == "machine":
+                fp_by_day[day(t)] += 1
+        if t < warmup:
+            continue
+        c["dials"] += 1
+        c["in_progress"] += end is None
+        if not decided:
+            c["undecided"] += 1
+            continue
+        if truth != "human":
+            c[{"machine": "machines"}.get(truth, truth)] += 1
+        if verdict != "human":
+            c["amd_false_positives"] += truth == "human" and verdict == "machine"
+            continue
+        c["classified_human"] += 1
+        c["ocs_abandoned"] += result == "21"
+        c["ocs_dropped"] += result == "26"
+        if truth == "human":
+            c["live_answers"] += 1
+            if unanswered:
+                assert row["abandoned"] == "1"
+                c["abandoned"] += 1
+            else:
+                assert row["abandoned"] == "0"
+                c["connects"] += 1
+                c["attempts"] += int(row["attempt"])
+                answer_waits.append(float(row["connected_at_s"]) - float(row["verdict_at_s"]))
+        elif truth == "machine":
+            c["machines_dropped" if unanswered else "machines_to_agents"] += 1
+    # the most calls up at once (each holds its line over [dial, end)), after the warm-up: the
+    # count at the warm-up edge, then after each instant's changes
+    events = sorted(line_events)  # at one instant, hang-ups before dials
+    n = sum(d for t, d in events if t < warmup)
+    peak = n  # the count at the warm-up edge (0 without a warm-up)
+    for t, delta in events:
+        if t >= warmup:
+            n += delta
+            peak = max(peak, n)
+
+    # -- agent states -------------------------------------------------------------------------
+    seconds: dict[str, float] = defaultdict(float)
+    delays = []
+    by_agent: dict[str, list[dict]] = defaultdict(list)
+    for row in states:
+        start, end = float(row["start_s"]), float(row["end_s"])
+        if end > warmup:
+            seconds[row["state"]] += end - max(start, warmup)
+        if start >= warmup and row["reported_s"] != "":
+            delays.append(float(row["reported_s"]) - start)
+        by_agent[row["agent_id"]].append(row)
+    # an agent's wait: from the end of its last wrap-up or log-out (or its first interval's
+    # start) to the start of a talking interval; matched to the call connected then
+    waits_at: dict[tuple[str, float], float] = {}
+    for agent, rows in by_agent.items():
+        rows.sort(key=lambda r: float(r["start_s"]))
+        since = float(rows[0]["start_s"])
+        for prev, row in zip([None, *rows[:-1]], rows):
+            if prev is not None and prev["state"] in ("wrap_up", "logged_out"):
+                since = float(row["start_s"])
+            if row["state"] == "talking":
+                waits_at[(agent, float(row["start_s"]))] = float(row["start_s"]) - since
+    agent_waits = []
+    for row in calls:
+        if row["truth"] == "human" and row["connected_at_s"] != "":
+            wait = waits_at[(row["agent_id"], float(row["connected_at_s"]))]
+            if float(row["dialed_at_s"]) >= warmup:
+                agent_waits.append(wait)
+
+    logged_in = sum(v for k, v in seconds.items() if k != "logged_out")
+    agent_hours = logged_in / 3600
+    e = campaign.cpd.fp_estimate
+    est = c["live_answers"] * e / (1 - e) if e < 1 else 0.0
+    fp = c["amd_false_positives"]
+    out = {
+        "dials": c["dials"],
+        "live_answers": c["live_answers"],
+        "connects": c["connects"],
+        "abandoned": c["abandoned"],
+        "machines_dropped": c["machines_dropped"],
+        "ocs_abandoned": c["ocs_abandoned"],
+        "ocs_dropped": c["ocs_dropped"],
+        "machines": c["machines"],
+        "busy": c["busy"],
+        "no_answer": c["no_answer"],
+        "fax": c["fax"],
+        "invalid": c["invalid"],
+        "amd_false_positives": fp,
+        "amd_false_negatives": c["machines_to_agents"] if campaign.cpd.amd else 0,
+        "machines_to_agents": c["machines_to_agents"],
+        "abandon_rate": _ratio(c["abandoned"], c["live_answers"]),
+        "abandon_rate_ofcom": _ratio(c["abandoned"] + est, c["live_answers"] + est),
+        "abandon_rate_true": _ratio(c["abandoned"] + fp, c["live_answers"] + fp),
+        "overdial_rate": _ratio(c["abandoned"] + c["machines_dropped"], c["classified_human"]),
+        "hit_ratio": _ratio(c["live_answers"], c["dials"]),
+        "occupancy": _ratio(seconds["talking"] + seconds["wrap_up"], logged_in),
+        "talk_share": _ratio(seconds["talking"], logged_in),
+        "wrap_share": _ratio(seconds["wrap_up"], logged_in),
+        "machine_share": _ratio(seconds["on_machine"], logged_in),
+        "reserved_share": _ratio(seconds["reserved"] + seconds["preview"], logged_in),
+        "idle_share": _ratio(seconds["ready"], logged_in),
+        "agent_hours": agent_hours,
+        "talk_minutes_per_agent_hour": _ratio(seconds["talking"] / 60, agent_hours),
+        "connects_per_agent_hour": _ratio(c["connects"], agent_hours),
+        "dials_per_connect": _ratio(c["dials"], c["connects"]),
+        "mean_agent_wait_s": _ratio(sum(agent_waits), len(agent_waits)),
+        "mean_answer_wait_s": _ratio(sum(answer_waits), len(answer_waits)),
+        "records_dialed": len(records),
+        "contacts_per_record": _ratio(c["connects"], len(records)),
+        "attempts_per_contact": _ratio(c["attempts"], c["connects"]),
+        "peak_lines": peak,
+        "calls_in_progress_at_end": c["in_progress"],
+        "calls_undecided_at_end": c["undecided"],
+        "stat_server_delay_mean_s": _ratio(sum(delays), len(delays)),
+    }
+    # compliance windows: the site's calendar days (ofcom) or 30-day windows (fcc), no warm-up
+    days = range(max((day(float(r["dialed_at_s"])) for r in calls), default=-1) + 1)
+    if campaign.compliance.regime == "ofcom":
+        rates = []
+        for d in days:
+            lv, ab = live_by_day[d], ab_by_day[d]
+            est_d = lv * e / (1 - e) if e < 1 else 0.0
+            rates.append(_ratio(ab + est_d, lv + est_d) or 0.0)
+    else:
+        n_days = max((day(float(r["dialed_at_s"])) for r in calls), default=-1) + 1
+        span = min(30, n_days)
+        rates = []
+        for d in range(0, max(n_days - span + 1, 0)):
+            lv = sum(live_by_day[x] for x in range(d, d + span))
+            ab = sum(ab_by_day[x] for x in range(d, d + span))
+            rates.append(_ratio(ab, lv) or 0.0)
+    worst = max(rates, default=0.0)
+    out["compliance_worst_rate"] = worst
+    out["compliance_ok"] = worst <= campaign.compliance.limit + 1e-12
+    return out

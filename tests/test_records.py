@@ -1,0 +1,64 @@
+"""Records out, summary in: every figure of a run's summary is recomputed from its two record
+files alone (tests/recompute.py, written apart from the package's tally) and must be equal."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import pytest
+
+from dialer.clock import Calendar
+from dialer.config import MODES, load_campaign
+from dialer.experiments.run import simulate
+from dialer.records.files import RecordWriter
+from recompute import NOT_FROM_RECORDS, recompute
+
+EXAMPLES = sorted(p.stem for p in Path("campaigns").glob("*.yaml"))
+
+
+def run_with_records(campaign, folder: Path) -> dict:
+    cal = Calendar(campaign.start, campaign.site_timezone, campaign.horizon_s)
+    writer = RecordWriter(folder, cal, [g.name for g in campaign.agents.groups])
+    summary = simulate(campaign, writer=writer).summary
+    writer.commit()
+    return summary
+
+
+def assert_recomputed(summary: dict, again: dict) -> None:
+    left = set(summary) - set(again) - NOT_FROM_RECORDS
+    assert not left, f"summary keys the recomputation does not cover: {sorted(left)}"
+    for key, value in again.items():
+        mine = summary[key]
+        if value is None or mine is None:
+            assert value == mine, key
+        else:
+            assert math.isclose(mine, value, rel_tol=1e-9, abs_tol=1e-9), (key, mine, value)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("example", EXAMPLES)
+def test_every_figure_comes_from_the_records(example, mode, tmp_path):
+    campaign = load_campaign(f"campaigns/{example}.yaml", {"dialing.mode": mode})
+    summary = run_with_records(campaign, tmp_path)
+    assert_recomputed(summary, recompute(tmp_path, campaign))
+
+
+@pytest.mark.parametrize("mode", ["progressive", "power", "predictive"])
+def test_figures_come_from_the_records_with_a_late_stat_server_an_outage_and_a_warmup(
+    mode, tmp_path
+):
+    campaign = load_campaign(
+        "campaigns/smoke.yaml",
+        {
+            "dialing.mode": mode,
+            "warmup_s": 600,
+            "stat_server.delay_s": {"dist": "exponential", "mean": 2.0},
+            "stat_server.outages": [{"at": "10:20", "duration_s": 300}],
+        },
+    )
+    summary = run_with_records(campaign, tmp_path)
+    assert summary["stat_server_delay_mean_s"] > 1.0
+    assert summary["dials_stopped_by_outage_s"] == 300
+    assert_recomputed(summary, recompute(tmp_path, campaign))
