@@ -24,7 +24,6 @@ largest p first; the periods become ``population.by_hour``.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -42,8 +41,8 @@ from dialer.fit.log import (
     Dial,
 )
 from dialer.rng import Dist
+from dialer.stats import wilson
 
-Z95 = 1.959964
 MERGE_P = 0.01  # neighbouring hours whose mix differs less surely than this are merged
 MIN_DIALS = 50  # an hour with fewer dials joins a neighbour before any test
 # The recorded categories a share is counted in (H: classified human; M: machine verdict).
@@ -60,15 +59,10 @@ _CATEGORY_OF = {
 SHARES = ("human", "machine", "busy", "no_answer", "fax", "invalid")
 
 
-def wilson(k: float, n: int, z: float = Z95) -> tuple[float, float]:
-    """The Wilson interval of a share seen as ``k`` out of ``n``."""
-    if n <= 0:
-        return 0.0, 1.0
-    p = k / n
-    d = 1 + z * z / n
-    centre = (p + z * z / (2 * n)) / d
-    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / d
-    return max(0.0, centre - half), min(1.0, centre + half)
+def share_interval(k: float, n: int) -> tuple[float, float]:
+    """The Wilson 95% interval of a share seen as ``k`` out of ``n`` ((0, 1) when n is 0)."""
+    lo, hi = wilson(k, n)
+    return (0.0 if lo is None else lo, 1.0 if hi is None else hi)
 
 
 @dataclass
@@ -213,7 +207,7 @@ def fit_shares(
             "dials, which understates the share of invalid records (they are not redialed)"
         )
     invalid = k / n1 if n1 else 0.0
-    inv_ci = wilson(k, n1)
+    inv_ci = share_interval(k, n1)
     valid = [d for d in counted if d.outcome != INVALID]
     if not corrections.amd:
         notes.append("no machine verdicts in the records: AMD taken to be off")
@@ -267,7 +261,7 @@ def _intervals(
     out: dict[str, tuple[float, float]] = {"invalid": inv_ci}
     driver = {"human": 0, "machine": 1, "fax": 2, "busy": 3, "no_answer": 4}
     for share, j in driver.items():
-        lo, hi = wilson(counts[j], valid)
+        lo, hi = share_interval(counts[j], valid)
         ends = []
         for p in (lo, hi):
             moved = list(counts)
@@ -296,7 +290,7 @@ def _hours(valid: list[Dial]) -> list[dict]:
         n = sum(counts)
         row: dict = {"hour": hour, "dials": n}
         for name, k in zip(CATEGORIES, counts):
-            lo, hi = wilson(k, n)
+            lo, hi = share_interval(k, n)
             row[name] = {"share": k / n, "low": lo, "high": hi}
         rows.append(row)
     return rows

@@ -14,15 +14,13 @@ from __future__ import annotations
 
 import math
 import os
-import statistics
 from dataclasses import dataclass
-
-from scipy import stats
 
 from dialer.config import Campaign
 from dialer.fit.log import ABANDONED, PERSON, UNKNOWN, CallLog
-from dialer.fit.shares import wilson
+from dialer.fit.shares import share_interval
 from dialer.fit.table import Table
+from dialer.stats import t_interval
 
 FIGURES = {
     "hit_ratio": ("hit ratio", "share", "calls classified human (connected or abandoned) per dial"),
@@ -51,8 +49,10 @@ def figures(log: CallLog) -> dict[str, Figure]:
     abandoned = sum(1 for d in dials if d.outcome == ABANDONED)
     live = persons + abandoned
     out = {
-        "hit_ratio": Figure(live / n if n else None, *wilson(live, n)),
-        "abandon_rate": Figure(abandoned / live if live else None, *wilson(abandoned, live)),
+        "hit_ratio": Figure(live / n if n else None, *share_interval(live, n)),
+        "abandon_rate": Figure(
+            abandoned / live if live else None, *share_interval(abandoned, live)
+        ),
         "occupancy": Figure(None),
         "connects_per_agent_hour": Figure(None),
     }
@@ -119,17 +119,9 @@ def validate(
     rows = []
     for key, (label, kind, meaning) in FIGURES.items():
         values = [v for r in runs if (v := r[key].value) is not None]
-        mean = statistics.fmean(values) if values else None
-        half = None
-        if len(values) > 1:
-            half = (
-                stats.t.ppf(0.975, len(values) - 1)
-                * statistics.stdev(values)
-                / math.sqrt(len(values))
-            )
+        ci = t_interval(values)
+        mean, low, high = ci["mean"], ci["ci_low"], ci["ci_high"]
         rec = records[key]
-        low = None if half is None or mean is None else mean - half
-        high = None if half is None or mean is None else mean + half
         if kind == "share" and low is not None and high is not None:
             low, high = max(low, 0.0), min(high, 1.0)
         elif low is not None:
