@@ -92,6 +92,10 @@ def cmd_run(args: argparse.Namespace) -> int:
                 "--list-out: expected a campaign with calling_list.file (a synthetic "
                 "list has no file to write back; `dialer make-list` turns it into one)"
             )
+    if campaign.calling_list.file or campaign.dnc.file:
+        from dialer.lists.sources import read_files
+
+        read_files(campaign)  # a bad list or DNC file ends here, before --out is created
     if args.out:
         from dialer.clock import Calendar
         from dialer.config import dump_yaml

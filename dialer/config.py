@@ -93,6 +93,12 @@ class CallingList:
         None,
         "list file: tz_dbid -> IANA time zone, e.g. {1: America/New_York}; an empty tz_dbid means the site's zone",
     )
+    unknown_tz_dbid: str | None = opt(
+        Optional(Zone()),
+        None,
+        "list file: the IANA time zone of records whose tz_dbid is not a key of time_zones; "
+        "null = such a record is an error (an empty tz_dbid means the site's zone)",
+    )
 
     def check(self, key: str, problems: Problems) -> None:
         if self.daily_till <= self.daily_from:

@@ -199,7 +199,7 @@ BAD_LISTS = [
     ),
     (
         {"rows": [record(1, tz_dbid=9)]},
-        "lists/x.csv row 2: tz_dbid: expected a tz_dbid of calling_list.time_zones (1, 2), got '9'",
+        "lists/x.csv row 2: tz_dbid: expected a tz_dbid of calling_list.time_zones (1, 2) or empty for the site's zone (calling_list.unknown_tz_dbid can give other values a zone), got '9'",
     ),
     (
         {"rows": [record(1), record(1)]},

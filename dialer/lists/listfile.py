@@ -15,13 +15,20 @@ to a temporary file moved into place at the end (:func:`dialer.outputs.atomic`).
 
 Every problem is one line naming the file, the row as a spreadsheet numbers it (the header is
 row 1) and the column: ``lists/x.csv row 118: contact_info: expected a phone number, got ''``.
+A file must be UTF-8 text (a byte-order mark is allowed) with sound quoting: anything else (a
+binary, another encoding, a stray quote that would merge rows) is one line with the row and
+the byte offset, found by a cheap vector check of each chunk.
 """
 
 from __future__ import annotations
 
+import codecs
+import contextlib
 import csv
 import functools
+import io
 import os
+import stat
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -30,6 +37,7 @@ import numpy as np
 from dialer.errors import InputError, show
 
 CHUNK = 1 << 22  # bytes per chunk (then extended to the end of a record)
+LONGEST = 1 << 20  # bytes a record may run past a chunk (a header line at most): longer is no list
 
 # The Genesys calling-list fields the simulator reads (and writes back, for the state ones).
 REQUIRED = (
@@ -48,10 +56,8 @@ REQUIRED = (
     "chain_n",
 )
 STATE = ("record_type", "record_status", "call_result", "attempt", "dial_sched_time", "call_time")
-# Genesys codes that are valid in the file (Defined Constants).
-RECORD_TYPES = range(0, 8)
-RECORD_STATUSES = range(0, 10)
 MAX_PHONE = 40
+MAX_TEXT = 255  # bytes of a customer_id or treatments field (varchar(255) in Genesys tables)
 _PHONE_CHARS = np.zeros(256, dtype=bool)
 _PHONE_CHARS[list(b"0123456789 ()-.+")] = True
 _DIGIT = np.zeros(256, dtype=bool)
@@ -65,7 +71,7 @@ _DTYPES = {
     "attempt": np.int32,
     "daily_from": np.int32,
     "daily_till": np.int32,
-    "tz_dbid": np.int32,
+    "tz_dbid": np.int64,  # any dbid the campaign maps (an int32 would wrap large ones)
     "chain_n": np.int32,
 }
 
@@ -84,23 +90,44 @@ def shown_path(path: str) -> str:
 # -- cutting a CSV file into records and fields -------------------------------------------------
 
 
-def _chunks(fh) -> Iterator[tuple[bytes, bool]]:
-    """Chunks of whole records; ``True`` when a final newline was added to the last one."""
+@dataclass
+class _Chunk:
+    """Whole records of a file, as read: ``buf`` always ends with a newline."""
+
+    buf: bytes
+    offset: int  # byte offset of ``buf`` in the file
+    added: bool  # a final newline was added (the file does not end with one)
+    cut: bool  # does not end on a record boundary: a quote never closed, or a huge record
+    eof: bool  # the file ends with this chunk
+
+
+def _chunks(fh: io.BufferedReader, offset: int) -> Iterator[_Chunk]:
+    """The rest of ``fh`` (from byte ``offset``) in chunks of whole records.
+
+    A chunk runs at most ``LONGEST`` bytes past ``CHUNK`` to finish its last record (a newline
+    inside quotes does not end one): a file that needs more is not a list (``cut``), and is
+    reported rather than read whole into memory.
+    """
     while True:
         buf = fh.read(CHUNK)
         if not buf:
             return
-        buf += fh.readline()
-        # A newline inside quotes does not end a record: read on until the quotes balance.
-        while buf.count(b'"') % 2:
-            more = fh.readline()
+        parts = [buf, fh.readline(LONGEST)]
+        extra = len(parts[1])
+        odd = (buf.count(b'"') + parts[1].count(b'"')) & 1
+        while odd and extra < LONGEST:
+            more = fh.readline(LONGEST)
             if not more:
                 break
-            buf += more
-        if buf.endswith(b"\n"):
-            yield buf, False
-        else:
-            yield buf + b"\n", True
+            parts.append(more)
+            extra += len(more)
+            odd ^= more.count(b'"') & 1
+        buf = b"".join(parts)
+        eof = not fh.peek(1)
+        cut = bool(odd) or (not buf.endswith(b"\n") and not eof)
+        added = not buf.endswith(b"\n")
+        yield _Chunk(buf + b"\n" if added else buf, offset, added, cut, eof)
+        offset += len(buf)
 
 
 @dataclass
@@ -112,6 +139,7 @@ class _Split:
     ends: np.ndarray  # end of every record, before "\r\n" / "\n"
     commas: np.ndarray  # field separators outside quotes
     quoted: bool
+    spans: bool = False  # a quoted text runs over a line end
 
 
 def _split(buf: bytes) -> _Split:
@@ -119,18 +147,133 @@ def _split(buf: bytes) -> _Split:
     quotes = a == 34
     quoted = bool(quotes.any())
     is_nl, is_comma = a == 10, a == 44
+    spans = False  # a quoted text runs over a line end (then its quotes are checked)
     if quoted:
-        outside = (np.cumsum(quotes) & 1) == 0
+        outside = ~np.logical_xor.accumulate(quotes)  # even quotes so far (a cumsum is 5x slower)
+        spans = bool((is_nl & ~outside).any())
         is_nl &= outside
         is_comma &= outside
     nl = np.flatnonzero(is_nl)
+    if not len(nl) or nl[-1] != len(a) - 1:  # a quote never closed: the chunk ends the record
+        nl = np.append(nl, len(a) - 1)
     starts = np.empty(len(nl), dtype=np.int64)
     starts[0] = 0
     starts[1:] = nl[:-1] + 1
     ends = nl.copy()
     cr = (ends > starts) & (a[np.maximum(ends - 1, 0)] == 13)
     ends[cr] -= 1
-    return _Split(a, starts, ends, np.flatnonzero(is_comma), quoted)
+    return _Split(a, starts, ends, np.flatnonzero(is_comma), quoted, spans)
+
+
+TEXT = "a CSV text file in UTF-8"  # what every file read here is expected to be
+_BOMS = (  # byte-order marks of the encodings a spreadsheet may save "Unicode text" in
+    (codecs.BOM_UTF32_LE, "UTF-32"),
+    (codecs.BOM_UTF32_BE, "UTF-32"),
+    (codecs.BOM_UTF16_LE, "UTF-16"),
+    (codecs.BOM_UTF16_BE, "UTF-16"),
+)
+_PRINTABLE = np.zeros(256, dtype=bool)
+_PRINTABLE[[9, 10, 13, *range(32, 127)]] = True
+
+
+def _not_text(buf: bytes, a: np.ndarray, final: bool = False) -> tuple[int, str] | None:
+    """The first byte of ``buf`` that is not UTF-8 text (NUL counts as binary) and what it is.
+
+    Plain ASCII, the usual list, costs two vector reductions; only a chunk with bytes of 0x80
+    and above is decoded. Unless ``final``, ``buf`` may end inside a character (a cut chunk).
+    """
+    if not len(a):
+        return None
+    nul, high = a.min() == 0, a.max() >= 0x80
+    if not (nul or high):
+        return None
+    at, what = len(a), ""
+    if high:
+        try:
+            codecs.utf_8_decode(buf, "strict", final)
+        except UnicodeDecodeError as exc:
+            at, what = exc.start, f"byte 0x{buf[exc.start]:02X}, which is not UTF-8"
+    if nul:
+        z = int(np.argmax(a == 0))
+        if z < at:
+            at, what = z, "a NUL byte (0x00)"
+    if at == len(a):
+        return None
+    near = a[max(at - 64, 0) : at + 64]
+    text = _PRINTABLE[near].mean() >= 0.75
+    if what.startswith("a NUL"):
+        halves = near[at % 2 :: 2], near[1 - at % 2 :: 2]  # the NUL's half, the other half
+        utf16 = len(near) > 1 and (halves[0] == 0).mean() >= 0.75
+        utf16 = utf16 and _PRINTABLE[halves[1]].mean() >= 0.75
+        hint = "UTF-16 text? save it as CSV UTF-8" if utf16 else "binary data or a damaged file"
+    elif text:
+        hint = "text in another encoding, such as Windows-1252? save it as CSV UTF-8"
+    else:
+        hint = "binary data, not text"
+    return at, f"{what} ({hint})"
+
+
+def _quote_problem(sp: _Split, cut: bool, eof: bool) -> tuple[int, str] | None:
+    """The quote that breaks the records of a chunk, and how; None when the quoting is sound.
+
+    The parser takes every quote as opening or closing a quoted text, so a stray quote in the
+    middle of a field (``O"Brien``) whose quoted text runs over a line end would silently merge
+    rows into one record; a quote never closed would swallow the rest of the file. A quoted
+    text that stays on one line parses as a spreadsheet reads it (or gives a field count error).
+    """
+    a = sp.a
+    q = np.flatnonzero(a == 34)
+    opens, closes = q[0::2], q[1::2]
+    unclosed = len(closes) < len(opens)
+    if unclosed:
+        closes = np.append(closes, len(a) - 1)
+    lines = np.flatnonzero(a == 10)
+    first_line, last_line = np.searchsorted(lines, opens), np.searchsorted(lines, closes)
+    before, after = a[np.maximum(opens - 1, 0)], a[np.minimum(closes + 1, len(a) - 1)]
+    opens_field = (opens == 0) | np.isin(before, (10, 44, 34))  # a field's first byte ("" too)
+    ends_field = np.isin(after, (10, 13, 44, 34))
+    if unclosed:  # it swallows the end of its record whatever follows
+        ends_field[-1] = False
+        last_line[-1] = len(lines) + 1
+    bad = np.flatnonzero(~(opens_field & ends_field) & (last_line > first_line))
+    if len(bad):
+        k = int(bad[0])
+        if unclosed and k == len(opens) - 1:
+            runs = "to the end of the file" if eof else "over more than 1 MB"
+        else:
+            runs = f"over {int(last_line[k] - first_line[k]) + 1} lines"
+        if not opens_field[k]:
+            return int(opens[k]), (
+                "expected quotes only around a whole field (a quote inside a quoted field is "
+                f'written ""), got a quote inside a field that opens a quoted text running {runs}'
+            )
+        if unclosed and k == len(opens) - 1:
+            found = "the end of the file" if eof else "none within 1 MB"
+        else:
+            found = f"none before a comma or a line end: the quoted text runs {runs}"
+        return int(opens[k]), f"expected a closing quote for the field quoted here, got {found}"
+    if cut:
+        return int(sp.starts[-1]), "expected a record of at most 1 MB, got a longer one"
+    return None
+
+
+def _records(fh: io.BufferedReader, shown: str, offset: int) -> Iterator[tuple[_Split, int]]:
+    """The records below the header, chunk by chunk: split into fields, checked as UTF-8
+    text with sound quoting, each chunk with the spreadsheet row of its first record."""
+    first_row = 2
+    for ch in _chunks(fh, offset):
+        sp = _split(ch.buf)
+        problem = _not_text(ch.buf, sp.a)
+        if problem:
+            problem = problem[0], f"expected {TEXT}, got {problem[1]}"
+        elif sp.spans or ch.cut:  # else every quoted text stays on its line: nothing merges
+            problem = _quote_problem(sp, ch.cut, ch.eof)
+        if problem:
+            at, text = problem
+            row = first_row + int(np.searchsorted(sp.starts, at, "right")) - 1
+            raise InputError(f"{shown} row {row} (byte offset {ch.offset + at}): {text}")
+        yield sp, first_row
+        first_row += len(sp.starts)
 
 
 def _text(a: np.ndarray, s: int, e: int) -> str:
@@ -248,28 +391,49 @@ class _Fields:
             )
             for k in problems.each(bad):
                 problems.add(int(self.rows[k]), column, what, self.raw(j, int(k)))
+        if column in _DTYPES:  # kept in a narrower integer: a larger value would wrap around
+            top = int(np.iinfo(_DTYPES[column]).max)
+            for k in problems.each(np.flatnonzero(ok & (value > top))):
+                what = f"an integer of at most {top}"
+                problems.add(int(self.rows[k]), column, what, self.raw(j, int(k)))
         return value
 
-    def strings(self, j: int) -> np.ndarray:
-        """Field j as fixed-width bytes (outer quotes removed, doubled quotes undone)."""
+    def _strings(self, j: int, limit: int) -> tuple[np.ndarray, np.ndarray]:
+        """Field j as fixed-width bytes (outer quotes removed, doubled quotes undone), each cut
+        at ``limit`` bytes (one huge field must not make every record that wide), and which
+        records' fields were longer."""
         a = self.a
         s, e = self.span(j)
+        long = e - s > limit
+        e = np.minimum(e, s + limit)
         length = e - s
         width = max(int(length.max()) if self.n else 0, 1)
-        idx = s[:, None] + np.arange(width)
-        take = np.arange(width) < length[:, None]
-        grid = np.where(take, a[np.minimum(idx, len(a) - 1)], 0).astype(np.uint8)
+        grid = np.zeros((self.n, width), dtype=np.uint8)
+        last = len(a) - 1
+        for c in range(width):  # a byte column at a time: temporaries of n, not n x width
+            grid[:, c] = np.where(c < length, a[np.minimum(s + c, last)], 0)
         out = grid.view(f"S{width}").ravel()
         if self.quoted:
             for k in np.flatnonzero(np.char.find(out, b'""') >= 0):
                 out[k] = out[k].replace(b'""', b'"')
+        return out, long
+
+    def strings(self, j: int, column: str, problems: _Problems) -> np.ndarray:
+        """Field j as fixed-width bytes; a field over MAX_TEXT bytes is a problem."""
+        out, long = self._strings(j, MAX_TEXT)
+        if long.any():
+            s, e = self.span(j)
+            for k in problems.each(np.flatnonzero(long)):
+                problems.add(
+                    int(self.rows[k]), column, f"at most {MAX_TEXT} bytes", int(e[k] - s[k])
+                )
         return out
 
     def phones(
         self, j: int, column: str, problems: _Problems, allow_empty: bool = False
     ) -> np.ndarray:
         """Field j checked as phone numbers: digits with + ( ) - . and spaces, 3 digits at least."""
-        out = self.strings(j)
+        out, long = self._strings(j, MAX_PHONE)
         width = out.dtype.itemsize
         grid = out.view(np.uint8).reshape(self.n, width)
         length = np.char.str_len(out)
@@ -277,7 +441,7 @@ class _Fields:
         ok = (~inside | _PHONE_CHARS[grid]).all(axis=1)
         ok &= (_DIGIT[grid] & inside).sum(axis=1) >= 3
         ok &= ~((grid == 43) & inside)[:, 1:].any(axis=1)  # "+" only in front
-        ok &= length <= MAX_PHONE
+        ok &= ~long
         if allow_empty:
             ok |= length == 0
         for k in problems.each(np.flatnonzero(~ok)):
@@ -285,33 +449,100 @@ class _Fields:
         return out
 
 
-def _header(fh, shown: str) -> tuple[list[str], int]:
-    line = fh.readline()
+def _header(fh: io.BufferedReader, shown: str) -> tuple[list[str], int]:
+    """Column names (lower case) and the header's length in bytes; a BOM is allowed."""
+    line = fh.readline(LONGEST)
+    for bom, name in _BOMS:
+        if line.startswith(bom):
+            raise InputError(
+                f"{shown}: expected {TEXT}, got {name} text (it starts with the byte-order "
+                f"mark {bom.hex(' ').upper()}); save it as CSV UTF-8"
+            )
     if not line.strip():
+        if line and fh.peek(1):
+            raise InputError(
+                f"{shown} row 1: expected a header row of column names, got a blank line"
+            )
         raise InputError(f"{shown}: expected a header row of column names, got an empty file")
-    text = line.decode("utf-8-sig", "replace")
-    names = next(csv.reader([text]))
+    whole = line.endswith(b"\n") or not fh.peek(1)
+    problem = _not_text(line, np.frombuffer(line, dtype=np.uint8), whole)
+    if problem:
+        raise InputError(
+            f"{shown} row 1 (byte offset {problem[0]}): expected {TEXT}, got {problem[1]}"
+        )
+    if not whole:
+        raise InputError(
+            f"{shown} row 1: expected a header row of column names, got over 1 MB with no line "
+            "end (not a CSV file?)"
+        )
+    if b"\r" in line.rstrip(b"\r\n"):
+        raise InputError(
+            f"{shown} row 1: expected lines ending in \\n or \\r\\n, got a line end \\r alone "
+            "(old Mac line ends? save it as CSV UTF-8)"
+        )
+    text = line.decode("utf-8-sig")
+    try:
+        names = next(csv.reader([text]))
+    except (csv.Error, StopIteration) as exc:
+        raise InputError(
+            f"{shown} row 1: expected a header row of column names, got {show(text.strip())} ({exc})"
+        ) from None
     names = [n.strip().lower() for n in names]
     seen = set()
     for n in names:
         if n in seen:
-            raise InputError(f"{shown} row 1: {n}: expected each column once, got it twice")
+            raise InputError(
+                f"{shown} row 1: {_printable(n)}: expected each column once, got it twice"
+            )
         seen.add(n)
     return names, len(line)
 
 
+def _printable(text: str) -> str:
+    """Column names as a message shows them: control characters escaped (one line stays one)."""
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+
+
 def _identity(path: str) -> tuple[int, int]:
-    st = os.stat(path)
+    """(size, mtime) of a list file; one line saying why when it is no regular file one can read."""
+    shown = shown_path(path)
+    try:
+        st = os.stat(path)
+    except (FileNotFoundError, NotADirectoryError):
+        raise InputError(f"{shown}: no such file") from None
+    except OSError as exc:
+        raise InputError(f"{shown}: expected {TEXT}, got {_os_problem(exc)}") from None
+    if stat.S_ISDIR(st.st_mode):
+        raise InputError(f"{shown}: expected {TEXT}, got a folder")
+    if not stat.S_ISREG(st.st_mode):
+        raise InputError(f"{shown}: expected {TEXT}, got a special file (a pipe or a device)")
     return st.st_size, st.st_mtime_ns
 
 
-def _open(path: str, shown: str):
+def _os_problem(exc: OSError) -> str:
+    if isinstance(exc, PermissionError):
+        return "no permission to read it"
+    if isinstance(exc, IsADirectoryError):
+        return "a folder"
+    return f"an error reading it ({exc.strerror or exc})"
+
+
+def _open(path: str, shown: str) -> io.BufferedReader:
     try:
         return open(path, "rb")
     except FileNotFoundError:
         raise InputError(f"{shown}: no such file") from None
-    except (IsADirectoryError, PermissionError) as exc:
-        raise InputError(f"{shown}: cannot read ({exc.__class__.__name__})") from None
+    except OSError as exc:
+        raise InputError(f"{shown}: expected {TEXT}, got {_os_problem(exc)}") from None
+
+
+@contextlib.contextmanager
+def _reading(shown: str) -> Iterator[None]:
+    """A file that fails while it is read (a disk error, a network share gone) is bad input too."""
+    try:
+        yield
+    except OSError as exc:
+        raise InputError(f"{shown}: expected {TEXT}, got {_os_problem(exc)}") from None
 
 
 def _frozen(arr: np.ndarray) -> np.ndarray:
@@ -360,29 +591,30 @@ class ListFile:
         return int(self.rows[i])
 
 
-def read_list(path: str, dbids: tuple[int, ...] | None = None) -> ListFile:
+def read_list(
+    path: str, dbids: tuple[int, ...] | None = None, unknown_ok: bool = False
+) -> ListFile:
     """Read a Genesys-format calling list; every bad row reported (file, row, column).
 
-    ``dbids`` are the tz_dbid values the campaign maps to zones (None: none mapped, so every
-    tz_dbid must be empty). Results are cached per file version, so replications of one
-    campaign read the file once.
+    ``dbids`` are the tz_dbid values the campaign maps to zones (``calling_list.time_zones``;
+    None: none mapped). A record's tz_dbid must be one of them or empty (the site's zone),
+    unless ``unknown_ok`` (``calling_list.unknown_tz_dbid`` gives other values a zone).
+    Results are cached per file version, so replications of one campaign read the file once.
     """
     path = os.path.abspath(path)
-    try:
-        identity = _identity(path)
-    except OSError:
-        raise InputError(f"{shown_path(path)}: no such file") from None
-    return _read_list(path, identity, dbids)
+    return _read_list(path, _identity(path), tuple(dbids or ()), unknown_ok)
 
 
 @functools.lru_cache(maxsize=2)
-def _read_list(path: str, identity: tuple[int, int], dbids: tuple[int, ...] | None) -> ListFile:
+def _read_list(
+    path: str, identity: tuple[int, int], dbids: tuple[int, ...], unknown_ok: bool
+) -> ListFile:
     shown = shown_path(path)
     problems = _Problems(shown)
     cols: dict[str, list[np.ndarray]] = {}
     rows: list[np.ndarray] = []
-    with _open(path, shown) as fh:
-        names, _ = _header(fh, shown)
+    with _open(path, shown) as fh, _reading(shown):
+        names, header_len = _header(fh, shown)
         missing = [c for c in REQUIRED if c not in names]
         if missing:
             hint = (
@@ -392,13 +624,11 @@ def _read_list(path: str, identity: tuple[int, int], dbids: tuple[int, ...] | No
             )
             raise InputError(
                 f"{shown} row 1: expected the Genesys calling-list column{'s' if len(missing) > 1 else ''} "
-                f"{', '.join(missing)}, got columns {', '.join(names)}{hint}"
+                f"{', '.join(missing)}, got columns {_printable(', '.join(names))}{hint}"
             )
         at = {n: names.index(n) for n in names}
-        first_row = 2
-        for buf, _added in _chunks(fh):
-            f = _Fields(_split(buf), len(names), first_row, problems)
-            first_row += f.records
+        for sp, first_row in _records(fh, shown, header_len):
+            f = _Fields(sp, len(names), first_row, problems)
             if not f.n:
                 continue
             got = {
@@ -455,10 +685,10 @@ def _read_list(path: str, identity: tuple[int, int], dbids: tuple[int, ...] | No
                 "chain_n": f.ints(at["chain_n"], "chain_n", 0, problems),
             }
             if "customer_id" in at:
-                got["customer_id"] = f.strings(at["customer_id"])
+                got["customer_id"] = f.strings(at["customer_id"], "customer_id", problems)
             if "treatments" in at:
-                got["treatments"] = f.strings(at["treatments"])
-            _check_chunk(got, f.rows, dbids, problems)
+                got["treatments"] = f.strings(at["treatments"], "treatments", problems)
+            _check_chunk(got, f.rows, None if unknown_ok else dbids, problems)
             problems.raise_if_any()
             for k, v in got.items():
                 cols.setdefault(k, []).append(v.astype(_DTYPES[k]) if k in _DTYPES else v)
@@ -485,7 +715,10 @@ def _read_list(path: str, identity: tuple[int, int], dbids: tuple[int, ...] | No
     )
 
 
-def _check_chunk(got: dict, rows: np.ndarray, dbids, problems: _Problems) -> None:
+def _check_chunk(
+    got: dict, rows: np.ndarray, dbids: tuple[int, ...] | None, problems: _Problems
+) -> None:
+    """Checks across a record's fields; ``dbids`` None: any tz_dbid has a zone."""
     rid = got["record_id"]
     for k in problems.each(np.flatnonzero(rid < 0)):
         problems.add(int(rows[k]), "record_id", "an integer record id", "")
@@ -494,17 +727,27 @@ def _check_chunk(got: dict, rows: np.ndarray, dbids, problems: _Problems) -> Non
         problems.add(
             int(rows[k]), "daily_till", f"a time after daily_from ({int(lo[k])})", str(int(hi[k]))
         )
-    tz = got["tz_dbid"]
-    allowed = np.asarray(dbids if dbids else (), dtype=np.int64)
-    bad = np.flatnonzero((tz >= 0) & ~np.isin(tz, allowed))
-    for k in problems.each(bad):
-        listed = ", ".join(map(str, dbids)) if dbids else "none given"
-        problems.add(
-            int(rows[k]),
-            "tz_dbid",
-            f"a tz_dbid of calling_list.time_zones ({listed})",
-            str(int(tz[k])),
+    if dbids is not None:
+        tz = got["tz_dbid"]
+        bad = np.flatnonzero((tz >= 0) & ~np.isin(tz, np.asarray(dbids, dtype=np.int64)))
+        for k in problems.each(bad):
+            problems.add(int(rows[k]), "tz_dbid", _dbids_expected(dbids), str(int(tz[k])))
+
+
+def _dbids_expected(dbids: tuple[int, ...]) -> str:
+    """What a tz_dbid may be: a key of calling_list.time_zones, or empty (the site's zone)."""
+    if not dbids:
+        return (
+            "an empty tz_dbid (the site's zone): calling_list.time_zones maps none, "
+            "calling_list.unknown_tz_dbid is not set"
         )
+    shown = ", ".join(map(str, dbids[:12])) + (
+        f", ... ({len(dbids)} keys)" if len(dbids) > 12 else ""
+    )
+    return (
+        f"a tz_dbid of calling_list.time_zones ({shown}) or empty for the site's zone "
+        "(calling_list.unknown_tz_dbid can give other values a zone)"
+    )
 
 
 def _check_unique(record_id: np.ndarray, rows: np.ndarray, problems: _Problems) -> None:
@@ -537,11 +780,7 @@ class DncList:
 def read_dnc(path: str) -> DncList:
     """Read a DNC file: a header with ``phone`` and / or ``customer_id``; other columns ignored."""
     path = os.path.abspath(path)
-    try:
-        identity = _identity(path)
-    except OSError:
-        raise InputError(f"{shown_path(path)}: no such file") from None
-    return _read_dnc(path, identity)
+    return _read_dnc(path, _identity(path))
 
 
 @functools.lru_cache(maxsize=2)
@@ -550,17 +789,15 @@ def _read_dnc(path: str, identity: tuple[int, int]) -> DncList:
     problems = _Problems(shown)
     phones: set[bytes] = set()
     customers: set[bytes] = set()
-    with _open(path, shown) as fh:
-        names, _ = _header(fh, shown)
+    with _open(path, shown) as fh, _reading(shown):
+        names, header_len = _header(fh, shown)
         if "phone" not in names and "customer_id" not in names:
             raise InputError(
                 f"{shown} row 1: expected a column phone or customer_id (gsw_donotcall_list), "
-                f"got columns {', '.join(names)}"
+                f"got columns {_printable(', '.join(names))}"
             )
-        first_row = 2
-        for buf, _added in _chunks(fh):
-            f = _Fields(_split(buf), len(names), first_row, problems)
-            first_row += f.records
+        for sp, first_row in _records(fh, shown, header_len):
+            f = _Fields(sp, len(names), first_row, problems)
             if not f.n:
                 continue
             ph = (
@@ -569,7 +806,7 @@ def _read_dnc(path: str, identity: tuple[int, int]) -> DncList:
                 else np.zeros(f.n, dtype="S1")
             )
             cu = (
-                f.strings(names.index("customer_id"))
+                f.strings(names.index("customer_id"), "customer_id", problems)
                 if "customer_id" in names
                 else np.zeros(f.n, dtype="S1")
             )
@@ -604,7 +841,8 @@ def write_list(source: ListFile, changes: dict[int, dict[str, int | bytes]], out
     with open(source.path, "rb") as fh, atomic(out, "wb") as dst:
         dst.write(fh.readline())
         index = 0  # non-blank records before this chunk
-        for buf, added in _chunks(fh):
+        for chunk in _chunks(fh, 0):
+            buf, added = chunk.buf, chunk.added
             sp = _split(buf)
             lo = np.searchsorted(sp.commas, sp.starts)
             hi = np.searchsorted(sp.commas, sp.ends)
@@ -631,6 +869,7 @@ def write_list(source: ListFile, changes: dict[int, dict[str, int | bytes]], out
 
 def _identity_or_none(path: str) -> tuple[int, int] | None:
     try:
-        return _identity(path)
+        st = os.stat(path)
     except OSError:
         return None
+    return st.st_size, st.st_mtime_ns

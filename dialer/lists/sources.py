@@ -43,7 +43,7 @@ from dialer.codes import (
 )
 from dialer.config import Campaign
 from dialer.errors import InputError
-from dialer.lists.listfile import DncList, phone_digits, read_list, write_list
+from dialer.lists.listfile import DncList, ListFile, phone_digits, read_dnc, read_list, write_list
 from dialer.rng import stream
 
 
@@ -213,6 +213,24 @@ def number_key(phone: str) -> str:
     return phone_digits(phone.encode()).decode()
 
 
+def list_file(campaign: Campaign) -> ListFile:
+    """The campaign's list file as read (and cached) for a run: tz_dbids checked against
+    ``calling_list.time_zones`` unless ``calling_list.unknown_tz_dbid`` gives the others a zone."""
+    cl = campaign.calling_list
+    if cl.file is None:
+        raise ValueError("the campaign has no calling_list.file")
+    return read_list(cl.file, tuple(cl.time_zones or ()), cl.unknown_tz_dbid is not None)
+
+
+def read_files(campaign: Campaign) -> None:
+    """Read the campaign's list and DNC files, so that a bad one is reported before anything
+    is written (the parses are cached: the run that follows does not read them again)."""
+    if campaign.calling_list.file:
+        list_file(campaign)
+    if campaign.dnc.file:
+        read_dnc(campaign.dnc.file)
+
+
 class FileList:
     """A Genesys-format list file as the OCS loads it: who to call, in which order, and when.
 
@@ -232,15 +250,21 @@ class FileList:
 
         cl = campaign.calling_list
         zone_of = cl.time_zones or {}
-        lf = read_list(cl.file, tuple(zone_of) or None)  # type: ignore[arg-type]
+        unknown = cl.unknown_tz_dbid  # None: the reader refuses a tz_dbid not in zone_of
+        lf = list_file(campaign)
         self.lf, self.dnc, self.calendar = lf, dnc, calendar
         self.epoch0 = calendar.epoch0
         n = len(lf)
         self.total: int | None = n
-        # -- window classes: (zone, daily_from, daily_till cut to legal hours)
+        # -- window classes: (zone, daily_from, daily_till cut to legal hours); zone index 0 is
+        # the site's (an empty tz_dbid), then the mapped dbids in order, then unknown_tz_dbid's
+        # (the last is never used unless set: the reader refuses unknown dbids otherwise)
         dbids = np.array(sorted(zone_of), dtype=np.int64)
-        zones = [campaign.site_timezone, *(zone_of[int(d)] for d in dbids)]
-        zi = np.where(lf.tz_dbid < 0, 0, np.searchsorted(dbids, lf.tz_dbid) + 1).astype(np.int64)
+        zones = [campaign.site_timezone, *(zone_of[int(d)] for d in dbids), unknown or "UTC"]
+        at = np.searchsorted(dbids, lf.tz_dbid)
+        known = at < len(dbids)
+        known[known] = dbids[at[known]] == lf.tz_dbid[known]
+        zi = np.where(lf.tz_dbid < 0, 0, np.where(known, at + 1, len(dbids) + 1))
         lo = np.where(lf.daily_from < 0, cl.daily_from, lf.daily_from).astype(np.int64)
         hi = np.where(lf.daily_till < 0, cl.daily_till, lf.daily_till).astype(np.int64)
         legal = legal_window(campaign, 0, 24 * 3600)
