@@ -533,6 +533,95 @@ def cmd_plan(args: argparse.Namespace) -> int:
     return 0
 
 
+def _pair(option: str, text: str) -> tuple[str, str]:
+    key, sep, value = text.partition("=")
+    if not sep or not key.strip() or not value.strip():
+        raise InputError(f"{option} {text}: expected NAME=VALUE")
+    return key.strip(), value.strip()
+
+
+def cmd_fit(args: argparse.Namespace) -> int:
+    from dialer.config import load_campaign, parse_override
+    from dialer.fit.campaign import fit_log, to_yaml
+    from dialer.fit.formats import read_records
+    from dialer.outputs import write_text
+
+    _writable("--out", args.out)
+    given = dict(parse_override(o) for o in args.overrides)
+    log = read_records(
+        args.records,
+        args.format,
+        statuses=dict(_pair("--status", s) for s in args.status),
+        columns=dict(_pair("--column", c) for c in args.column),
+        mapping=args.mapping,
+    )
+    fit = fit_log(log, given, mode=args.mode)
+    write_text(args.out, to_yaml(fit))
+    load_campaign(args.out)  # what was written must read back as a valid campaign
+    if log.unknown_statuses:
+        shown = ", ".join(f"{k} ({v})" for k, v in log.unknown_statuses.most_common(12))
+        print(
+            f"dialer: warning: {sum(log.unknown_statuses.values())} calls with statuses no "
+            f"mapping knows were left out: {shown}; map them with --status CODE=OUTCOME",
+            file=sys.stderr,
+        )
+    validation = None
+    if args.report:
+        from dialer.fit.evidence import write_folder
+        from dialer.fit.validation import validate
+
+        if args.replications > 0:
+            validation = validate(fit.campaign, log, args.replications)
+        write_folder(fit, validation, args.report)
+    print(format_fit(fit, validation))
+    print(
+        f"\nwrote {args.out}"
+        + (f" and {args.report}/fit.json, campaign.yaml, report.html" if args.report else "")
+    )
+    return 0
+
+
+def format_fit(fit, validation: dict | None = None) -> str:
+    """What the fit found, key by key, and how the fitted campaign compares with the records."""
+    c = fit.campaign
+    log = fit.log
+    lines = [
+        f"{c.name}: {len(log.dials)} dials over {log.end_s / 3600:.2f} h ({log.format} records); "
+        f"mode {c.dialing.mode}, agents "
+        + ", ".join(f"{g.name} x{g.count}" for g in c.agents.groups),
+        "",
+    ]
+    width = max(len(k) for k in fit.sources)
+    for key, source in fit.sources.items():
+        if key in ("dialing", "treatments", "compliance") and source == "setting":
+            continue
+        value = c.get(key)
+        if isinstance(value, dict) and "dist" in value:
+            value = ", ".join(f"{k} {v}" for k, v in value.items() if k != "values") + (
+                f" ({len(value['values'])} values)" if "values" in value else ""
+            )
+        elif isinstance(value, dict):
+            value = f"{len(value)} entries"
+        lines.append(f"{key:<{width}}  {source:<8}  {value}")
+    if validation:
+        lines += [
+            "",
+            f"validation: the fitted campaign in {validation['mode']} mode, "
+            f"{validation['replications']} runs, against the records",
+        ]
+        for row in validation["figures"]:
+            share = row["kind"] == "share"
+            fmt = (
+                (lambda x: "-" if x is None else f"{100 * x:.2f}%")
+                if share
+                else (lambda x: "-" if x is None else f"{x:.1f}")
+            )
+            lines.append(
+                f"  {row['label']:<26} records {fmt(row['records']):>9}   fitted {fmt(row['fitted']):>9}"
+            )
+    return "\n".join(lines)
+
+
 def _backend_args(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--workers",
@@ -721,6 +810,64 @@ def add_make_list(sub) -> None:
     m.set_defaults(func=cmd_make_list)
 
 
+def add_fit(sub) -> None:
+    f = sub.add_parser(
+        "fit",
+        help="fit a campaign file to a centre's own call records",
+        description="Read a centre's call records (this project's calls.csv and "
+        "agent_states.csv, VICIdial's vicidial_log and vicidial_agent_log, or any CSV call log) "
+        "and write a campaign file fitted to them, each key commented with where its value "
+        "came from (docs/fit.md).",
+    )
+    f.add_argument("records", nargs="+", metavar="RECORDS", help="files or a results folder")
+    f.add_argument(
+        "--format", required=True, choices=["dialer", "vicidial", "csv"], help="the records' format"
+    )
+    f.add_argument(
+        "--out", required=True, metavar="CAMPAIGN.yaml", help="the campaign file to write"
+    )
+    f.add_argument(
+        "--report",
+        metavar="DIR",
+        help="also write DIR/fit.json, campaign.yaml and report.html (fits, QQ plots, shares "
+        "by hour, and a validation against the records)",
+    )
+    f.add_argument(
+        "--replications",
+        type=int,
+        default=5,
+        metavar="R",
+        help="runs of the fitted campaign for the report's validation (default 5; 0: none)",
+    )
+    f.add_argument("--mode", help="the dialing mode to write (default: the records' own)")
+    f.add_argument(
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="set a key the records cannot tell, e.g. --set cpd.amd_false_positive=0.03 "
+        "(the fit uses it, e.g. to correct the shares for AMD errors)",
+    )
+    f.add_argument(
+        "--status",
+        action="append",
+        default=[],
+        metavar="CODE=OUTCOME",
+        help="map a status to an outcome (person, abandoned, agent_machine, machine, fax, busy, "
+        "no_answer, invalid, unknown); repeatable",
+    )
+    f.add_argument(
+        "--column",
+        action="append",
+        default=[],
+        metavar="FIELD=COLUMN",
+        help="csv: the column holding a field (dialed_at, status, answered_at, talk_s, ...)",
+    )
+    f.add_argument("--mapping", metavar="FILE", help="csv: a YAML file with columns and statuses")
+    f.set_defaults(func=cmd_fit)
+
+
 # One registration function per command, in the order `dialer --help` lists them.
 COMMANDS = [
     add_check,
@@ -729,6 +876,7 @@ COMMANDS = [
     add_sweep,
     add_plan,
     add_make_list,
+    add_fit,
     add_report,
     add_bench,
 ]

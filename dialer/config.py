@@ -745,6 +745,70 @@ def dump_yaml(data: Any) -> str:
     return yaml.safe_dump(data, sort_keys=False, allow_unicode=True, default_flow_style=None)
 
 
+_HHMM_TEXT = re.compile(r"^\d{2}:\d{2}$")
+
+
+def _yaml_scalar(value: Any) -> str:
+    """One value in YAML flow style (times of day always quoted, as the campaign file wants)."""
+    if isinstance(value, str) and _HHMM_TEXT.match(value):
+        return f'"{value}"'
+    if isinstance(value, dict):
+        return (
+            "{" + ", ".join(f"{_yaml_scalar(k)}: {_yaml_scalar(v)}" for k, v in value.items()) + "}"
+        )
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(_yaml_scalar(v) for v in value) + "]"
+    text = yaml.safe_dump(value, default_flow_style=True, width=10**9).strip()
+    return text[: -len("...")].strip() if text.endswith("\n...") or text.endswith("...") else text
+
+
+def _is_flat(value: Any) -> bool:
+    if isinstance(value, dict):
+        return len(value) <= 5 and all(
+            not isinstance(v, (dict, list)) or _is_flat(v) for v in value.values()
+        )
+    if isinstance(value, list):
+        return all(not isinstance(v, (dict, list)) for v in value)
+    return True
+
+
+def dump_yaml_commented(
+    data: dict, comments: dict[str, list[str]] | None = None, header: list[str] | None = None
+) -> str:
+    """YAML text of ``data`` with comment lines above keys.
+
+    ``comments`` maps dotted keys (a list item by its ``name``, as in ``--set``) to lines. A
+    mapping is written on one line when nothing inside it has a comment and it holds only
+    plain values (a distribution, a period's shares), else as a block.
+    """
+    notes = comments or {}
+    lines = [f"# {h}" if h else "#" for h in header or []]
+
+    def commented(key: str) -> bool:
+        return any(k == key or k.startswith(key + ".") for k in notes)
+
+    def emit(node: dict, key: str, indent: str, dash: str | None = None) -> None:
+        for i, (k, v) in enumerate(node.items()):
+            dotted = f"{key}.{k}" if key else str(k)
+            lines.extend(f"{indent}# {line}" for line in notes.get(dotted, []))
+            pad = dash if dash is not None and i == 0 else indent
+            name = _yaml_scalar(k)
+            block = not dotted.count(".") or commented(dotted) or not _is_flat(v)
+            if isinstance(v, dict) and v and block and "dist" not in v:
+                lines.append(f"{pad}{name}:")
+                emit(v, dotted, indent + "  ")
+            elif isinstance(v, list) and v and all(isinstance(x, dict) for x in v):
+                lines.append(f"{pad}{name}:")
+                for j, item in enumerate(v):
+                    label = item.get("name", j)
+                    emit(item, f"{dotted}.{label}", indent + "    ", indent + "  - ")
+            else:
+                lines.append(f"{pad}{name}: {_yaml_scalar(v)}")
+
+    emit(data, "", "")
+    return "\n".join(lines) + "\n"
+
+
 def load_yaml_mapping(path: str | os.PathLike) -> dict:
     """A YAML file that must hold a mapping (sweep specifications and the like)."""
     raw = read_yaml(path)

@@ -12,6 +12,7 @@ call's talk time monotonically instead of redrawing it.
 
 from __future__ import annotations
 
+import functools
 import math
 import zlib
 from dataclasses import dataclass
@@ -19,7 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import special
 
-DIST_KINDS = ("constant", "exponential", "lognormal", "gamma", "uniform", "empirical")
+DIST_KINDS = ("constant", "exponential", "lognormal", "gamma", "weibull", "uniform", "empirical")
 
 
 def _key(part: int | str) -> int:
@@ -34,12 +35,35 @@ def stream(seed: int, *names: int | str) -> np.random.Generator:
     return np.random.Generator(np.random.PCG64(seq))
 
 
+@functools.lru_cache(maxsize=256)
+def weibull_shape(cv: float) -> float:
+    """The Weibull shape k whose coefficient of variation is ``cv``.
+
+    cv² = Γ(1 + 2/k) / Γ(1 + 1/k)² − 1 falls steadily as k grows, so a bisection on log k finds it.
+    """
+    target = math.log1p(cv * cv)
+
+    def excess(log_k: float) -> float:
+        k = math.exp(log_k)
+        return math.lgamma(1 + 2 / k) - 2 * math.lgamma(1 + 1 / k) - target
+
+    lo, hi = math.log(0.05), math.log(200.0)
+    for _ in range(80):
+        mid = (lo + hi) / 2
+        if excess(mid) > 0:
+            lo = mid
+        else:
+            hi = mid
+    return math.exp((lo + hi) / 2)
+
+
 @dataclass(frozen=True)
 class Dist:
     """A non-negative duration distribution, parameterised the way planners speak of it.
 
-    ``lognormal`` and ``gamma`` take the mean and standard deviation of the duration itself
-    (not of its logarithm); ``empirical`` draws uniformly from the listed values.
+    ``lognormal``, ``gamma`` and ``weibull`` take the mean and standard deviation of the
+    duration itself (not of its logarithm, nor the families' shape and scale); ``empirical``
+    draws uniformly from the listed values.
     """
 
     kind: str
@@ -60,7 +84,7 @@ class Dist:
         k = self.kind
         if k == "constant":
             return self.value
-        if k in ("exponential", "lognormal", "gamma"):
+        if k in ("exponential", "lognormal", "gamma", "weibull"):
             return self.mean_
         if k == "uniform":
             return (self.low + self.high) / 2
@@ -73,7 +97,7 @@ class Dist:
             return 0.0
         if k == "exponential":
             return self.mean_
-        if k in ("lognormal", "gamma"):
+        if k in ("lognormal", "gamma", "weibull"):
             return self.sd
         if k == "uniform":
             return (self.high - self.low) / math.sqrt(12)
@@ -92,6 +116,10 @@ class Dist:
         shape = (self.mean_ / self.sd) ** 2
         return shape, self.sd**2 / self.mean_
 
+    def _weibull(self) -> tuple[float, float]:
+        shape = weibull_shape(self.sd / self.mean_)
+        return shape, self.mean_ / math.gamma(1 + 1 / shape)
+
     # -- transforms --------------------------------------------------------------------------
     def ppf(self, u: np.ndarray) -> np.ndarray:
         """Inverse CDF applied to uniforms in [0, 1)."""
@@ -107,6 +135,9 @@ class Dist:
         if k == "gamma":
             shape, scale = self._gamma()
             return special.gammaincinv(shape, u) * scale
+        if k == "weibull":
+            shape, scale = self._weibull()
+            return scale * (-np.log1p(-u)) ** (1 / shape)
         if k == "uniform":
             return self.low + u * (self.high - self.low)
         vals = np.asarray(self.values, dtype=float)
@@ -129,6 +160,9 @@ class Dist:
         if k == "gamma":
             shape, scale = self._gamma()
             return special.gammainc(shape, np.maximum(x, 0) / scale)
+        if k == "weibull":
+            shape, scale = self._weibull()
+            return -np.expm1(-((np.maximum(x, 0) / scale) ** shape))
         if k == "uniform":
             return np.clip((x - self.low) / (self.high - self.low), 0.0, 1.0)
         vals = np.sort(np.asarray(self.values, dtype=float))
@@ -148,7 +182,7 @@ class Dist:
             return self.value
         if k == "exponential":
             return {"dist": k, "mean": self.mean_}
-        if k in ("lognormal", "gamma"):
+        if k in ("lognormal", "gamma", "weibull"):
             return {"dist": k, "mean": self.mean_, "sd": self.sd}
         if k == "uniform":
             return {"dist": k, "low": self.low, "high": self.high}

@@ -289,6 +289,7 @@ _DIST_PARAMS = {
     "exponential": ("mean",),
     "lognormal": ("mean", "sd"),
     "gamma": ("mean", "sd"),
+    "weibull": ("mean", "sd"),
     "uniform": ("low", "high"),
     "empirical": ("values",),
 }

@@ -20,6 +20,7 @@ from pathlib import Path
 
 import pytest
 
+from fit_fixtures import fit_folder
 from report_fixtures import compare_folder, plan_folder, sweep_folder
 
 FLAGS = [
@@ -152,7 +153,13 @@ def rebuilt(folder: Path) -> Path:
     return folder / "report.html"
 
 
-KINDS = {"run": run_folder, "compare": compare_folder, "sweep": sweep_folder, "plan": plan_folder}
+KINDS = {
+    "run": run_folder,
+    "compare": compare_folder,
+    "sweep": sweep_folder,
+    "plan": plan_folder,
+    "fit": fit_folder,
+}
 
 
 @pytest.mark.parametrize("kind", list(KINDS))

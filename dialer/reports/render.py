@@ -1,7 +1,8 @@
 """Reports: one self-contained HTML page per results folder (the only plotly user).
 
 ``dialer report DIR`` tells the folder's kind from its files (``summary.json`` a run,
-``compare.json`` a comparison, ``manifest.json`` of kind sweep a sweep, ``plan.json`` a plan),
+``compare.json`` a comparison, ``manifest.json`` of kind sweep a sweep, ``plan.json`` a plan,
+``fit.json`` a fit),
 asks that kind's page module for a :class:`~dialer.charts.Page` (plain data), checks every
 figure against plotly's schema, and writes ``DIR/report.html`` atomically: plotly.js embedded
 once, the figures as JSON, no link to the network, so it opens anywhere, offline. The page
@@ -34,6 +35,8 @@ def _builder(kind: str) -> Callable[[Path], Page]:
         from dialer.reports.compare import build
     elif kind == "sweep":
         from dialer.reports.sweep import build
+    elif kind == "fit":
+        from dialer.reports.fit import build
     else:
         from dialer.reports.plan import build
     return build

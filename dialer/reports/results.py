@@ -22,6 +22,7 @@ KINDS = (
     ("compare.json", "compare"),
     ("manifest.json", "sweep"),
     ("plan.json", "plan"),
+    ("fit.json", "fit"),
 )
 
 
