@@ -99,13 +99,14 @@ def test_goal_calls_round_half_to_even_like_perl():
 # -- 2. what counts as an answer (AST_VDadapt.pl ~3444) --------------------------------------------
 def test_an_agents_answering_machine_disposition_is_not_an_answer():
     # 51 calls today; 33 connected: 32 persons, 1 machine the agent dispositioned as such; 1
-    # drop. VICIdial: 1 / (32 + 1) = 3.03% > 3: HARD_LIMIT sets 1.0. The old port counted the
+    # drop. At the recount at 61 s (the second: at 0 s, then 60 s of loops after the first)
+    # VICIdial finds 1 / (32 + 1) = 3.03% > 3: HARD_LIMIT sets 1.0. The old port counted the
     # machine: 1 / 34 = 2.94%, no cut.
     p = pacer(auto_dial_level=2.0)
     events = [(0.5, FAILED)] * 17 + [(0.5, HUMAN_VERDICT), (0.5, CONNECTED)] * 33
     events += [(1.0, AGENT_MACHINE), (1.0, HUMAN_VERDICT), (3.0, DROPPED)]
-    # every agent in a call with none ready: the level itself does not move (m = 0)
-    run(p, 60.0, lambda t: {"talking": 10, "agents": 10} if t < 59 else {"ready": 0}, events)
+    # every agent in a call, with none ready, until all have dispositioned their calls at 59 s
+    run(p, 61.0, lambda t: {"talking": 10} if t < 59 else {"ready": 10}, events)
     assert p.stats.calls_today == 51
     assert p.stats.answers_today == 33 and p.stats.machines_today == 1
     assert p.level == 1.0
@@ -117,7 +118,7 @@ def test_an_answer_counts_once_its_agent_has_dispositioned_it():
     p = pacer(auto_dial_level=2.0)
     events = [(0.5, HUMAN_VERDICT), (0.5, CONNECTED)] * 32
     events += [(1.0, HUMAN_VERDICT), (3.0, DROPPED)]
-    run(p, 60.0, lambda t: {"talking": 20, "wrapping": 12, "agents": 40}, events)
+    run(p, 61.0, lambda t: {"talking": 20, "wrapping": 12, "agents": 40}, events)
     assert p.stats.handled_today == 0 and p.stats.answers_today == 1
 
 
@@ -159,13 +160,13 @@ def test_level_updates_restart_their_count_when_agents_come_back():
 # -- 5. what counts as a call (AST_VDauto_dial.pl ~2732, ~3980) ------------------------------------
 def test_calls_are_counted_as_log_rows_when_their_result_is_known():
     # 30 dials in the first half minute; 16 answered at 40 s and dropped; 14 still ringing at
-    # the recount at 60 s: 16 rows, not over 20, so no halving (the old port counted 30 dials,
+    # the recount at 61 s: 16 rows, not over 20, so no halving (the old port counted 30 dials,
     # 16 dropped = 53%: it halved the level)
     p = pacer(auto_dial_level=2.0)
     for k in range(30):
         p.on_dial(float(k))
     events = [(40.0, HUMAN_VERDICT)] * 16 + [(42.0, DROPPED)] * 16
-    run(p, 60.0, lambda t: {"talking": 10}, events)
+    run(p, 61.0, lambda t: {"talking": 10}, events)
     assert p.stats.calls_one == 16 and p.stats.drops_one == 16
     assert p.level == 2.0
 
@@ -232,19 +233,20 @@ def _over_the_limit() -> list:
 
 
 def test_a_drop_rate_group_reads_the_percentage_gathered_one_recount_earlier():
-    # alone in its group, the campaign's cap at 60 s reads the group's figure gathered from its
-    # recount at 0 s (no drop yet): the level stays; at 120 s it reads the 60 s recount: 1.0
+    # alone in its group, the campaign's cap at 61 s reads the group's figure gathered (at 60 s)
+    # from its recount at 0 s (no drop yet): the level stays; at 121 s it reads the 61 s
+    # recount: 1.0
     def state(t):
         return {"talking": 10}
 
     grouped = pacer(auto_dial_level=2.0, drop_rate_group="G1")
-    run(grouped, 60.0, state, _over_the_limit())
+    run(grouped, 61.0, state, _over_the_limit())
     assert grouped.stats.today_pct() == 100.0
     assert grouped.level == 2.0
     alone = pacer(auto_dial_level=2.0)
-    run(alone, 60.0, state, _over_the_limit())
+    run(alone, 61.0, state, _over_the_limit())
     assert alone.level == 1.0
-    grouped.decide(observe(120.0, talking=10))
+    grouped.decide(observe(121.0, talking=10))
     assert grouped.level == 1.0
 
 
@@ -264,7 +266,8 @@ def test_drop_rate_group_members_share_one_percentage():
     for t in range(0, 121):
         a.decide(observe(float(t), talking=10))
         b.decide(observe(float(t), ready=10))
-    # pooled at the 60 s recounts: 4 drops of 8 answers = 50% over 3% for both
+    # pooled at the 121 s recounts (from the gathering of the 61 s recounts): 4 drops of 8
+    # answers = 50% over 3% for both
     assert a.drops_today_pct == b.drops_today_pct == 50.0
     assert b.stats.today_pct() == 0.0
 
@@ -280,27 +283,35 @@ def test_ofcom_drop_formula_discounts_the_agents_machine_share():
 
 
 def test_timeclock_end_of_day_restarts_the_level_process():
-    # end of day 09:01 on a campaign starting at 09:00: the level process is down from 60 s
-    # to 120 s and starts again with no samples, its first level update 15 s later (135 s)
+    # end of day 09:01 on a campaign starting at 09:00: the level process is down from 60 s to
+    # 120 s and starts again with no samples and its counts from scratch: its first level
+    # update comes at 136 s (an update every 15 s would have come at 61, 76, ... 121)
     p = pacer(auto_dial_level=1.0, timeclock_end_of_day=901)
     levels = {}
 
     def state(t):
         levels[t] = p.level
-        return {"ready": 5, "talking": 5}
+        if t < 50:
+            return {"ready": 5, "talking": 5}  # m = 0.5: raises the level
+        return {"talking": 10, "waiting": 2, "lines": 12}  # m = -0.2: lowers it
 
-    run(p, 136.0, state)
-    # updates at 15, 30, 45 (each x 1.5, capped at 3.0), none while down, then at 135
-    assert levels[15.5] == 1.5 and levels[30.5] == 2.25 and levels[45.5] == 3.0
-    assert p.loops == 17  # the loops since the restart at 120 s (120 ... 136)
-    assert len(p.samples) == 15
+    run(p, 137.0, state)
+    # updates at 16, 31, 46 (x 1.5 each, capped at 3.0); none while down; at 136 s the 15
+    # samples since the restart all lower it: 3.0 x 0.8
+    assert [levels[t] for t in (16.5, 31.5, 46.5)] == [1.5, 2.25, 3.0]
+    assert levels[135.5] == 3.0 and levels[136.5] == 2.4
+    assert p.loops == 18  # 120 ... 137 s
+    # without the restart the level would have gone down from 61 s on
+    q = pacer(auto_dial_level=1.0)
+    run(q, 62.0, state)
+    assert q.level < 3.0
 
 
 @pytest.mark.parametrize("method", ["ADAPT_HARD_LIMIT", "ADAPT_AVERAGE", "ADAPT_TAPERED"])
 def test_ratio_and_adapt_methods_store_what_the_dialer_reads(method):
     p = pacer(auto_dial_level=2.0, dial_method=method)
-    run(p, 15.0, lambda t: {"ready": 2, "talking": 8})
-    # L = 2.0 x (1 + 2/10) = 2.4 at 15 s, and the dialing step at 15 s uses it
+    run(p, 16.0, lambda t: {"ready": 2, "talking": 8})
+    # L = 2.0 x (1 + 2/10) = 2.4 at 16 s (the loops at 1 ... 16 s have counted 15 s)
     assert p.level == 2.4
     assert pacer(auto_dial_level=2.0, dial_method="RATIO").level == 2.0
 
@@ -312,9 +323,10 @@ def test_a_scripted_minute_with_wrap_up_and_agent_dispositioned_machines():
     answers and waits, dropped at 31.9 s; at 39.9 s an agent dispositions the machine it was
     on as an answering machine and is ready again.
 
-    Levels: 2.0; at 15 s 2.0 x (1 + 4/10) = 2.8; at 30 s 2.8 x (1 + 3.733/10) capped at 3.0;
-    at 45 s still 3.0; at 60 s the recount finds 102 rows, 32 persons dispositioned and 1 drop:
-    1/33 = 3.03% over 3%: ADAPT_HARD_LIMIT sets 1.0.
+    The level process's first loop (0 s) counts no time, so its updates come at 16, 31, 46 and
+    61 s and its drop recounts at 0 and 61 s. Levels: 2.0; at 16 s 2.0 x (1 + 4/10) = 2.8; at
+    31 s 2.8 x (1 + 3.467/10) capped at 3.0; at 46 s still 3.0; at 61 s the recount finds 102
+    rows, 32 persons dispositioned and 1 drop: 1/33 = 3.03% over 3%: ADAPT_HARD_LIMIT, 1.0.
     Each step dials round(L x (ready + talking)) minus the calls up; the old port dialed
     round(L x 10 logged in) and, counting the machine as an answer (1/42), did not cut.
     """
@@ -334,9 +346,11 @@ def test_a_scripted_minute_with_wrap_up_and_agent_dispositioned_machines():
     events += [(29.8, HUMAN_VERDICT), (29.8, CONNECTED)] * 3
     events += [(29.9, HUMAN_VERDICT), (31.9, DROPPED), (39.9, AGENT_MACHINE)]
     p = pacer(auto_dial_level=2.0)
-    placed = run(p, 60.0, state, events)
-    expected = [8] * 6 + [14] * 6 + [9] + [10] * 3 + [11] * 8 + [0]
+    placed = run(p, 62.5, state, events)
+    # 0-15 s: 2.0 x 8 - 8; 17.5-27.5 s: round(2.8 x 8) - 8; 30 s: round(2.8 x 7) - 12;
+    # 32.5-37.5 s: 3.0 x 7 - 11; 40-60 s: 3.0 x 7 - 10; 62.5 s: 1.0 x 7 - 10, nothing
+    expected = [8] * 7 + [14] * 5 + [8] + [10] * 3 + [11] * 9 + [0]
     assert list(placed.values()) == expected
-    assert list(placed) == [k * 2.5 for k in range(25)]
+    assert list(placed) == [k * 2.5 for k in range(26)]
     assert p.stats.calls_today == 102 and p.stats.answers_today == 33
     assert p.level == 1.0

@@ -261,8 +261,8 @@ class Adaptive(Pacer):
         self.samples: deque[tuple[int, int, int]] = deque(maxlen=SAMPLES)
         self.next_loop = 0.0
         self.loops = 0  # loops since its (re)start: VICIdial's stat_count - 1
-        self.diff_updater = 0  # seconds counted toward the next level update
-        self.drop_updater = DROPS_S + 1  # set to 61 so that a first recount runs at once
+        self.diff_updater = 0.0  # seconds counted toward the next level update
+        self.drop_updater = DROPS_S + 1.0  # set to 61 so that a first recount runs at once
         self.gathered_at: float | None = None  # the last drop-rate-group gathering
         self.published: deque[tuple[float, DropStats]] = deque(maxlen=3)
         self.stats = DropStats()
@@ -363,7 +363,7 @@ class Adaptive(Pacer):
             # next minute, with its samples and counts from scratch (the level stays stored)
             self.next_loop = self.shutdowns.popleft()[1]
             self.samples.clear()
-            self.loops, self.diff_updater, self.drop_updater = 0, 0, DROPS_S + 1
+            self.loops, self.diff_updater, self.drop_updater = 0, 0.0, DROPS_S + 1.0
             self.stats, self.drops_today_pct = DropStats(), 0.0
             return
         self.samples.append((obs.ready, obs.waiting, obs.logged_in))
@@ -371,19 +371,22 @@ class Adaptive(Pacer):
         if agents_avg > 0:
             if self.drop_updater >= DROPS_S:
                 self._calculate_drops(now, obs)
-                self.drop_updater = 0
+                self.drop_updater = 0.0
             if self.diff_updater >= LEVEL_S:
                 if self.settings.dial_method in ADAPT:
                     self._calculate_level(now, obs)
-                self.diff_updater = 0
+                self.diff_updater = 0.0
         elif self.drop_updater >= DROPS_S and now - self.last_call <= RECENT_S:
             self._calculate_drops(now, obs)  # no agents, but dialed recently
-            self.drop_updater = 0
+            self.drop_updater = 0.0
         if self.loops % GATHER_LOOPS == 0:
             self.gathered_at = now
+        # the counts grow by the time since the previous loop's end; the first loop after a
+        # (re)start measures from its own beginning: nothing, in a loop with no run time
+        elapsed = SAMPLE_S if self.loops else 0.0
         self.loops += 1
-        self.diff_updater += 1
-        self.drop_updater += 1
+        self.diff_updater += elapsed
+        self.drop_updater += elapsed
         self.next_loop = now + SAMPLE_S
 
     # -- the dialer (AST_VDauto_dial.pl) --------------------------------------------------------
