@@ -92,7 +92,7 @@ class DropStats:
         return self.handled_today + self.drops_today
 
     def one_minute_pct(self) -> float:
-        return percent(self.drops_one, self.calls_one) if self.drops_one else 0.0
+        return percent(self.drops_one, self.calls_one) if self.drops_one and self.calls_one else 0.0
 
     def today_pct(self, ofcom: bool = False) -> float:
         """Today's drop percentage (AST_VDadapt.pl ~3904-3945)."""
@@ -325,9 +325,12 @@ class Adaptive(Pacer):
         # an answer counts once its agent has dispositioned it: the calls connected today
         # less the answering machines, less those still with an agent (talking or wrapping up)
         handled = t["connects"] - t["machines"] - obs.talking - obs.wrapping
+        calls_one = len(self.rows)
         self.stats = DropStats(
-            calls_one=len(self.rows),
-            drops_one=len(self.drop_rows),
+            calls_one=calls_one,
+            # VICIdial counts the minute's drops only when the minute has calls (a person who
+            # hung up is dated a little late, so its row may have left the minute already)
+            drops_one=len(self.drop_rows) if calls_one else 0,
             calls_today=t["calls"],
             drops_today=t["drops"],
             handled_today=max(handled, 0),
