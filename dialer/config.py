@@ -309,6 +309,8 @@ class Agents:
 
 
 ADAPT_METHODS = ("ADAPT_HARD_LIMIT", "ADAPT_TAPERED", "ADAPT_AVERAGE", "RATIO")
+DL_DIFF_METHODS = ("ADAPT_CALC_ONLY", "CALLS_PLACED")
+AGENT_THRESHOLDS = ("DISABLED", "LOGGED-IN_AGENTS", "NON-PAUSED_AGENTS", "WAITING_AGENTS")
 GOALS = ("busy_factor", "agent_wait_s", "max_talk")
 
 
@@ -337,7 +339,9 @@ class Adaptive:
         "AVERAGE halves it, TAPERED multiplies it by the hours left before the latest server time; "
         "RATIO keeps auto_dial_level fixed",
     )
-    auto_dial_level: float = opt(Number(1.0), 1.0, "initial dial level (lines per logged-in agent)")
+    auto_dial_level: float = opt(
+        Number(1.0), 1.0, "initial dial level (lines per ready or in-call agent)"
+    )
     adaptive_maximum_level: float = opt(
         Number(1.0), 3.0, "highest dial level the algorithm may set"
     )
@@ -352,6 +356,54 @@ class Adaptive:
     )
     adaptive_latest_server_time: int = opt(
         HourMinute(), 2100, "HHMM: the end of the calling day for ADAPT_TAPERED"
+    )
+    dl_diff_target_method: str = opt(
+        Text(DL_DIFF_METHODS),
+        "ADAPT_CALC_ONLY",
+        "ADAPT_CALC_ONLY: adaptive_dl_diff_target enters the level calculation only; "
+        "CALLS_PLACED: it is also added to the agents the dialer dials for",
+    )
+    available_only_ratio_tally: bool = opt(
+        Flag(),
+        False,
+        "dial for ready agents only (level x ready agents, plus the calls agents hold) instead of "
+        "ready and in-call agents",
+    )
+    available_only_tally_threshold: str = opt(
+        Text(AGENT_THRESHOLDS),
+        "DISABLED",
+        "dial for ready agents only while fewer than available_only_tally_threshold_agents "
+        "agents of this kind are counted",
+    )
+    available_only_tally_threshold_agents: int = opt(
+        Number(0, integer=True), 0, "the agents below which available_only_tally_threshold acts"
+    )
+    dial_level_threshold: str = opt(
+        Text(AGENT_THRESHOLDS),
+        "DISABLED",
+        "hold the dial level at 1.0 while fewer than dial_level_threshold_agents agents of this "
+        "kind are counted",
+    )
+    dial_level_threshold_agents: int = opt(
+        Number(0, integer=True), 0, "the agents below which dial_level_threshold acts"
+    )
+    drop_rate_group: str = opt(
+        Text(),
+        "DISABLED",
+        "campaigns naming the same group share one drop percentage for the daily cap "
+        "(DISABLED: the campaign's own)",
+    )
+    ofcom_uk_drop_calc: bool = opt(
+        Flag(),
+        False,
+        "UK Ofcom drop percentage: drops less the agents' answering-machine share of them, over "
+        "agent-handled answers plus drops",
+    )
+    timeclock_end_of_day: int = opt(
+        HourMinute(),
+        0,
+        "HHMM: the level process restarts in this minute (its 15 samples cleared, back a minute "
+        "later)",
     )
 
 

@@ -11,6 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from conftest import make_campaign
+from dialer.codes import TALKING, WRAP_UP
 from dialer.config import Adaptive as AdaptiveSettings
 from dialer.config import load_campaign
 from dialer.pacing.adaptive import Adaptive, next_dial_level
@@ -272,7 +273,8 @@ def test_adaptive_lowers_the_level_with_calls_waiting():
 
 def test_adaptive_tapered_rate_at_five_pm():
     tapered = AdaptiveSettings(dial_method="ADAPT_TAPERED")
-    over = {"calls_today": 100, "drops_today": 10, "answers_today": 100}  # 10% > 3%
+    # the daily cap reads VICIdial's rounded percentage, no longer the counts (issue 16)
+    over = {"calls_today": 100, "drops_today_pct": 10.0}  # 10% > 3%
     # (2100 - 1700) / 1000 = 0.4 of a level of 3.0
     assert next_dial_level(
         3.0, tapered, ready_avg=0, waiting_avg=0, agents_avg=10, hhmm=1700, **over
@@ -289,7 +291,7 @@ def test_adaptive_tapered_rate_at_five_pm():
 
 
 def test_adaptive_daily_caps_and_the_one_minute_rule():
-    over = {"calls_today": 100, "drops_today": 10, "answers_today": 100}
+    over = {"calls_today": 100, "drops_today_pct": 10.0}
     kw = {"ready_avg": 0, "waiting_avg": 0, "agents_avg": 10, "hhmm": 1200}
     assert (
         next_dial_level(2.6, AdaptiveSettings(dial_method="ADAPT_HARD_LIMIT"), **kw, **over) == 1.0
@@ -302,13 +304,12 @@ def test_adaptive_daily_caps_and_the_one_minute_rule():
             AdaptiveSettings(dial_method="ADAPT_HARD_LIMIT"),
             **kw,
             calls_today=50,
-            drops_today=10,
-            answers_today=20,
+            drops_today_pct=50.0,
         )
         == 2.6
     )
     # over 20 dials in the last minute, more than half dropped: halve
-    assert next_dial_level(2.6, VICI, **kw, calls_one=30, drops_one=16) == 1.3
+    assert next_dial_level(2.6, VICI, **kw, calls_one=30, drops_one_pct=53.33) == 1.3
     # intensity: +50 moves up one and a half times as fast, and down half as fast
     hot = AdaptiveSettings(adaptive_intensity=50)
     assert next_dial_level(2.0, hot, ready_avg=2, waiting_avg=0, agents_avg=10, hhmm=1200) == 2.6
@@ -325,11 +326,14 @@ def test_adaptive_dials_level_times_agents_minus_active_calls_every_two_and_a_ha
         )
     )
     obs = observation(ready=3, lines_in_use=30, agents=25, now=0.0)
-    assert pacer.decide(obs) == 20  # round(2.0 x 25) - 30 calls up
+    obs.counts[TALKING], obs.counts[WRAP_UP] = 17, 5
+    # round(2.0 x 20 agents ready or in a call) - 30 calls up; the 5 in wrap-up (VICIdial's
+    # PAUSED) are not dialed for (issue 16: it used to be 2.0 x 25 logged in)
+    assert pacer.decide(obs) == 10
     obs.now = 1.0
     assert pacer.decide(obs) == 0  # between dialing steps
     obs.now = 2.5
-    assert pacer.decide(obs) == 20
+    assert pacer.decide(obs) == 10
 
 
 def test_adaptive_in_a_run_counts_logged_in_agents_once():
