@@ -74,18 +74,11 @@ from dialer.records.tally import Tally
 from dialer.sim.beliefs import pacer_inputs
 from dialer.sim.statserver import SHOWN, AgentView, StatServer
 from dialer.sim.truth import (
-    ANSWER_S,
-    BUSY_S,
-    DETECT_S,
     GROUP_COLUMNS,
-    INVALID_S,
-    IS_INVALID,
-    MACHINE_ANSWER_S,
     MACHINE_S,
     PATIENCE_S,
     PREVIEW_S,
     TALK_S,
-    U_AMD,
     WRAP_S,
     Truth,
 )
@@ -172,6 +165,7 @@ class Model:
                 c.zone: Bands(self.calendar, c.zone, list(by_hour))
                 for c in self.calling_list.classes
             }
+        self._resolved_at = self.truth.resolved_at
         self.on_call = on_call
         self.on_interval = on_interval
         self.trace = trace
@@ -200,7 +194,7 @@ class Model:
         self.instant_reports = self.stat_server.constant and self.stat_server.delay.mean == 0
         self.instant_reports = self.instant_reports and not self.stat_server.outages
         # the forecasting pacers read busy agents and dials in flight by age (kept only for them)
-        ages = self.pacer.needs_ages
+        ages = getattr(self.pacer, "needs_ages", False)
         self.view = AgentView([a.group for a in self.agents], busy=ages)
         self.ocs_up = True  # the OCS has its Stat Server
         self.previewing = 0
@@ -427,31 +421,15 @@ class Model:
         truth = self.truth
         row = truth.row(record.key, record.attempt)
         call.row = row
-        if row[IS_INVALID]:
-            kind, verdict, delay = INVALID, INVALID, row[INVALID_S]
+        kind: int
+        verdict: int
+        if self.bands is None:  # resolved with the row's block
+            at = self._resolved_at
+            kind, verdict, delay, answer = row[at : at + 4]
         else:
-            kind = (
-                truth.outcome(row)
-                if self.bands is None
-                else truth.outcome_at(row, self.bands[record.zone].at(now))
-            )
-            if kind in (HUMAN, MACHINE, FAX):
-                answer = row[ANSWER_S] if kind == HUMAN else row[MACHINE_ANSWER_S]
-                if answer > self.ring_timeout:
-                    kind, verdict, delay = NO_ANSWER, NO_ANSWER, self.ring_timeout
-                else:
-                    call.answered_at = now + answer
-                    delay = answer + row[DETECT_S] if self.amd else answer
-                    if kind == HUMAN:
-                        verdict = MACHINE if self.amd and row[U_AMD] < self.fp else HUMAN
-                    elif kind == MACHINE:
-                        verdict = HUMAN if not self.amd or row[U_AMD] < self.fn else MACHINE
-                    else:
-                        verdict = FAX
-            elif kind == BUSY:
-                verdict, delay = BUSY, row[BUSY_S]
-            else:
-                verdict, delay = NO_ANSWER, self.ring_timeout
+            kind, verdict, delay, answer = truth.resolve(row, self.bands[record.zone].at(now))
+        if answer >= 0:
+            call.answered_at = now + answer
         call.truth = kind
         call.verdict = verdict
         if self.trace is not None:
