@@ -27,6 +27,7 @@ from dialer.schema import (
     Duration,
     FilePath,
     Flag,
+    Integer,
     Items,
     Number,
     Optional,
@@ -47,7 +48,7 @@ from dialer.schema import (
     section,
 )
 
-MODES = ("preview", "progressive", "power", "predictive", "optimized", "adaptive")
+MODES = ("preview", "progressive", "power", "predictive", "optimized", "adaptive", "threshold")
 OUTCOMES = ("human", "machine", "busy", "no_answer", "fax", "invalid")
 # Results a treatment can be attached to (see docs/treatments.md).
 TREATABLE = ("busy", "no_answer", "answering_machine", "fax", "invalid", "abandoned", "dropped")
@@ -420,7 +421,21 @@ class Dialing:
         2.0,
         "an answered person gets no agent within this many seconds: abandoned (US/UK rule 2 s)",
     )
-    ratio: float = opt(Number(1.0), 2.0, "power mode: dials in flight per ready agent")
+    ratio: float = opt(
+        Number(1.0),
+        2.0,
+        "power: dials in flight per ready agent; threshold: the factor on free agents (kappa)",
+    )
+    extra: int = opt(
+        Integer(),
+        0,
+        "threshold: dials added to ratio x free agents (c of ContactCenters' threshold dialer)",
+    )
+    min_free_in_groups: int = opt(
+        Number(0, integer=True),
+        1,
+        "threshold: dial only while at least this many agents of the campaign's groups are free",
+    )
     preview_time_s: Dist = opt(
         Duration(), lognormal(20, 8), "preview mode: time an agent reviews a record before dialing"
     )
@@ -776,20 +791,48 @@ def read_yaml(path: str | os.PathLike) -> Any:
         raise InputError(f"{path}{where}: expected valid YAML, got {what}") from None
 
 
-def load_campaign(
-    path: str | os.PathLike, overrides: list[str] | dict[str, Any] | None = None
-) -> Campaign:
-    """Read, override and validate a campaign file; every problem raised as one InputError."""
+CENTRE_KEYS = ("campaigns", "queues")  # a file with either is a centre (dialer.centre)
+
+
+def is_centre(raw: Any) -> bool:
+    """Whether a file's contents are a centre (several campaigns, queues) or one campaign."""
+    return isinstance(raw, dict) and any(k in raw for k in CENTRE_KEYS)
+
+
+def read_mapping(path: str | os.PathLike, what: str = "campaign keys") -> dict:
+    """A YAML file that holds a mapping (an empty file is an empty mapping)."""
     raw = read_yaml(path)
     if raw is None:
         raw = {}
     if not isinstance(raw, dict):
-        raise InputError(f"{path}: expected a mapping of campaign keys, got {show(raw)}")
+        raise InputError(f"{path}: expected a mapping of {what}, got {show(raw)}")
+    return raw
+
+
+def apply_overrides(raw: dict, overrides: list[str] | dict[str, Any] | None) -> None:
+    """Set ``--set`` items (``key=value`` texts) or a mapping of dotted keys in ``raw``."""
     items = (
         overrides.items() if isinstance(overrides, dict) else map(parse_override, overrides or [])
     )
     for key, value in items:
         set_dotted(raw, key, value)
+
+
+def load_campaign(
+    path: str | os.PathLike, overrides: list[str] | dict[str, Any] | None = None
+) -> Campaign:
+    """Read, override and validate a campaign file; every problem raised as one InputError.
+
+    A centre file (with ``campaigns:`` or ``queues:``) is refused with a pointer to
+    :func:`dialer.centre.load`, which reads both kinds.
+    """
+    raw = read_mapping(path)
+    if is_centre(raw):
+        raise InputError(
+            f"{path}: a centre file (it has {' and '.join(k for k in CENTRE_KEYS if k in raw)}): "
+            "read it with dialer.load (every dialer command takes both kinds)"
+        )
+    apply_overrides(raw, overrides)
     return from_dict(raw, str(path), Path(path).parent)
 
 

@@ -35,6 +35,12 @@ def stream(seed: int, *names: int | str) -> np.random.Generator:
     return np.random.Generator(np.random.PCG64(seq))
 
 
+def derived_seed(seed: int, *names: int | str) -> int:
+    """A seed of its own for ``names`` under ``seed`` (e.g. each campaign of a centre)."""
+    seq = np.random.SeedSequence(entropy=int(seed), spawn_key=tuple(_key(n) for n in names))
+    return int(seq.generate_state(1, np.uint32)[0])
+
+
 @functools.lru_cache(maxsize=256)
 def weibull_shape(cv: float) -> float:
     """The Weibull shape k whose coefficient of variation is ``cv``.

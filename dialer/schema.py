@@ -103,6 +103,10 @@ class Number(Spec):
         return int(raw) if self.integer else float(raw)
 
 
+def Integer(low: float | None = None) -> Number:
+    return Number(low, integer=True)
+
+
 def Share() -> Number:
     return Number(0.0, 1.0)
 

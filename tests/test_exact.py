@@ -223,7 +223,7 @@ def test_skipping_decisions_while_nothing_is_dialable_changes_nothing(mode, monk
     # not due, list worked). For pacers without memory that must not change a single dial.
     from dialer.config import load_campaign
     from dialer.experiments.run import simulate
-    from dialer.sim.model import Model
+    from dialer.sim.campaign import CampaignGroup
 
     c = load_campaign(
         "campaigns/multi-zone-list.yaml", {"dialing.mode": mode, "horizon_s": 2 * 86400}
@@ -237,11 +237,11 @@ def test_skipping_decisions_while_nothing_is_dialable_changes_nothing(mode, monk
         )
 
     with_skip = dials(c)
-    original = Model._wake_later
+    original = CampaignGroup._wake_later
 
     def never_dry(self):
         original(self)
         self._dry_until = float("-inf")
 
-    monkeypatch.setattr(Model, "_wake_later", never_dry)
+    monkeypatch.setattr(CampaignGroup, "_wake_later", never_dry)
     assert dials(c) == with_skip and len(with_skip) > 1000

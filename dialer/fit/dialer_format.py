@@ -189,7 +189,10 @@ def _dials(calls: Table, problems: Problems) -> tuple[list[Dial], Counter, float
     verdict_at_col = j.get("verdict_at_s")
     dials = []
     unknown: Counter = Counter()
+    queue_col = j.get("queue")
     for i, row in enumerate(calls.rows, start=2):
+        if queue_col is not None and row[queue_col]:
+            continue  # a centre's inbound call: no dial
         where = f"{calls.path} row {i}"
 
         def t(col: str, optional: bool = True, row=row, where=where) -> float | None:

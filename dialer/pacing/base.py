@@ -104,6 +104,11 @@ class Pacer:
     tick_s: float | None = None  # also decide at least this often (time-driven pacers)
     tick_strict = False  # True: decide at every tick, even right after a state change
     needs_ages = False  # True: reads busy agents and dials in flight by age (obs.busy, obs.flight)
+    # True: decides only when the campaign becomes active and each time an agent of the centre
+    # ends a call (the threshold rule), not on every change the OCS observes
+    at_agent_free = False
+    # True: inbound callers waiting for the campaign's shared agents count as demand on them
+    counts_inbound = False
 
     def decide(self, obs: Observation) -> int:
         raise NotImplementedError

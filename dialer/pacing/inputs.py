@@ -50,6 +50,8 @@ class PacerInputs:
     regime: str  # fcc | ofcom
     limit: float  # the regime's abandon-rate limit
     ratio: float = 2.0
+    extra: int = 0  # threshold: dials added to ratio x free agents
+    min_free_in_groups: int = 1  # threshold: free agents of the campaign's groups needed
     target_abandon_rate: float = 0.03
     history_length: int = 200
     decision_interval_s: float = 1.0

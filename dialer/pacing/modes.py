@@ -8,7 +8,7 @@ from dialer.pacing.adaptive import Adaptive
 from dialer.pacing.base import Pacer
 from dialer.pacing.inputs import PacerInputs
 from dialer.pacing.predictive import Optimized, Predictive
-from dialer.pacing.simple import Power, Preview, Progressive
+from dialer.pacing.simple import Power, Preview, Progressive, Threshold
 
 PACERS: dict[str, Callable[[PacerInputs], Pacer]] = {
     "preview": lambda _inputs: Preview(),
@@ -17,6 +17,7 @@ PACERS: dict[str, Callable[[PacerInputs], Pacer]] = {
     "predictive": Predictive,
     "optimized": Optimized,
     "adaptive": Adaptive,
+    "threshold": lambda inputs: Threshold(inputs.ratio, inputs.extra, inputs.min_free_in_groups),
 }
 
 

@@ -98,6 +98,7 @@ class Forecasting(Pacer):
     """What predictive and optimized share: history, forecasts, calibration, warm-up."""
 
     needs_ages = True
+    counts_inbound = True  # in a centre: inbound callers waiting are demand on shared agents
 
     def __init__(self, inputs: PacerInputs):
         self.tick_s = inputs.decision_interval_s

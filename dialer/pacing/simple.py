@@ -1,11 +1,11 @@
-"""The simple modes: preview, progressive and power."""
+"""The simple modes: preview, progressive, power, and the threshold rule of blending."""
 
 from __future__ import annotations
 
 import math
 
 from dialer.codes import READY
-from dialer.pacing.base import Observation, Pacer
+from dialer.pacing.base import Observation, Pacer, within_lines
 
 
 class Preview(Pacer):
@@ -46,3 +46,28 @@ class Power(Pacer):
             return 0
         room = obs.line_limit - obs.lines_in_use
         return n if n <= room else int(room)
+
+
+class Threshold(Pacer):
+    """ContactCenters' threshold dialer (DIALXFREE, Deslauriers et al. 2007), the baseline of
+    the blending literature: when the campaign becomes active and each time an agent of the
+    centre ends a call (after it has taken any call waiting for it), if at least
+    ``min_free_in_groups`` agents of the campaign are free, dial
+    max(round(ratio x free agents) + extra - dials in flight, 0). It decides at no other moment.
+    (The centre's own rule, at least ``blending.min_free_agents`` agents of the centre free, is
+    the OCS's, as for every mode.)"""
+
+    name = "threshold"
+    at_agent_free = True
+
+    def __init__(self, ratio: float, extra: int, min_free_in_groups: int):
+        self.ratio = ratio
+        self.extra = extra
+        self.min_free = min_free_in_groups
+
+    def decide(self, obs: Observation) -> int:
+        free = obs.counts[READY]
+        if free < self.min_free:
+            return 0
+        n = math.floor(self.ratio * free + 0.5) + self.extra - obs.in_flight  # half rounds up
+        return within_lines(obs, n)

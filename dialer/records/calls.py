@@ -1,7 +1,10 @@
 """The records a run writes: one :class:`Call` per dial, one agent-state interval per state.
 
 A call record runs from the line seizure to the hang-up; it holds the truth behind the dial
-(what it reached) beside what the OCS saw (the CPD verdict, the result it wrote to the list).
+(what it reached) beside what the OCS saw (the CPD verdict, the result it wrote to the list)
+and the campaign that dialed it. An inbound call (:class:`InboundCall`, a centre's queues) runs
+from the caller's arrival to the hang-up, with its queue and how it ended (``queue_result``:
+answered, abandoned, balked, blocked, or waiting at the end).
 An agent-state interval is one agent in one state (as the Stat Server names them) from
 ``start_s`` to ``end_s``, with ``reported_s``, the moment the OCS first learned of it. Every
 summary figure is a function of these two streams (:mod:`dialer.records.tally`); a test
@@ -36,9 +39,18 @@ class Call:
         "row",
         "waiting",
         "reserved_by",
+        "campaign",
     )
 
-    def __init__(self, call_id: int, record: Any, attempt: int, dialed_at: float):
+    def __init__(
+        self,
+        call_id: int,
+        record: Any,
+        attempt: int,
+        dialed_at: float,
+        reserved_by: Any = None,
+        campaign: str = "",
+    ):
         self.call_id = call_id
         self.record = record
         self.attempt = attempt
@@ -56,12 +68,55 @@ class Call:
         self.agent_wait: float | None = None  # the connected agent's wait for this call
         self.row: Any = None  # the truth of this attempt (dialer.sim.truth)
         self.waiting = False
-        self.reserved_by: Any = None  # the agent waiting on this dial (progressive, preview)
+        self.reserved_by = reserved_by  # the agent waiting on this dial (progressive, preview)
+        self.campaign = campaign  # the campaign that dialed it
 
     @property
     def abandoned(self) -> bool:
         """A person the CPD passed as human whom no agent took (the regulator's abandoned call)."""
         return self.unanswered and self.truth == HUMAN
+
+
+# How an inbound call ended (``queue_result``) and the Genesys call_result written for it.
+QUEUE_RESULTS = {"answered": 33, "abandoned": 21, "balked": 21, "blocked": 6}
+
+
+class InboundCall:
+    """One caller of a centre's queue, from the arrival to the hang-up."""
+
+    __slots__ = (
+        "call_id",
+        "queue",
+        "caller",
+        "arrived_at",
+        "connected_at",
+        "ended_at",
+        "agent",
+        "result",
+        "row",
+        "waiting",
+    )
+
+    def __init__(self, call_id: int, queue: str, caller: int, arrived_at: float, row: Any):
+        self.call_id = call_id
+        self.queue = queue  # the queue's name
+        self.caller = caller  # the caller's index in the queue's stream
+        self.arrived_at = arrived_at
+        self.connected_at: float | None = None
+        self.ended_at: float | None = None
+        self.agent: str | None = None
+        self.result = ""  # answered | abandoned | balked | blocked ("": still up at the end)
+        self.row = row  # the caller's draws (dialer.sim.inbound)
+        self.waiting = False
+
+    @property
+    def wait(self) -> float | None:
+        """Seconds from the arrival to an agent (answered) or to the hang-up (abandoned)."""
+        if self.connected_at is not None:
+            return self.connected_at - self.arrived_at
+        if self.result == "abandoned":
+            return self.ended_at - self.arrived_at  # type: ignore[operator]
+        return None
 
 
 CDR_COLUMNS = (
@@ -83,9 +138,22 @@ CDR_COLUMNS = (
     "timezone",
     "verdict_at_s",
     "result",
+    "campaign",
+    "queue",
+    "arrived_at_s",
+    "queue_result",
 )
 
-AGENT_STATE_COLUMNS = ("agent_id", "group", "state", "start_s", "end_s", "reported_s")
+AGENT_STATE_COLUMNS = (
+    "agent_id",
+    "group",
+    "state",
+    "start_s",
+    "end_s",
+    "reported_s",
+    "campaign",
+    "queue",
+)
 
 
 def seconds(x: float | None) -> str:
@@ -116,13 +184,54 @@ def cdr_row(call: Call, local_time: str) -> list:
         rec.zone,
         seconds(call.verdict_at),
         code,
+        call.campaign,
+        "",
+        "",
+        "",
+    ]
+
+
+def inbound_row(call: InboundCall, local_time: str, zone: str) -> list:
+    """The ``calls.csv`` row of an inbound call: its queue, arrival and result, no dial."""
+    code = QUEUE_RESULTS.get(call.result, "") if call.ended_at is not None else ""
+    return [
+        call.call_id,
+        "",
+        "",
+        "",
+        "",
+        "",
+        "inbound",
+        "",
+        code,
+        "",
+        seconds(call.connected_at),
+        seconds(call.ended_at),
+        "" if call.agent is None else call.agent,
+        0,
+        local_time,
+        zone,
+        "",
+        code,
+        "",
+        call.queue,
+        seconds(call.arrived_at),
+        call.result or "waiting",
     ]
 
 
 def agent_state_row(
-    agent_id: str, group: str, state: int, start: float, end: float, reported: float | None
+    agent_id: str,
+    group: str,
+    state: int,
+    start: float,
+    end: float,
+    reported: float | None,
+    campaign: str = "",
+    queue: str = "",
 ) -> list:
-    """The ``agent_states.csv`` row of one agent-state interval."""
+    """The ``agent_states.csv`` row of one agent-state interval: ``campaign`` the agent was
+    assigned to, ``queue`` the inbound call it was on (talking or in wrap-up)."""
     return [
         agent_id,
         group,
@@ -130,4 +239,6 @@ def agent_state_row(
         seconds(start),
         seconds(end),
         seconds(reported),
+        campaign,
+        queue,
     ]

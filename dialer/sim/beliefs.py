@@ -49,6 +49,8 @@ def pacer_inputs(campaign: Campaign) -> PacerInputs:
         regime=comp.regime,
         limit=comp.limit,
         ratio=d.ratio,
+        extra=d.extra,
+        min_free_in_groups=d.min_free_in_groups,
         target_abandon_rate=d.target_abandon_rate,
         history_length=d.history_length,
         decision_interval_s=d.decision_interval_s,

@@ -1,224 +1,198 @@
-"""The outbound contact centre in SimPy: the OCS loop, the life of a dial, agents.
+"""The contact centre in SimPy: agents, the switch, inbound callers, and the OCS's campaigns.
 
-A dial's life (design.md section 3): the pacer asks for n dials; the OCS takes the next
-dialable records and seizes a line for each; the outcome arrives after its own delay (busy and
-SIT after a few seconds, a person or a machine at its answer time, nothing at the ring
-timeout); with AMD on, CPD takes its detection time and says human or machine, wrongly now and
-then; a call classified human takes a ready agent at once or waits; if no agent takes it, it
-ends as Abandoned when the person hangs up first (their patience) and as Dropped when the OCS's
-``abandon_after_s`` timer ends it, whatever the truth behind it; the agent talks, wraps up and is
-ready again; a treatment decides what happens to the record.
+Two sides never mix. The world (the truth behind each number and each caller, the agents' real
+states, the switch that routes an answered call to a ready agent) and the OCS, which decides
+from what it can know: agent states as the Stat Server reports them (:mod:`dialer.sim.
+statserver`), its own calls, lines and lists, and the results of its dials. Each campaign is a
+:class:`~dialer.sim.campaign.CampaignGroup` (the dial's life is told there); its pacer is built
+from its settings and beliefs only (:mod:`dialer.sim.beliefs`) and sees an
+:class:`~dialer.pacing.base.Observation`.
 
-Two sides never mix. The world (the truth behind each number, the agents' real states, the
-switch that routes an answered call to a ready agent) and the OCS, which decides from what it
-can know: agent states as the Stat Server reports them (:mod:`dialer.sim.statserver`), its own
-calls, lines and list, and the results of its dials. The pacer is built from its settings and
-beliefs only (:mod:`dialer.sim.beliefs`) and sees an :class:`~dialer.pacing.base.Observation`.
+A centre (docs/centre.md) adds what campaigns and queues share:
+
+* agents: each works for one campaign at a time, one whose groups include its own; the OCS
+  reassigns agents by need and priority (:mod:`dialer.sim.assign`), moving an agent when it is
+  free; an agent of a group that answers queues takes inbound calls whatever its campaign;
+* the switch: an inbound caller goes to the longest-ready agent of the first of its queue's
+  groups that has one, else waits (or is blocked when the queue is full, or balks); an answered
+  outbound call goes to a ready agent of its campaign; a free agent takes the longest-waiting
+  call it may take, inbound or outbound by ``blending.first``; no outbound call takes an agent
+  of a shared group while fewer than ``blending.reserve_agents`` + 1 of them are free;
+* the trunk: every dial holds a line of the campaign's (fixed, or its dynamic share) and of the
+  trunk;
+* moments: the threshold rule decides when its campaign becomes active and each time an agent
+  ends a call (after taking any call waiting for it), and at log-ins.
+
+A single-campaign run is a centre of one campaign that owns every agent, with none of these
+rules in its way: the lean path, event for event the same as before centres existed.
 
 The model is lean on purpose: no SimPy process per call or agent. Each step of a call is one
-Timeout whose callback moves the call on, so a failed dial costs one event and a connected
-call three (verdict, end of talk, end of wrap-up). The OCS decides after every change it can
-observe. Agent shifts work the same way: one Timeout per group and shift edge logs the group in
-or out; an agent busy at the log-out leaves when its call and wrap-up end.
+:class:`~dialer.sim.core.Step` whose callback moves the call on, so a failed dial costs one
+event and a connected call three (verdict, end of talk, end of wrap-up). Agent shifts, campaign
+periods, reassignment and port splits work the same way.
 
 The model computes no statistic and writes no file: it emits every call record and every
-agent-state interval to a :class:`~dialer.records.tally.Tally` (and, when asked, to
-``on_call`` / ``on_interval``: the record writers). Calls and intervals still open at the
-horizon are emitted when the run stops.
+agent-state interval to the tallies (and, when asked, to ``on_call`` / ``on_interval``: the
+record writers). Calls and intervals still open at the horizon are emitted when the run stops.
 """
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Callable
+from typing import Any
 
 import simpy
-from simpy.events import NORMAL, Event
 
-from dialer.clock import Bands, Calendar
-from dialer.codes import (
-    AGENT_STATE_NAMES,
-    BUSY,
-    FAX,
-    HUMAN,
-    INVALID,
-    LOGGED_OUT,
-    MACHINE,
-    NO_ANSWER,
-    ON_MACHINE,
-    PREVIEW,
-    READY,
-    RESERVED,
-    RESULT_CODES,
-    TALKING,
-    WRAP_UP,
-)
-from dialer.config import Campaign
-from dialer.lists.calling import CallingList
-from dialer.pacing.ages import Ages
-from dialer.pacing.base import (
-    ABANDONED,
-    AGENT_MACHINE,
-    CONNECTED,
-    DROPPED,
-    FAILED,
-    FLIGHT_BIN_S,
-    HUMAN_VERDICT,
-    MACHINE_VERDICT,
-    Observation,
-    Pacer,
-)
-from dialer.pacing.modes import make_pacer
-from dialer.records.calls import Call
+from dialer.centre import Campaign, Centre, Layout, layout
+from dialer.clock import Calendar
+from dialer.codes import AGENT_STATE_NAMES, LOGGED_OUT, READY, TALKING, WRAP_UP
+from dialer.pacing.base import Pacer
+from dialer.records.calls import InboundCall
+from dialer.records.centre import QueueTally, WorkTime
 from dialer.records.tally import Tally
-from dialer.sim.beliefs import pacer_inputs
+from dialer.sim.assign import Want, assignment, share_lines
+from dialer.sim.campaign import CampaignGroup
+from dialer.sim.core import NO_MOVE, Agent, Step
+from dialer.sim.inbound import PATIENCE_S, TALK_S, U_BALK, WRAP_S, Arrivals, Callers
 from dialer.sim.statserver import SHOWN, AgentView, StatServer
-from dialer.sim.truth import (
-    GROUP_COLUMNS,
-    MACHINE_S,
-    PATIENCE_S,
-    PREVIEW_S,
-    TALK_S,
-    WRAP_S,
-    Truth,
-)
-
-_RESULT_OF_VERDICT = {
-    MACHINE: "answering_machine",
-    FAX: "fax",
-    BUSY: "busy",
-    NO_ANSWER: "no_answer",
-    INVALID: "invalid",
-}
 
 # on_interval(agent, state, start, end, reported): an agent-state interval as it is recorded
 IntervalSink = Callable[["Agent", int, float, float, "float | None"], None]
 
-
-class Step(Event):
-    """The model's one kind of event: a timeout that carries its callback and value.
-
-    The hot path of every run (one per step of a call): it is a SimPy Event scheduled with the
-    public ``Environment.schedule``, its value and callback set at once, as ``Timeout`` sets
-    them; it saves the Timeout's checks and a separate ``callbacks.append``.
-    """
-
-    def __init__(self, env: simpy.Environment, delay: float, callback: Callable, value: object):
-        self.env = env
-        self.callbacks = [callback]
-        self._value = value
-        self._ok = True
-        env.schedule(self, NORMAL, delay)
+__all__ = ["Agent", "IntervalSink", "Model", "Step"]
 
 
-class Agent:
-    __slots__ = (
-        "index",
-        "agent_id",
-        "group",
-        "state",
-        "since",
-        "report",
-        "ready_since",
-        "call",
-        "leaving",
-    )
+class InboundQueue:
+    """One inbound queue as the switch keeps it: its callers, those waiting, its tally."""
 
-    def __init__(self, index: int, agent_id: str, group: int):
+    def __init__(self, index: int, queue, groups: list[int], model: Model):
+        lay = model.layout
         self.index = index
-        self.agent_id = agent_id
-        self.group = group
-        self.state = LOGGED_OUT
-        self.since = 0.0
-        self.report: float | None = 0.0  # when the OCS hears of the current state (None: never)
-        self.ready_since = 0.0  # start of the agent's wait for its next connect
-        self.call: Call | None = None
-        self.leaving = False  # shift over: log out when the call in hand is done
+        self.name = queue.name
+        self.queue = queue
+        self.groups = groups  # the centre's groups that answer, in order of preference
+        self.capacity = math.inf if queue.capacity is None else queue.capacity
+        self.balk = queue.balk
+        self.arrivals = Arrivals(queue, model.calendar, lay.seed)
+        self.callers = Callers(queue, lay.seed)
+        self.next_caller = 0
+        self.waiting: dict[int, InboundCall] = {}
+        self.tally = QueueTally(lay.warmup_s, queue.service_level_s, lay.horizon_s)
 
 
 class Model:
-    """One run of one campaign. ``run()`` returns the closed :class:`Tally`."""
+    """One run of a campaign or a centre. ``run()`` returns the centre's closed :class:`Tally`.
+
+    ``general``: run a single campaign through the centre's path (a test of the two paths)."""
 
     def __init__(
         self,
-        campaign: Campaign,
+        scenario: Campaign | Centre,
         pacer: Pacer | None = None,
         *,
-        on_call: Callable[[Call], None] | None = None,
+        on_call: Callable[[Any], None] | None = None,
         on_interval: IntervalSink | None = None,
         trace: Callable[[float, str, object], None] | None = None,
+        general: bool = False,
     ):
-        self.campaign = campaign
-        self.horizon = campaign.horizon_s
+        lay = layout(scenario)
+        self.scenario = scenario
+        self.layout: Layout = lay
+        self.single = lay.single and not general
+        self.horizon = lay.horizon_s
+        self.warmup = lay.warmup_s
         self.env = simpy.Environment()
-        self.calendar = Calendar(campaign.start, campaign.site_timezone, campaign.horizon_s)
-        self.calling_list = CallingList(campaign, self.calendar)
-        self.truth = Truth(campaign)
-        self.pacer = pacer if pacer is not None else make_pacer(pacer_inputs(campaign))
-        self.tally = Tally(campaign.warmup_s, self.calendar.site_midnights(), campaign.horizon_s)
-        self.calling_list.on_finish = lambda record: self.tally.record_finished(self.env.now)
-        by_hour = campaign.population.by_hour
-        # population.by_hour: per zone, which band of shares holds each moment (None: one band)
-        self.bands: dict[str, Bands] | None = None
-        if by_hour:
-            self.bands = {
-                c.zone: Bands(self.calendar, c.zone, list(by_hour))
-                for c in self.calling_list.classes
-            }
-        self._resolved_at = self.truth.resolved_at
+        self.calendar = Calendar(lay.start, lay.site_timezone, lay.horizon_s)
         self.on_call = on_call
         self.on_interval = on_interval
         self.trace = trace
-        cpd, d = campaign.cpd, campaign.dialing
-        self.amd = cpd.amd
-        self.fp, self.fn = cpd.amd_false_positive, cpd.amd_false_negative
-        self.ring_timeout = cpd.ring_timeout_s
-        self.abandon_after = d.abandon_after_s
-        self.line_limit = d.lines if d.lines is not None else math.inf
         self.agents = [
             Agent(0, f"{g.name}-{i + 1}", gi)
-            for gi, g in enumerate(campaign.agents.groups)
+            for gi, g in enumerate(lay.groups)
             for i in range(g.count)
         ]
         for i, agent in enumerate(self.agents):
             agent.index = i
-        self.group_names = [g.name for g in campaign.agents.groups]
-        # the world: agents really ready (longest ready first), the switch's queue of answered
-        # calls waiting for an agent, the calls up
-        self.ready: dict[Agent, None] = {}
-        self.waiting: dict[int, Call] = {}
-        self.live: dict[int, Call] = {}
-        # the OCS: what the Stat Server has reported, its own dials, lines and previews
-        self.stat_server = StatServer(campaign.stat_server, self.calendar, campaign.seed)
+        self.group_names = [g.name for g in lay.groups]
+        self.call_ids = itertools.count(1)  # one numbering for every call of the centre
+        # the OCS: its Stat Server (one for the centre)
+        self.stat_server = StatServer(lay.stat_server, self.calendar, lay.seed)
         self.stat_server.reset(len(self.agents))
         self.instant_reports = self.stat_server.constant and self.stat_server.delay.mean == 0
         self.instant_reports = self.instant_reports and not self.stat_server.outages
-        # the forecasting pacers read busy agents and dials in flight by age (kept only for them)
-        ages = getattr(self.pacer, "needs_ages", False)
-        self.view = AgentView([a.group for a in self.agents], busy=ages)
         self.ocs_up = True  # the OCS has its Stat Server
-        self.previewing = 0
-        self.flight = (
-            Ages(FLIGHT_BIN_S) if ages else None
-        )  # the OCS's dials in flight, by dial time
-        # what the OCS sees; its own counters (dials in flight, lines, calls waiting) are kept
-        # in it as they change
-        self.obs = Observation(len(self.agents), self.view.counts, self.view.busy, self.flight)
-        self.obs.line_limit = self.line_limit
-        self._lines_since = 0.0  # the instant the line count last changed
-        # the pacer's hooks, when it has any (a call to a method that does nothing costs too)
-        pacer_cls = type(self.pacer)
-        self._on_dial = self.pacer.on_dial if pacer_cls.on_dial is not Pacer.on_dial else None
-        self._on_result = (
-            self.pacer.on_result if pacer_cls.on_result is not Pacer.on_result else None
-        )
-        self._decide = self.pacer.decide
-        self._next_call_id = 1
-        self._wake_at = math.inf
-        self._pacing = False
-        self._decided_at = -math.inf
-        self._dry_until = -math.inf  # before this time (and list version) no record is dialable
-        self._dry_version = 0
+        self.campaigns: list[CampaignGroup] = []
+        self.centre_view: AgentView | None = None
+        self.queues: list[InboundQueue] = []
+        # the hot path of a single campaign, without the centre's rules
+        if self.single:
+            self._set_state = self._set_state_alone  # type: ignore[method-assign]
+            self._record_interval = self._record_interval_alone  # type: ignore[method-assign]
+            self._agent_ready = self._agent_ready_alone
+        else:
+            self._agent_ready = self._agent_ready_shared
+        for i, role in enumerate(lay.campaigns):
+            self.campaigns.append(CampaignGroup(self, i, role, pacer if i == 0 else None))
+        self.moment_campaigns = [cg for cg in self.campaigns if cg.pacer.at_agent_free]
+        if self.single and not self.moment_campaigns:
+            for cg in self.campaigns:  # an agent ends a call: it is free, and that is all
+                cg._call_done = self._agent_ready
+        if self.single:
+            cg = self.campaigns[0]
+            self.tally = cg.tally
+            self._learn = cg.view.learn
+            for agent in self.agents:
+                agent.cg = cg
+        else:
+            self._init_centre(lay)
+
+    def _init_centre(self, lay: Layout) -> None:
+        """What a centre adds: its tallies, the switch's sets, the blending rules, the queues,
+        the trunk."""
+        cal, n = self.calendar, len(self.agents)
+        ngroups = len(lay.groups)
+        self.tally = Tally(lay.warmup_s, cal.site_midnights(), lay.horizon_s)
+        names = [cg.name for cg in self.campaigns]
+        self.campaign_names = names
+        self.work = WorkTime(lay.warmup_s, len(names), lay.horizon_s)
+        self.group_work = [WorkTime(lay.warmup_s, len(names), lay.horizon_s) for _ in lay.groups]
+        # what the OCS knows of every agent (the blending rules read it)
+        self.centre_view = AgentView([a.group for a in self.agents], busy=False, by_group=True)
+        # the switch: really ready agents per group, the queues each group answers
+        self.group_ready: list[dict[Agent, None]] = [{} for _ in range(ngroups)]
+        index = {g.name: i for i, g in enumerate(lay.groups)}
+        for qi, queue in enumerate(lay.queues):
+            self.queues.append(InboundQueue(qi, queue, [index[g] for g in queue.groups], self))
+        self.group_queues: list[list[InboundQueue]] = [
+            [q for q in self.queues if gi in q.groups] for gi in range(ngroups)
+        ]
+        inbound = {g for q in self.queues for g in q.groups}
+        outbound = {g for cg in self.campaigns for g in cg.role.groups}
+        self.shared = [gi in inbound and gi in outbound for gi in range(ngroups)]
+        self.shared_groups = [gi for gi in range(ngroups) if self.shared[gi]]
+        self.eligible: dict[int, list[int]] = {
+            gi: [cg.index for cg in self.campaigns if gi in cg.role.groups] for gi in range(ngroups)
+        }
+        for cg in self.campaigns:
+            cg.shared_local = [cg.local[g] for g in cg.role.groups if self.shared[g]]
+            served = {id(q): q for g in cg.role.groups if self.shared[g] for q in self.group_queues[g]}
+            cg.queues_served = list(served.values())
+        self.free_shared = 0  # agents of the shared groups really ready
+        b = lay.blending
+        self.first = b.first
+        self.reserve = b.reserve_agents
+        self.min_free = b.min_free_agents
+        # the trunk
+        self.trunk_limit = math.inf if lay.lines is None else lay.lines
+        self.trunk_lines = 0
+        self.trunk_previews = 0  # agents previewing hold a line of the trunk for their dial
+        self._trunk_since = 0.0
+        self.dynamic = lay.port_allocation == "dynamic" and lay.lines is not None
+        self.inbound_live: dict[int, InboundCall] = {}
+        if n == 0:
+            self.shared = [False] * ngroups
 
     # -- running -------------------------------------------------------------------------------
     def run(self) -> Tally:
@@ -229,43 +203,301 @@ class Model:
         for a, b in self.stat_server.outages:
             Step(self.env, a, self._on_outage, False)
             Step(self.env, b, self._on_outage, True)
-        if self.pacer.tick_s:
-            self._tick(None)
-        self.pace()
+        if not self.single:
+            self._start_centre()
+        for cg in self.campaigns:
+            if cg.pacer.tick_s:
+                cg._tick(None)
+        if self.single:
+            self.campaigns[0].pace()
+        else:
+            self.pace_all()
+            for cg in self.moment_campaigns:
+                if cg.active:
+                    CampaignGroup.pace(cg)
         self.env.run(until=self.horizon)
+        return self._close()
+
+    def _close(self) -> Tally:
         horizon = self.horizon
-        self.tally.close(horizon)
-        self.tally.lines.held(self.obs.lines_in_use, self._lines_since, horizon)
+        for cg in self.campaigns:
+            cg.tally.close(horizon)
+            cg.tally.lines.held(cg.obs.lines_in_use, cg._lines_since, horizon)
+        if not self.single:
+            self.tally.close(horizon)
+            self.tally.lines.held(self.trunk_lines, self._trunk_since, horizon)
         for agent in self.agents:  # the intervals still open
             self._record_interval(agent, agent.state, agent.since, horizon, agent.report)
-        for call in sorted(self.live.values(), key=lambda c: c.call_id):  # the calls still up
-            self._record_call(call)
+        up: list[Any] = [c for cg in self.campaigns for c in cg.live.values()]
+        if not self.single:
+            up += self.inbound_live.values()
+        for call in sorted(up, key=lambda c: c.call_id):  # the calls still up
+            if isinstance(call, InboundCall):
+                self._record_inbound(call)
+            else:
+                self.campaigns_by_name[call.campaign]._record_call(call)
         return self.tally
+
+    @property
+    def campaigns_by_name(self) -> dict[str, CampaignGroup]:
+        return {cg.name: cg for cg in self.campaigns}
 
     @property
     def outage_s(self) -> float:
         """Seconds after the warm-up during which the OCS had no Stat Server (no new dial)."""
-        w = self.campaign.warmup_s
+        w = self.warmup
         return sum(max(0.0, b - max(a, w)) for a, b in self.stat_server.outages)
 
-    def _tick(self, event) -> None:
-        tick = self.pacer.tick_s
-        Step(self.env, tick, self._tick, None)  # type: ignore[arg-type]
-        # "at least every tick": a decision taken since the last tick makes this one redundant
-        if event is not None and (
-            self.pacer.tick_strict or self.env.now - self._decided_at >= tick - 1e-9  # type: ignore[operator]
-        ):
-            self.pace()
+    # compatibility for a single campaign: its list, pacer and view are the run's
+    @property
+    def calling_list(self):
+        return self.campaigns[0].calling_list
+
+    @property
+    def pacer(self) -> Pacer:
+        return self.campaigns[0].pacer
+
+    @property
+    def view(self) -> AgentView:
+        return self.campaigns[0].view
+
+    @property
+    def obs(self):
+        return self.campaigns[0].obs
+
+    def observe(self):
+        """What the (first) campaign's OCS sees now."""
+        obs = self.campaigns[0].obs
+        obs.now = self.env.now
+        return obs
+
+    @property
+    def flight(self):
+        return self.campaigns[0].flight
+
+    @property
+    def ready(self) -> dict[Agent, None]:
+        return self.campaigns[0].ready
+
+    @property
+    def live(self) -> dict:
+        return self.campaigns[0].live
 
     # -- the records ---------------------------------------------------------------------------
-    def _record_call(self, call: Call) -> None:
-        self.tally.call(call)
-        if self.on_call is not None:
-            self.on_call(call)
-
     def _record_interval(
         self, agent: Agent, state: int, start: float, end: float, report: float | None
     ) -> None:
+        known = report
+        if self.stat_server.outages:
+            known = self.stat_server.first_known(start, end, report)
+        if known is not None and known >= self.horizon:
+            known = None  # the report would come after the run
+        cg = agent.cg
+        self.tally.interval(state, start, end, known)
+        ci = -1
+        if cg is not None:
+            ci = cg.index
+            cg.tally.interval(state, start, end, known)
+            cg.work.interval(state, start, end, agent.work, ci)
+        self.work.interval(state, start, end, agent.work, ci)
+        self.group_work[agent.group].interval(state, start, end, agent.work, ci)
+        if self.on_interval is not None:
+            self.on_interval(agent, state, start, end, known)
+
+    def _record_inbound(self, call: InboundCall) -> None:
+        self.queues_by_name[call.queue].tally.call(call)
+        if self.on_call is not None:
+            self.on_call(call)
+
+    @property
+    def queues_by_name(self) -> dict[str, InboundQueue]:
+        return {q.name: q for q in self.queues}
+
+    # -- what the OCS sees -----------------------------------------------------------------------
+    def _on_report(self, event) -> None:
+        """A Stat Server report reaches the OCS."""
+        if not self.ocs_up:
+            return
+        index, state, since = event.value
+        cg = self.agents[index].cg
+        changed = cg is not None and cg.view.learn(index, state, since)
+        if self.single:
+            if changed:
+                cg.pace()
+            return
+        assert self.centre_view is not None
+        changed = self.centre_view.learn(index, state, since) or changed
+        if changed:
+            self.pace_all()
+
+    def _on_outage(self, event) -> None:
+        """The OCS loses (False) or gets back (True) its Stat Server; back, it starts from
+        fresh states."""
+        self.ocs_up = event.value
+        for cg in self.campaigns:
+            cg.up = self.ocs_up
+        if self.ocs_up:
+            for agent in self.agents:
+                shown = SHOWN[agent.state]
+                if agent.cg is not None:
+                    agent.cg.view.refresh(agent.index, shown, agent.since)
+                if self.centre_view is not None:
+                    self.centre_view.refresh(agent.index, shown, agent.since)
+            self.pace_all()
+
+    def _own(self, agent: Agent, state: int) -> None:
+        """An agent state the OCS set itself (a reservation, a preview, a release): it knows."""
+        now = self.env.now
+        agent.cg.view.learn(agent.index, state, now)
+        if self.centre_view is not None:
+            self.centre_view.learn(agent.index, state, now)
+
+    def pace_all(self) -> None:
+        """Every campaign decides (those of the threshold rule only at their moments)."""
+        for cg in self.campaigns:
+            cg.pace()
+
+    # the blending rules, as the OCS applies them to what it knows
+    def enough_free(self) -> bool:
+        """blending.min_free_agents: enough agents of the centre shown free to dial."""
+        if not self.min_free:
+            return True
+        assert self.centre_view is not None
+        return self.centre_view.counts[READY] >= self.min_free
+
+    def shown_free_shared(self) -> int:
+        """Agents of the shared groups the Stat Server shows free."""
+        by_group = self.centre_view.by_group  # type: ignore[union-attr]
+        return sum(by_group[g] for g in self.shared_groups)  # type: ignore[index]
+
+    def may_take_shared(self) -> bool:
+        """Whether an outbound call may take (or reserve) an agent of a shared group now: the
+        reserve stays free after it, as the OCS sees it and as the switch knows it."""
+        reserve = self.reserve
+        return not reserve or (
+            self.free_shared > reserve and self.shown_free_shared() > reserve
+        )
+
+    def trunk_free(self) -> float:
+        """Lines of the trunk neither in use nor held for a preview's dial."""
+        return self.trunk_limit - self.trunk_lines - self.trunk_previews
+
+    def trunk_room(self) -> bool:
+        return self.trunk_lines + self.trunk_previews < self.trunk_limit
+
+    def trunk_change(self, delta: int, now: float) -> None:
+        """A line of the trunk taken (+1) or freed (-1) now."""
+        if now != self._trunk_since:
+            self.tally.lines.held(self.trunk_lines, self._trunk_since, now)
+            self._trunk_since = now
+        self.trunk_lines += delta
+
+    # -- the switch ----------------------------------------------------------------------------------
+    def take_for(self, cg: CampaignGroup) -> Agent | None:
+        """A ready agent of ``cg`` for its answered call (longest ready first), if the reserve
+        allows (taken from the ready agents)."""
+        reserve, shared = self.reserve, self.shared
+        for agent in cg.ready:
+            if not shared[agent.group] or self.free_shared > reserve:
+                self.unready(agent)
+                return agent
+        return None
+
+    def unready(self, agent: Agent) -> None:
+        """A ready agent is taken for work (centre)."""
+        cg = agent.cg
+        if cg is not None:
+            del cg.ready[agent]
+        del self.group_ready[agent.group][agent]
+        if self.shared[agent.group]:
+            self.free_shared -= 1
+
+    def _make_ready(self, agent: Agent) -> None:
+        self._set_state(agent, READY)
+        cg = agent.cg
+        if cg is not None:
+            cg.ready[agent] = None
+        self.group_ready[agent.group][agent] = None
+        if self.shared[agent.group]:
+            self.free_shared += 1
+
+    def call_done(self, agent: Agent) -> None:
+        """An agent has ended a call (its wrap-up, or a machine's disposition): it is free.
+        The threshold rule decides now, after the agent has taken any call waiting for it."""
+        self._agent_ready(agent)
+        for cg in self.moment_campaigns:
+            CampaignGroup.pace(cg)
+
+    def _agent_ready_alone(self, agent: Agent) -> None:
+        """The agent is free: take the longest-waiting call, or join the ready agents."""
+        if agent.leaving:
+            agent.leaving = False
+            self._set_state(agent, LOGGED_OUT)
+            return
+        cg = agent.cg
+        if cg.waiting:
+            cg.take_waiting(agent)
+            return
+        self._set_state(agent, READY)
+        cg.ready[agent] = None
+
+    def _agent_ready_shared(self, agent: Agent) -> None:
+        """The agent is free (centre): it moves to its new campaign if one is due, then takes
+        the longest-waiting call it may take (inbound or outbound by blending.first; outbound
+        only if the reserve stays free), or joins the ready agents."""
+        if agent.leaving:
+            agent.leaving = False
+            self._log_out(agent)
+            return
+        if agent.move_to is not NO_MOVE:
+            target, agent.move_to = agent.move_to, NO_MOVE
+            self._make_ready(agent)
+            self._assign(agent, target)
+            self.unready(agent)
+        cg = agent.cg
+        g = agent.group
+        out = None
+        if cg is not None and cg.waiting and (not self.shared[g] or self.free_shared >= self.reserve):
+            out = next(iter(cg.waiting.values()))
+        inbound = None
+        for q in self.group_queues[g]:
+            if q.waiting:
+                c = next(iter(q.waiting.values()))
+                if inbound is None or c.arrived_at < inbound.arrived_at:
+                    inbound = c
+        if out is not None and inbound is not None:
+            first = self.first
+            if first == "inbound" or (first == "longest" and inbound.arrived_at < out.verdict_at):
+                out = None
+            else:
+                inbound = None
+        if out is not None:
+            cg.take_waiting(agent)  # type: ignore[union-attr]
+            return
+        if inbound is not None:
+            self._answer_waiting(inbound, agent)
+            return
+        self._make_ready(agent)
+
+    # -- agents ------------------------------------------------------------------------------------
+    def _set_state_alone(self, agent: Agent, state: int, work: int = -1) -> None:
+        """:meth:`_set_state` for a single campaign (its view is the only one)."""
+        now = self.env.now
+        self._record_interval(agent, agent.state, agent.since, now, agent.report)
+        agent.state = state
+        agent.since = now
+        if self.instant_reports:
+            agent.report = now
+            self._learn(agent.index, SHOWN[state], now)
+        else:
+            self._report(agent, now)
+        if self.trace is not None:
+            self.trace(now, AGENT_STATE_NAMES[state], agent)
+
+    def _record_interval_alone(
+        self, agent: Agent, state: int, start: float, end: float, report: float | None
+    ) -> None:
+        """:meth:`_record_interval` for a single campaign (its tally is the run's)."""
         known = report
         if self.stat_server.outages:
             known = self.stat_server.first_known(start, end, report)
@@ -275,310 +507,22 @@ class Model:
         if self.on_interval is not None:
             self.on_interval(agent, state, start, end, known)
 
-    # -- what the OCS sees -----------------------------------------------------------------------
-    def observe(self) -> Observation:
-        obs = self.obs
-        obs.now = self.env.now
-        return obs
-
-    def _on_report(self, event) -> None:
-        """A Stat Server report reaches the OCS."""
-        index, state, since = event.value
-        if self.ocs_up and self.view.learn(index, state, since):
-            self.pace()
-
-    def _on_outage(self, event) -> None:
-        """The OCS loses (False) or gets back (True) its Stat Server; back, it starts from
-        fresh states."""
-        self.ocs_up = event.value
-        if self.ocs_up:
-            for agent in self.agents:
-                self.view.refresh(agent.index, SHOWN[agent.state], agent.since)
-            self.pace()
-
-    def _own(self, agent: Agent, state: int) -> None:
-        """An agent state the OCS set itself (a reservation, a preview, a release): it knows."""
-        self.view.learn(agent.index, state, self.env.now)
-
-    # -- the OCS loop ------------------------------------------------------------------------------
-    def pace(self) -> None:
-        """Ask the pacer and place what it asks for (lines and dialable records permitting)."""
-        if self._pacing or not self.ocs_up:
-            return
-        now = self.env.now
-        if now < self._dry_until and self.calling_list.version == self._dry_version:
-            return  # nothing can be dialed before then: no decision to take (VICIdial: empty hopper)
-        self._pacing = True
-        self._decided_at = now
-        try:
-            if self.pacer.reserve is not None:
-                self._pace_reserved()
-                return
-            obs = self.obs
-            obs.now = now
-            n = self._decide(obs)
-            while n > 0 and obs.lines_in_use < self.line_limit:
-                record = self.calling_list.next_record(now)
-                if record is None:
-                    self._wake_later()
-                    break
-                self._dial(record, None)
-                n -= 1
-        finally:
-            self._pacing = False
-
-    def _pace_reserved(self) -> None:
-        """Progressive and preview: one record and one reserved agent at a time, for each agent
-        the Stat Server shows ready (longest ready first)."""
-        now = self.env.now
-        preview = self.pacer.reserve == "preview"
-        view = self.view
-        while self.obs.lines_in_use + self.previewing < self.line_limit:
-            index = view.longest_ready()
-            if index is None:
-                return
-            agent = self.agents[index]
-            if agent.state != READY:
-                # the report was stale: the reservation is refused, and the OCS asks the Stat
-                # Server for the agent's state
-                view.refresh(index, SHOWN[agent.state], agent.since)
-                continue
-            record = self.calling_list.next_record(now)
-            if record is None:
-                self._wake_later()
-                return
-            del self.ready[agent]
-            if preview:
-                self.previewing += 1
-                self._set_state(agent, PREVIEW)
-                self._own(agent, PREVIEW)
-                row = self.truth.row(record.key, record.attempt + 1)
-                Step(self.env, row[PREVIEW_S], self._on_preview_end, (record, agent))
-            else:
-                self._set_state(agent, RESERVED)
-                self._own(agent, RESERVED)
-                self._dial(record, agent)
-
-    def _wake_later(self) -> None:
-        """No record is dialable now: note until when (unless a record is rescheduled), and
-        wake up then."""
-        now = self.env.now
-        at = self.calling_list.next_change(now)
-        self._dry_until = math.inf if at is None else at
-        self._dry_version = self.calling_list.version
-        if at is None or at >= self._wake_at or at <= now:
-            return
-        self._wake_at = at
-        Step(self.env, at - now, self._on_wake, at)
-
-    def _on_wake(self, event) -> None:
-        if event.value == self._wake_at:
-            self._wake_at = math.inf
-        self._dry_until = -math.inf  # a wake-up always looks again (and schedules the next one)
-        self.pace()
-
-    def _on_preview_end(self, event) -> None:
-        record, agent = event.value
-        self.previewing -= 1
-        now = self.env.now
-        if not self.calling_list.dialable(record, now):
-            # the record's window closed while the agent read it: it waits for the next one
-            self.calling_list.put_back(record, now)
-            self._release(agent)
-            self.pace()
-            return
-        self._set_state(agent, RESERVED)
-        self._own(agent, RESERVED)
-        self._dial(record, agent)
-
-    def _release(self, agent: Agent) -> None:
-        """The OCS gives back an agent it had reserved (or handed a preview)."""
-        self._agent_ready(agent)
-        if agent.state == READY:
-            self._own(agent, READY)
-
-    # -- a dial's life -------------------------------------------------------------------------------
-    def _dial(self, record, agent: Agent | None) -> None:
-        now = self.env.now
-        self.calling_list.dialing(record)
-        record.attempt += 1
-        call = Call(self._next_call_id, record, record.attempt, now)
-        self._next_call_id += 1
-        call.reserved_by = agent
-        obs = self.obs
-        lines = obs.lines_in_use
-        if now != self._lines_since:  # the count the last instant settled at, held until now
-            self.tally.lines.held(lines, self._lines_since, now)
-            self._lines_since = now
-        obs.lines_in_use = lines + 1
-        obs.in_flight += 1
-        if self.flight is not None:
-            self.flight.add(now)
-        self.live[call.call_id] = call
-        if self._on_dial is not None:
-            self._on_dial(now)
-
-        truth = self.truth
-        row = truth.row(record.key, record.attempt)
-        call.row = row
-        kind: int
-        verdict: int
-        if self.bands is None:  # resolved with the row's block
-            at = self._resolved_at
-            kind, verdict, delay, answer = row[at : at + 4]
-        else:
-            kind, verdict, delay, answer = truth.resolve(row, self.bands[record.zone].at(now))
-        if answer >= 0:
-            call.answered_at = now + answer
-        call.truth = kind
-        call.verdict = verdict
-        if self.trace is not None:
-            self.trace(now, "dial", call)
-        Step(self.env, delay, self._on_verdict, call)
-
-    def _on_verdict(self, event) -> None:
-        call: Call = event.value
-        now = self.env.now
-        call.verdict_at = now
-        self.obs.in_flight -= 1
-        if self.flight is not None:
-            self.flight.remove(call.dialed_at)
-        if self.trace is not None:
-            self.trace(now, "verdict", call)
-        on_result = self._on_result
-        if call.verdict == HUMAN:
-            if on_result is not None:
-                on_result(now, HUMAN_VERDICT, now - call.dialed_at)
-            agent = call.reserved_by
-            if agent is None and self.ready:
-                agent = next(iter(self.ready))
-                del self.ready[agent]
-            if agent is not None:
-                self._connect(call, agent)
-            else:
-                self._wait(call)
-        else:
-            self._end(call, _RESULT_OF_VERDICT[call.verdict])
-            if on_result is not None:
-                on_result(
-                    now,
-                    MACHINE_VERDICT if call.verdict in (MACHINE, FAX) else FAILED,
-                    now - call.dialed_at,
-                )
-            if call.reserved_by is not None:
-                self._release(call.reserved_by)
-        self.pace()
-
-    def _wait(self, call: Call) -> None:
-        """No agent is free: the call waits until an agent takes it, the person hangs up (their
-        patience: Abandoned) or the OCS's abandon_after_s timer ends it (Dropped)."""
-        patience = call.row[PATIENCE_S] if call.truth == HUMAN else math.inf
-        if patience < self.abandon_after:
-            limit, result = patience, "abandoned"
-        else:
-            limit, result = self.abandon_after, "dropped"
-        if limit <= 0:
-            self._unanswered(call, result)
-            return
-        call.waiting = True
-        self.waiting[call.call_id] = call
-        self.obs.waiting += 1
-        Step(self.env, limit, self._on_give_up, (call, result))
-
-    def _on_give_up(self, event) -> None:
-        call, result = event.value
-        if not call.waiting:
-            return  # an agent took it in time
-        call.waiting = False
-        del self.waiting[call.call_id]
-        self.obs.waiting -= 1
-        self._unanswered(call, result)
-        self.pace()
-
-    def _unanswered(self, call: Call, result: str) -> None:
-        call.unanswered = True
-        now = self.env.now
-        if self.trace is not None:
-            self.trace(now, "abandon" if result == "abandoned" else "drop", call)
-        self._end(call, result)
-        if self._on_result is not None:
-            self._on_result(
-                now, ABANDONED if result == "abandoned" else DROPPED, now - call.dialed_at
-            )
-
-    def _connect(self, call: Call, agent: Agent) -> None:
-        now = self.env.now
-        call.connected_at = now
-        call.agent = agent.agent_id
-        agent.call = call
-        base = GROUP_COLUMNS + 3 * agent.group
-        if call.truth == HUMAN:
-            call.agent_wait = now - agent.ready_since
-            self._set_state(agent, TALKING)
-            Step(self.env, call.row[base + TALK_S], self._on_talk_end, agent)
-        else:
-            self._set_state(agent, ON_MACHINE)  # the Stat Server shows it as talking
-            Step(self.env, call.row[base + MACHINE_S], self._on_machine_end, agent)
-        if self.trace is not None:
-            self.trace(now, "connect", call)
-        if self._on_result is not None:
-            self._on_result(now, CONNECTED, now - call.dialed_at)
-
-    def _on_talk_end(self, event) -> None:
-        agent: Agent = event.value
-        call = agent.call
-        assert call is not None
-        self._end(call, "answer")
-        self._set_state(agent, WRAP_UP)
-        Step(self.env, call.row[GROUP_COLUMNS + 3 * agent.group + WRAP_S], self._on_wrap_end, agent)
-        agent.call = None
-        self.pace()
-
-    def _on_wrap_end(self, event) -> None:
-        agent: Agent = event.value
-        agent.ready_since = self.env.now
-        self._agent_ready(agent)
-        self.pace()
-
-    def _on_machine_end(self, event) -> None:
-        """The agent dispositions the call as an answering machine."""
-        agent: Agent = event.value
-        call = agent.call
-        assert call is not None
-        agent.call = None
-        now = self.env.now
-        self._end(call, "answering_machine")
-        if self._on_result is not None:
-            self._on_result(now, AGENT_MACHINE, now - call.dialed_at)
-        self._agent_ready(agent)
-        self.pace()
-
-    def _end(self, call: Call, result: str) -> None:
-        now = self.env.now
-        call.ended_at = now
-        call.result = RESULT_CODES[result]
-        obs = self.obs
-        lines = obs.lines_in_use
-        if now != self._lines_since:  # the count the last instant settled at, held until now
-            self.tally.lines.held(lines, self._lines_since, now)
-            self._lines_since = now
-        obs.lines_in_use = lines - 1
-        del self.live[call.call_id]
-        self._record_call(call)
-        self.calling_list.result(call.record, result, now)
-        if self.trace is not None:
-            self.trace(now, "end", call)
-
-    # -- agents ------------------------------------------------------------------------------------
-    def _set_state(self, agent: Agent, state: int) -> None:
-        """The agent's state changes: its last interval is recorded and the change reported."""
+    def _set_state(self, agent: Agent, state: int, work: int = -1) -> None:
+        """The agent's state changes: its last interval is recorded and the change reported.
+        ``work``: the queue of the inbound call the new state is work on (or -1)."""
         now = self.env.now
         self._record_interval(agent, agent.state, agent.since, now, agent.report)
         agent.state = state
         agent.since = now
+        agent.work = work
         if self.instant_reports:
             agent.report = now
-            self.view.learn(agent.index, SHOWN[state], now)
+            shown = SHOWN[state]
+            cg = agent.cg
+            if cg is not None:
+                cg.view.learn(agent.index, shown, now)
+            if self.centre_view is not None:
+                self.centre_view.learn(agent.index, shown, now)
         else:
             self._report(agent, now)
         if self.trace is not None:
@@ -594,10 +538,10 @@ class Model:
     def _schedule_shifts(self) -> None:
         """Log each group in now or at its shift starts, and out at its shift ends."""
         horizon = self.horizon
-        self._members: list[list[Agent]] = [[] for _ in self.campaign.agents.groups]
+        self._members: list[list[Agent]] = [[] for _ in self.layout.groups]
         for agent in self.agents:
             self._members[agent.group].append(agent)
-        for gi, group in enumerate(self.campaign.agents.groups):
+        for gi, group in enumerate(self.layout.groups):
             shift = group.shift
             if shift is None:
                 intervals = [(0.0, math.inf)]
@@ -620,28 +564,248 @@ class Model:
             elif agent.state == LOGGED_OUT:
                 agent.ready_since = now
                 self._agent_ready(agent)
-        self.pace()
+        if self.single:
+            cg = self.campaigns[0]
+            if cg.pacer.at_agent_free:
+                CampaignGroup.pace(cg)
+            else:
+                cg.pace()
+            return
+        self._reassign()
+        self.pace_all()
+        for cg in self.moment_campaigns:
+            CampaignGroup.pace(cg)
 
     def _on_logout(self, event) -> None:
         for agent in self._members[event.value]:
             if agent.state == READY:
-                del self.ready[agent]
-                self._set_state(agent, LOGGED_OUT)
+                if self.single:
+                    del agent.cg.ready[agent]
+                    self._set_state(agent, LOGGED_OUT)
+                else:
+                    self.unready(agent)
+                    self._log_out(agent)
             elif agent.state != LOGGED_OUT:
                 agent.leaving = True
 
-    def _agent_ready(self, agent: Agent) -> None:
-        """The agent is free: take the longest-waiting call, or join the ready agents."""
-        if agent.leaving:
-            agent.leaving = False
-            self._set_state(agent, LOGGED_OUT)
+    def _log_out(self, agent: Agent) -> None:
+        """The agent leaves (centre): logged out, it works for no campaign until it is back."""
+        self._set_state(agent, LOGGED_OUT)
+        agent.move_to = NO_MOVE
+        self._assign(agent, None)
+
+    # -- a centre's own events -----------------------------------------------------------------------
+    def _start_centre(self) -> None:
+        """Campaign periods, the first assignment and port split, the periodic ones, the first
+        caller of every queue."""
+        for cg in self.campaigns:
+            active = cg.role.active
+            if active is None:
+                continue
+            spans = self.calendar.shifts(active.start, active.end, _EVERY_DAY)
+            cg.active = bool(spans) and spans[0][0] <= 0
+            for a, b in spans:
+                if a > 0:
+                    Step(self.env, a, self._on_period, (cg, True))
+                if b < self.horizon:
+                    Step(self.env, b, self._on_period, (cg, False))
+        self._reassign()
+        if self.campaigns:
+            Step(self.env, self.layout.assignment_interval_s, self._on_assignment_tick, None)
+        if self.dynamic:
+            self._split_lines()
+            Step(self.env, self.layout.port_interval_s, self._on_port_tick, None)
+        for q in self.queues:
+            self._next_arrival(q)
+
+    def _on_period(self, event) -> None:
+        """A campaign's active period starts (True) or ends (False)."""
+        cg, active = event.value
+        cg.active = active
+        if active:
+            cg._dry_until = -math.inf
+        self._reassign()
+        if self.dynamic:
+            self._split_lines()
+        self.pace_all()
+        if active and cg.pacer.at_agent_free:
+            CampaignGroup.pace(cg)
+
+    def _on_assignment_tick(self, event) -> None:
+        Step(self.env, self.layout.assignment_interval_s, self._on_assignment_tick, None)
+        if self._reassign():
+            self.pace_all()
+
+    def _on_port_tick(self, event) -> None:
+        Step(self.env, self.layout.port_interval_s, self._on_port_tick, None)
+        if self._split_lines():
+            self.pace_all()
+
+    def _split_lines(self) -> bool:
+        """Dynamic port allocation: the trunk split by need; True if some campaign got more."""
+        needs = [cg.obs.lines_in_use + cg.unmet for cg in self.campaigns]
+        active = [cg.active for cg in self.campaigns]
+        shares = share_lines(int(self.trunk_limit), needs, active)
+        more = False
+        for cg, share in zip(self.campaigns, shares, strict=True):
+            more = more or share > cg.line_limit
+            cg.line_limit = share
+            cg.obs.line_limit = share
+        return more
+
+    def _reassign(self) -> bool:
+        """Agent assignment (:func:`dialer.sim.assign.assignment`) for the agents logged in; a
+        free agent moves now, a busy one when it is next free. True if an agent moved now."""
+        if not self.campaigns:
+            return False
+        now = self.env.now
+        wants = [
+            Want(cg.has_work(now), cg.role.priority, cg.role.min_agents, cg.role.max_agents)
+            for cg in self.campaigns
+        ]
+        logged = [a for a in self.agents if a.state != LOGGED_OUT and not a.leaving]
+        current = [
+            (a.group, _index(a.move_to if a.move_to is not NO_MOVE else a.cg)) for a in logged
+        ]
+        targets = assignment(current, self.eligible, wants)
+        moved = False
+        for agent, (_, now_on), t in zip(logged, current, targets, strict=True):
+            if t == now_on:
+                continue
+            target = None if t is None else self.campaigns[t]
+            if agent.state == READY:
+                agent.move_to = NO_MOVE
+                self._assign(agent, target)
+                moved = True
+            else:
+                agent.move_to = NO_MOVE if target is agent.cg else target
+        return moved
+
+    def _assign(self, agent: Agent, target: CampaignGroup | None) -> None:
+        """The agent works for ``target`` from now (it is free or logged out): its interval so
+        far is the old campaign's, and the OCS knows the change at once."""
+        old = agent.cg
+        if old is target:
             return
-        if self.waiting:
-            call = next(iter(self.waiting.values()))
-            del self.waiting[call.call_id]
-            self.obs.waiting -= 1
-            call.waiting = False
-            self._connect(call, agent)
-            return
-        self._set_state(agent, READY)
-        self.ready[agent] = None
+        now = self.env.now
+        ready = agent.state == READY
+        if agent.since < now and agent.state != LOGGED_OUT:
+            self._record_interval(agent, agent.state, agent.since, now, agent.report)
+            agent.since = now
+            agent.report = now
+        if old is not None:
+            if ready:
+                del old.ready[agent]
+            old.view.refresh(agent.index, LOGGED_OUT, now)
+        agent.cg = target
+        if target is not None:
+            agent.col = target.column(agent.group)
+            assert self.centre_view is not None
+            i = agent.index
+            target.view.refresh(i, self.centre_view.state[i], self.centre_view.since[i])
+            if ready:
+                target.ready[agent] = None
+
+    # -- inbound callers -----------------------------------------------------------------------------
+    def _next_arrival(self, q: InboundQueue) -> None:
+        at = q.arrivals.next()
+        if at is not None and at < self.horizon:
+            Step(self.env, at - self.env.now, self._on_arrival, q)
+
+    def _on_arrival(self, event) -> None:
+        """A caller reaches the queue: the longest-ready agent of the first group with one
+        answers; else the caller waits, or hears busy (queue full), or hangs up at once (balks)."""
+        q: InboundQueue = event.value
+        now = self.env.now
+        self._next_arrival(q)
+        i = q.next_caller
+        q.next_caller += 1
+        call = InboundCall(next(self.call_ids), q.name, i, now, q.callers.row(i))
+        if self.trace is not None:
+            self.trace(now, "arrive", call)
+        for g in q.groups:
+            ready = self.group_ready[g]
+            if ready:
+                agent = next(iter(ready))
+                self.unready(agent)
+                self.inbound_live[call.call_id] = call
+                self._answer(call, agent, q)
+                self.pace_all()
+                return
+        if len(q.waiting) >= q.capacity:
+            self._inbound_over(call, "blocked")
+        elif call.row[U_BALK] < q.balk:
+            self._inbound_over(call, "balked")
+        else:
+            call.waiting = True
+            q.waiting[call.call_id] = call
+            self.inbound_live[call.call_id] = call
+            patience = call.row[PATIENCE_S]
+            if patience < math.inf:
+                Step(self.env, patience, self._on_caller_gives_up, (q, call))
+        self.pace_all()
+
+    def _inbound_over(self, call: InboundCall, result: str) -> None:
+        """An inbound call ends without an agent: abandoned, balked or blocked."""
+        now = self.env.now
+        call.result = result
+        call.ended_at = now
+        self.inbound_live.pop(call.call_id, None)
+        if self.trace is not None:
+            self.trace(now, result, call)
+        self._record_inbound(call)
+
+    def _on_caller_gives_up(self, event) -> None:
+        q, call = event.value
+        if not call.waiting:
+            return  # answered in time
+        call.waiting = False
+        del q.waiting[call.call_id]
+        self._inbound_over(call, "abandoned")
+        self.pace_all()
+
+    def _answer_waiting(self, call: InboundCall, agent: Agent) -> None:
+        """A free agent takes the longest-waiting caller of its queues."""
+        q = self.queues_by_name[call.queue]
+        del q.waiting[call.call_id]
+        call.waiting = False
+        self._answer(call, agent, q)
+
+    def _answer(self, call: InboundCall, agent: Agent, q: InboundQueue) -> None:
+        now = self.env.now
+        call.connected_at = now
+        call.agent = agent.agent_id
+        call.result = "answered"
+        agent.call = call
+        self._set_state(agent, TALKING, q.index)
+        if self.trace is not None:
+            self.trace(now, "answer", call)
+        Step(self.env, call.row[TALK_S], self._on_inbound_talk_end, agent)
+
+    def _on_inbound_talk_end(self, event) -> None:
+        agent: Agent = event.value
+        call: InboundCall = agent.call
+        now = self.env.now
+        call.ended_at = now
+        del self.inbound_live[call.call_id]
+        if self.trace is not None:
+            self.trace(now, "end", call)
+        self._record_inbound(call)
+        self._set_state(agent, WRAP_UP, agent.work)
+        agent.call = None
+        Step(self.env, call.row[WRAP_S], self._on_inbound_wrap_end, agent)
+        self.pace_all()
+
+    def _on_inbound_wrap_end(self, event) -> None:
+        agent: Agent = event.value
+        agent.ready_since = self.env.now
+        self.call_done(agent)
+        self.pace_all()
+
+
+_EVERY_DAY = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+def _index(cg: CampaignGroup | None) -> int | None:
+    return None if cg is None else cg.index
+

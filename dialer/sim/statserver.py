@@ -40,9 +40,9 @@ SHOWN[ON_MACHINE] = TALKING
 class AgentView:
     """Each agent's state as the OCS knows it, and the counts by state (see the module doc)."""
 
-    __slots__ = ("state", "since", "stamp", "group", "counts", "ready", "busy")
+    __slots__ = ("state", "since", "stamp", "group", "counts", "ready", "busy", "by_group")
 
-    def __init__(self, groups: list[int], busy: bool = True):
+    def __init__(self, groups: list[int], busy: bool = True, by_group: bool = False):
         n = len(groups)
         self.group = groups
         self.state = [LOGGED_OUT] * n
@@ -55,6 +55,10 @@ class AgentView:
         # (kept only for the pacers that forecast: with ``busy`` False the list stays empty)
         ngroups = max(groups, default=-1) + 1 if busy else 0
         self.busy = [(Ages(BUSY_BIN_S), Ages(BUSY_BIN_S)) for _ in range(ngroups)]
+        # agents shown ready per group (kept only when asked: a centre's blending rules)
+        self.by_group: list[int] | None = (
+            [0] * (max(groups, default=-1) + 1) if by_group else None
+        )
 
     def learn(self, agent: int, state: int, since: float) -> bool:
         """Take a report that ``agent`` is in ``state`` since ``since``; False if stale."""
@@ -76,8 +80,12 @@ class AgentView:
         self.state[agent] = state
         if old == READY:
             del self.ready[agent]
+            if self.by_group is not None:
+                self.by_group[self.group[agent]] -= 1
         elif state == READY:
             self.ready[agent] = None
+            if self.by_group is not None:
+                self.by_group[self.group[agent]] += 1
         return True
 
     def refresh(self, agent: int, state: int, since: float) -> None:

@@ -1,0 +1,108 @@
+"""Sharing agents and lines between a centre's campaigns: pure rules, no SimPy.
+
+Agent assignment (Genesys ``agent-assignment``): each agent works for one campaign at a time,
+one whose groups include the agent's group. :func:`assignment` decides, for the agents logged
+in, which campaign each should work for: the campaigns that want agents now (active, with
+records to dial) in order of priority take their ``min_agents`` first, then every other agent
+goes to the highest-priority campaign it may work for that is below its ``max_agents`` (among
+equals: the one it works for already, else the one with the fewest agents). An agent no
+campaign wants works for none (it still answers the queues of its group). The model moves an
+agent when it is free.
+
+Dynamic port allocation (Genesys ``dynamic-port-allocation``): :func:`share_lines` splits the
+trunk between the active campaigns in proportion to their need (lines in use plus the dials
+they wanted and found no line for), always summing to the trunk.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+
+@dataclass
+class Want:
+    """A campaign as assignment sees it."""
+
+    wants: bool  # active and with records to dial now
+    priority: int
+    min_agents: int
+    max_agents: int | None
+
+
+def assignment(
+    agents: list[tuple[int, int | None]],
+    eligible: dict[int, list[int]],
+    campaigns: list[Want],
+) -> list[int | None]:
+    """The campaign (index, or None) for each agent of ``agents``, given as (group, current
+    campaign); ``eligible[group]``: the campaigns whose groups include it (see the module doc)."""
+    order = sorted(
+        (c for c in range(len(campaigns)) if campaigns[c].wants),
+        key=lambda c: (-campaigns[c].priority, c),
+    )
+    rank = {c: r for r, c in enumerate(order)}
+    out: list[int | None] = [None] * len(agents)
+    counts = [0] * len(campaigns)
+    free = []  # agents not yet given a campaign
+    for i, (group, _current) in enumerate(agents):
+        if any(c in rank for c in eligible.get(group, ())):
+            free.append(i)
+
+    def room(c: int) -> bool:
+        cap = campaigns[c].max_agents
+        return cap is None or counts[c] < cap
+
+    # minimums, by priority: agents already on the campaign first, then unassigned, then others
+    for c in order:
+        need = campaigns[c].min_agents
+        if not need:
+            continue
+        mine = [i for i in free if c in eligible.get(agents[i][0], ())]
+        mine.sort(key=lambda i: (agents[i][1] != c, agents[i][1] is not None))
+        for i in mine[: min(need, len(mine))]:
+            if not room(c):
+                break
+            out[i] = c
+            counts[c] += 1
+            free.remove(i)
+    # the rest: agents on a campaign they may keep first (so that nobody moves for nothing)
+    free.sort(key=lambda i: agents[i][1] is None)
+    for i in free:
+        group, current = agents[i]
+        options = [c for c in eligible.get(group, ()) if c in rank and room(c)]
+        if not options:
+            continue
+        best = min(campaigns[c].priority * -1 for c in options)
+        top = [c for c in options if -campaigns[c].priority == best]
+        if current in top:
+            pick = current
+        else:
+            pick = min(top, key=lambda c: (counts[c], rank[c]))
+        out[i] = pick
+        counts[pick] += 1
+    return out
+
+
+def share_lines(total: int, needs: list[float], active: list[bool]) -> list[float]:
+    """Lines per campaign: the trunk split between the active campaigns in proportion to their
+    need (largest remainders; equal shares when none needs any), summing to ``total``; an
+    inactive campaign gets none."""
+    n = len(needs)
+    on = [i for i in range(n) if active[i]]
+    out = [0.0] * n
+    if not on:
+        return out
+    weights = [max(needs[i], 0.0) for i in on]
+    if sum(weights) <= 0:
+        weights = [1.0] * len(on)
+    scale = total / sum(weights)
+    exact = [w * scale for w in weights]
+    whole = [math.floor(x) for x in exact]
+    left = total - sum(whole)
+    by_rest = sorted(range(len(on)), key=lambda k: (-(exact[k] - whole[k]), k))
+    for k in by_rest[:left]:
+        whole[k] += 1
+    for k, i in enumerate(on):
+        out[i] = float(whole[k])
+    return out
