@@ -378,9 +378,9 @@ class CampaignEntries(Spec):
                 continue
             if isinstance(item.get("campaign"), str):  # from code: read the file in here
                 try:
-                    item = inline({"campaigns": [item]}, problems.base or os.getcwd())[
-                        "campaigns"
-                    ][0]
+                    item = inline({"campaigns": [item]}, problems.base or os.getcwd())["campaigns"][
+                        0
+                    ]
                 except InputError as exc:
                     for p in exc.problems:
                         problems.append(p.replace("campaigns.0.", f"{where}.", 1))
@@ -485,9 +485,7 @@ class Centre:
         "stops, and at log-ins)",
     )
     agents: CentreAgents = section(CentreAgents, "the centre's agents")
-    queues: tuple[Queue, ...] = opt(
-        Items(Queue, min_items=0), factory=tuple, doc="inbound queues"
-    )
+    queues: tuple[Queue, ...] = opt(Items(Queue, min_items=0), factory=tuple, doc="inbound queues")
     campaigns: tuple[Entry, ...] = opt(
         CampaignEntries(),
         factory=tuple,
@@ -517,7 +515,9 @@ class Centre:
             known(f"campaigns.{i}.groups", e.groups)
             if e.max_agents is not None and e.min_agents > e.max_agents:
                 problems.add(
-                    f"campaigns.{i}.max_agents", f"at least min_agents ({e.min_agents})", e.max_agents
+                    f"campaigns.{i}.max_agents",
+                    f"at least min_agents ({e.min_agents})",
+                    e.max_agents,
                 )
         if not self.queues and not self.campaigns:
             problems.say("campaigns", "expected at least one campaign or one queue, got neither")
@@ -603,6 +603,20 @@ def load(path: str | os.PathLike, overrides: list[str] | dict[str, Any] | None =
         raise InputError([f"{path}: {p}" for p in exc.problems]) from None
     apply_overrides(raw, overrides)
     return centre_from_dict(raw, str(path), base)
+
+
+def with_mode(scenario: Scenario, mode: str) -> Scenario:
+    """The scenario with every campaign dialing in ``mode``."""
+    if isinstance(scenario, Campaign):
+        return scenario.override({"dialing.mode": mode})
+    return scenario.override({f"campaigns.{e.name}.dialing.mode": mode for e in scenario.campaigns})
+
+
+def campaigns_of(scenario: Scenario) -> list[Campaign]:
+    """The campaigns a scenario runs, as they run (a single campaign: itself)."""
+    if isinstance(scenario, Campaign):
+        return [scenario]
+    return [effective(scenario, e) for e in scenario.campaigns]
 
 
 def scenario_from_dict(raw: Any, source: str = "", base: str | os.PathLike | None = None):

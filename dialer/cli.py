@@ -33,15 +33,44 @@ def _campaign_args(p: argparse.ArgumentParser) -> None:
 
 
 def _load(args: argparse.Namespace, extra: dict | None = None):
-    from dialer.config import load_campaign, parse_override
+    """The campaign or centre file of the command, with --set (and ``extra``) applied; a
+    ``dialing.mode`` in ``extra`` sets every campaign's mode of a centre."""
+    from dialer.centre import Centre, load, with_mode
+    from dialer.config import parse_override
 
     overrides = dict(parse_override(o) for o in args.overrides)
-    overrides.update(extra or {})
-    return load_campaign(args.campaign, overrides)
+    extra = dict(extra or {})
+    mode = extra.pop("dialing.mode", None)
+    overrides.update(extra)
+    scenario = load(args.campaign, overrides)
+    if mode is not None:
+        if isinstance(scenario, Centre) and not scenario.campaigns:
+            raise InputError(f"--mode {mode}: the centre has no campaign to dial")
+        scenario = with_mode(scenario, mode)
+    return scenario
+
+
+def _read_lists(scenario) -> None:
+    """Read every campaign's list and DNC files now, so that a bad row shows up before
+    anything is written."""
+    from dialer.centre import campaigns_of
+    from dialer.lists.sources import read_files
+
+    for campaign in campaigns_of(scenario):
+        if campaign.calling_list.file or campaign.dnc.file:
+            read_files(campaign)
 
 
 def cmd_check(args: argparse.Namespace) -> int:
+    from dialer.centre import Centre
+
     c = _load(args)
+    if isinstance(c, Centre):
+        from dialer.centre_text import check_line
+
+        _read_lists(c)
+        print(check_line(args.campaign, c))
+        return 0
     groups = ", ".join(f"{g.name} x{g.count}" for g in c.agents.groups)
     size = "endless" if c.calling_list.size is None else f"{c.calling_list.size} records"
     if c.calling_list.file or c.dnc.file:
@@ -85,17 +114,19 @@ def cmd_run(args: argparse.Namespace) -> int:
     if args.seed is not None:
         extra["seed"] = args.seed
     campaign = _load(args, extra)
+    from dialer.centre import Centre
+
+    centre = isinstance(campaign, Centre)
     if args.list_out:
         _writable("--list-out", args.list_out)
+        if centre:
+            raise InputError("--list-out: expected a campaign file (a centre has several lists)")
         if not campaign.calling_list.file:
             raise InputError(
                 "--list-out: expected a campaign with calling_list.file (a synthetic "
                 "list has no file to write back; `dialer make-list` turns it into one)"
             )
-    if campaign.calling_list.file or campaign.dnc.file:
-        from dialer.lists.sources import read_files
-
-        read_files(campaign)  # a bad list or DNC file ends here, before --out is created
+    _read_lists(campaign)  # a bad list or DNC file ends here, before --out is created
     if args.out:
         from dialer.clock import Calendar
         from dialer.config import dump_yaml
@@ -107,6 +138,7 @@ def cmd_run(args: argparse.Namespace) -> int:
             out,
             Calendar(campaign.start, campaign.site_timezone, campaign.horizon_s),
             [g.name for g in campaign.agents.groups],
+            [q.name for q in campaign.queues] if centre else (),
         )
         try:
             result = simulate(campaign, writer=writer, list_out=args.list_out)
@@ -123,6 +155,9 @@ def cmd_run(args: argparse.Namespace) -> int:
                 "rows": result.series,
                 "windows": result.windows,
                 "waits": result.waits,
+                **(
+                    {"queues": result.queue_series, "groups": result.group_series} if centre else {}
+                ),
             },
         )
         from dialer.reports.render import write_report
@@ -149,10 +184,14 @@ def cmd_run(args: argparse.Namespace) -> int:
 def cmd_make_list(args: argparse.Namespace) -> int:
     import os
 
+    from dialer.config import load_campaign, parse_override
     from dialer.lists.makelist import campaign_snippet, make_list
 
     # the list files the campaign names (perhaps the ones being made) play no part here
-    campaign = _load(args, {"calling_list.file": None, "dnc.file": None})
+    overrides = dict(parse_override(o) for o in args.overrides)
+    campaign = load_campaign(
+        args.campaign, {**overrides, "calling_list.file": None, "dnc.file": None}
+    )
     _writable("--out", args.out)
     if args.dnc_out:
         _writable("--dnc-out", args.dnc_out)
@@ -182,6 +221,10 @@ def _num(x, fmt: str = ".1f") -> str:
 def format_summary(result) -> str:
     """The readable summary table of one run."""
     s, c = result.summary, result.campaign
+    if "campaigns" in s:
+        from dialer.centre_text import run_text
+
+        return run_text(result)
     rows = [
         (
             f"{c.name}: mode {c.dialing.mode}, seed {c.seed}, {c.agents.count} agents, "

@@ -1,9 +1,15 @@
-"""Running campaigns: one run, and the results a run leaves behind.
+"""Running campaigns and centres: one run, and the results a run leaves behind.
 
-:func:`simulate` runs one campaign (optionally streaming call records to a writer) and returns
-a :class:`RunResult`: the summary of design.md section 5, the 15-minute series, the compliance
-windows and run metadata kept apart from results (``meta``), so two runs of one seed compare
-equal on everything but ``meta``.
+:func:`simulate` runs one campaign or one centre (optionally streaming call records to a
+writer) and returns a :class:`RunResult`: the summary of design.md section 5, the 15-minute
+series, the compliance windows and run metadata kept apart from results (``meta``), so two runs
+of one seed compare equal on everything but ``meta``.
+
+A centre's summary (docs/centre.md) is section 5's over every campaign's calls and every
+agent's time (the centre totals), with ``inbound_share`` and ``outbound_share`` of the agents'
+time, the inbound totals under ``inbound``, and one object per queue (``queues.<name>``), per
+campaign (``campaigns.<name>``: section 5's summary of its calls and of its agents' time while
+they worked for it) and per agent group (``groups.<name>``).
 """
 
 from __future__ import annotations
@@ -15,9 +21,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from dialer.centre import Centre
 from dialer.config import Campaign
 from dialer.pacing.base import Pacer
-from dialer.records.calls import Call
+from dialer.records.calls import Call, InboundCall
+from dialer.records.centre import queue_series, queue_summary
 from dialer.records.files import RecordWriter
 from dialer.records.summary import compliance_windows, run_summary, series
 from dialer.sim.model import IntervalSink, Model
@@ -26,18 +34,21 @@ from dialer.version import __version__
 
 @dataclass
 class RunResult:
-    campaign: Campaign
+    campaign: Campaign | Centre
     summary: dict
     series: list[dict] = field(default_factory=list)
     windows: list[dict] = field(default_factory=list)
     waits: dict = field(default_factory=dict)
     meta: dict = field(default_factory=dict)
+    # a centre: per queue its 15-minute series, per group the agents' split over the day
+    queue_series: dict[str, list[dict]] = field(default_factory=dict)
+    group_series: dict[str, list[dict]] = field(default_factory=dict)
 
     def to_json(self) -> dict:
         c = self.campaign
         return {
             "name": c.name,
-            "mode": c.dialing.mode,
+            "mode": c.dialing.mode if isinstance(c, Campaign) else c.modes,
             "seed": c.seed,
             **self.summary,
             "meta": self.meta,
@@ -45,33 +56,86 @@ class RunResult:
 
 
 def simulate(
-    campaign: Campaign,
+    campaign: Campaign | Centre,
     *,
     pacer: Pacer | None = None,
-    on_call: Callable[[Call], None] | None = None,
+    on_call: Callable[[Call | InboundCall], None] | None = None,
     on_interval: IntervalSink | None = None,
     writer: RecordWriter | None = None,
     trace: Callable | None = None,
     list_out: str | os.PathLike | None = None,
+    general: bool = False,
 ) -> RunResult:
-    """Run one campaign to its horizon.
+    """Run one campaign or one centre to its horizon.
 
     ``writer``: stream the call and agent-state records to its files (or give ``on_call`` /
-    ``on_interval`` to receive them). ``list_out``: write the calling list back there after the
-    run (list files only), with every record's state as the run left it (docs/lists.md).
+    ``on_interval`` to receive them; a centre's inbound calls come as
+    :class:`~dialer.records.calls.InboundCall`). ``list_out``: write the calling list back there
+    after the run (a single campaign's list file only), with every record's state as the run
+    left it (docs/lists.md). ``general``: run a single campaign through the centre's path (its
+    summary is then a centre's: a test that the two paths agree).
     """
     if writer is not None:
         on_call, on_interval = _both(on_call, writer.call), _both(on_interval, writer.interval)
     t0 = time.perf_counter()
-    model = Model(campaign, pacer, on_call=on_call, on_interval=on_interval, trace=trace)
+    model = Model(
+        campaign, pacer, on_call=on_call, on_interval=on_interval, trace=trace, general=general
+    )
     tally = model.run()
     wall = time.perf_counter() - t0
-    calls = model.calling_list
     if list_out is not None:
-        calls.write(str(list_out))
-    cpd, comp = campaign.cpd, campaign.compliance
-    summary = run_summary(
-        tally,
+        model.calling_list.write(str(list_out))
+    meta = {
+        "wall_s": round(wall, 4),
+        "dials_per_s": round(tally.counts["dials"] / wall, 1) if wall > 0 else None,
+        "version": __version__,
+        "python": platform.python_version(),
+        "host": platform.node(),
+        "pid": os.getpid(),
+        "finished_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+    }
+    if model.single:
+        assert isinstance(campaign, Campaign)
+        cpd, comp = campaign.cpd, campaign.compliance
+        return RunResult(
+            campaign=campaign,
+            summary=_campaign_summary(model, model.campaigns[0]),
+            series=series(tally, cpd.fp_estimate),
+            windows=compliance_windows(tally.day_counts, comp.regime, cpd.fp_estimate),
+            waits=_waits(tally),
+            meta=meta,
+        )
+    summary, fp = _centre_summary(model)
+    regime = summary["compliance_regime"] if summary["compliance_regime"] != "mixed" else "fcc"
+    return RunResult(
+        campaign=campaign,
+        summary=summary,
+        series=series(tally, fp),
+        windows=compliance_windows(tally.day_counts, regime, fp),
+        waits=_waits(tally),
+        meta=meta,
+        queue_series={q.name: queue_series(q.tally) for q in model.queues},
+        group_series={
+            name: work.split_series()
+            for name, work in zip(model.group_names, model.group_work, strict=True)
+        },
+    )
+
+
+def _waits(tally) -> dict:
+    return {
+        "agent_wait_s": tally.agent_wait.to_dict(),
+        "answer_wait_s": tally.answer_wait.to_dict(),
+    }
+
+
+def _campaign_summary(model: Model, cg) -> dict:
+    """Section 5's summary of one campaign: its calls, and its agents' time while they worked
+    for it (a single campaign: every agent's time)."""
+    c, calls = cg.campaign, cg.calling_list
+    cpd, comp = c.cpd, c.compliance
+    out = run_summary(
+        cg.tally,
         amd=cpd.amd,
         fp_estimate=cpd.fp_estimate,
         regime=comp.regime,
@@ -84,25 +148,83 @@ def simulate(
         records_dialed=calls.records_dialed,
         outage_s=model.outage_s,
     )
-    return RunResult(
-        campaign=campaign,
-        summary=summary,
-        series=series(tally, cpd.fp_estimate),
-        windows=compliance_windows(tally.day_counts, comp.regime, cpd.fp_estimate),
-        waits={
-            "agent_wait_s": tally.agent_wait.to_dict(),
-            "answer_wait_s": tally.answer_wait.to_dict(),
-        },
-        meta={
-            "wall_s": round(wall, 4),
-            "dials_per_s": round(tally.counts["dials"] / wall, 1) if wall > 0 else None,
-            "version": __version__,
-            "python": platform.python_version(),
-            "host": platform.node(),
-            "pid": os.getpid(),
-            "finished_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-        },
+    if not model.single:
+        work = cg.work.shares(model.campaign_names)
+        out["inbound_share"] = work["inbound_share"]
+        out["outbound_share"] = work["outbound_share"]
+    return out
+
+
+def _sum(values: list) -> int | None:
+    return None if any(v is None for v in values) else sum(values)
+
+
+def _centre_summary(model: Model) -> tuple[dict, float]:
+    """The centre's summary (see the module doc) and the AMD false-positive estimate its
+    totals use."""
+    groups = model.campaign_names
+    campaigns = {cg.name: _campaign_summary(model, cg) for cg in model.campaigns}
+    settings = {
+        (cg.campaign.cpd.fp_estimate, cg.campaign.compliance.regime, cg.campaign.compliance.limit)
+        for cg in model.campaigns
+    }
+    if not settings:  # an inbound-only centre: the outbound figures are empty
+        settings = {(0.0, "fcc", 0.03)}
+    fp, regime, limit = next(iter(settings)) if len(settings) == 1 else (0.0, "mixed", None)
+    lists = [cg.calling_list for cg in model.campaigns]
+    finished_by: dict[int, int] = {}
+    for calls in lists:
+        for code, n in calls.finished_by.items():
+            finished_by[code] = finished_by.get(code, 0) + n
+    out = run_summary(
+        model.tally,
+        amd=any(cg.campaign.cpd.amd for cg in model.campaigns),
+        fp_estimate=fp,
+        regime="fcc" if regime == "mixed" else regime,
+        limit=0.03 if limit is None else limit,
+        records_total=_sum([calls.total for calls in lists]) if lists else 0,
+        records_finished=sum(calls.finished for calls in lists),
+        dnc_blocked=sum(calls.dnc_blocked for calls in lists),
+        finished_by=finished_by,
+        records_finished_at_start=sum(calls.finished_at_start for calls in lists),
+        records_dialed=sum(calls.records_dialed or 0 for calls in lists),
+        outage_s=model.outage_s,
     )
+    amd_fn = sum(s["amd_false_negatives"] for s in campaigns.values())
+    out["amd_false_negatives"] = amd_fn
+    if regime == "mixed":
+        # each campaign under its own regime: the centre is legal when every campaign is
+        out["compliance_regime"] = "mixed"
+        out["compliance_limit"] = min(s["compliance_limit"] for s in campaigns.values())
+        out["compliance_worst_rate"] = max(s["compliance_worst_rate"] for s in campaigns.values())
+        out["compliance_ok"] = all(s["compliance_ok"] for s in campaigns.values())
+        ab_est = sum(
+            s["abandoned"] + _estimate(s["live_answers"], cg.campaign.cpd.fp_estimate)
+            for cg, s in zip(model.campaigns, campaigns.values(), strict=True)
+        )
+        live_est = sum(
+            s["live_answers"] + _estimate(s["live_answers"], cg.campaign.cpd.fp_estimate)
+            for cg, s in zip(model.campaigns, campaigns.values(), strict=True)
+        )
+        out["abandon_rate_ofcom"] = ab_est / live_est if live_est else None
+    elif campaigns:  # the regulator's windows are each campaign's
+        out["compliance_ok"] = all(s["compliance_ok"] for s in campaigns.values())
+        out["compliance_worst_rate"] = max(s["compliance_worst_rate"] for s in campaigns.values())
+    work = model.work.shares(groups)
+    out["inbound_share"] = work["inbound_share"]
+    out["outbound_share"] = work["outbound_share"]
+    out["inbound"] = queue_summary([q.tally for q in model.queues])
+    out["queues"] = {q.name: queue_summary([q.tally]) for q in model.queues}
+    out["campaigns"] = campaigns
+    out["groups"] = {
+        name: w.shares(groups) for name, w in zip(model.group_names, model.group_work, strict=True)
+    }
+    return out, fp
+
+
+def _estimate(live: int, e: float) -> float:
+    """Estimated AMD false positives: live answers x e / (1 - e) (design.md section 5)."""
+    return live * e / (1 - e) if e < 1 else 0.0
 
 
 def _both(first: Callable | None, second: Callable) -> Callable:

@@ -12,8 +12,16 @@ from __future__ import annotations
 
 import math
 
-from dialer.codes import AGENT_STATE_NAMES, LOGGED_OUT, ON_MACHINE, PREVIEW, READY, RESERVED
-from dialer.codes import TALKING, WRAP_UP
+from dialer.codes import (
+    AGENT_STATE_NAMES,
+    LOGGED_OUT,
+    ON_MACHINE,
+    PREVIEW,
+    READY,
+    RESERVED,
+    TALKING,
+    WRAP_UP,
+)
 from dialer.records.calls import InboundCall
 from dialer.records.tally import BUCKET_S, STATES
 

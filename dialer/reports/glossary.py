@@ -339,6 +339,80 @@ REPLICATED: dict[str, Metric] = {
     ),
 }
 
+# A centre's figures (docs/centre.md): per queue, and the agents' time by work.
+CENTRE: dict[str, Metric] = {
+    m.key: m
+    for m in [
+        _M(
+            "offered",
+            "offered",
+            "calls",
+            "Callers who arrived (balked and blocked included), after the warm-up.",
+            "count",
+        ),
+        _M("answered", "answered", "calls", "Callers an agent answered.", "count"),
+        _M(
+            "abandoned",
+            "abandoned",
+            "calls",
+            "Callers who hung up while waiting (not balked, not blocked).",
+            "count",
+        ),
+        _M(
+            "balked",
+            "balked",
+            "calls",
+            "Callers who hung up at once when they would have had to wait.",
+            "count",
+        ),
+        _M("blocked", "blocked", "calls", "Callers who found the queue full (busy tone).", "count"),
+        _M(
+            "service_level",
+            "service level",
+            "%",
+            "1 - callers whose wait exceeded the queue's threshold (answered or abandoned after "
+            "it, or still waiting past it at the end) / offered.",
+            "share",
+        ),
+        _M(
+            "answered_within_share",
+            "answered in time",
+            "%",
+            "Callers answered within the queue's threshold / offered.",
+            "share",
+        ),
+        _M(
+            "asa_s",
+            "ASA",
+            "s",
+            "Average speed of answer: the mean wait of answered callers.",
+            "number",
+        ),
+        _M("p_wait", "P(wait)", "%", "Share of answered callers who waited at all.", "share"),
+        _M(
+            "mean_wait_waited_s",
+            "wait if waited",
+            "s",
+            "Mean wait of the answered callers who waited.",
+            "number",
+        ),
+        _M(
+            "inbound_share",
+            "on inbound",
+            "%",
+            "Agent time on inbound calls (talk and wrap-up) / logged-in time.",
+            "share",
+        ),
+        _M(
+            "outbound_share",
+            "on outbound",
+            "%",
+            "Agent time on outbound work (talk, wrap-up, machines, reserved, preview) / logged-in time.",
+            "share",
+        ),
+    ]
+}
+
 # A capacity plan's per-mode results (plan.json).
 PLAN: dict[str, Metric] = {
     m.key: m

@@ -28,9 +28,23 @@ REPORT = "report.html"
 IMAGES = "images"
 
 
+def _run_page(folder: Path) -> Page:
+    """A run folder's page: a campaign's, or a centre's (its summary has ``campaigns``)."""
+    from dialer.reports.results import read_json
+
+    summary = read_json(folder / "summary.json")
+    if isinstance(summary.get("campaigns"), dict):
+        from dialer.reports.centre import build as centre_page
+
+        return centre_page(folder, summary)
+    from dialer.reports.run import build
+
+    return build(folder)
+
+
 def _builder(kind: str) -> Callable[[Path], Page]:
     if kind == "run":
-        from dialer.reports.run import build
+        return _run_page
     elif kind == "compare":
         from dialer.reports.compare import build
     elif kind == "sweep":

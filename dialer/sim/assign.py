@@ -17,6 +17,7 @@ they wanted and found no line for), always summing to the trunk.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 
@@ -75,16 +76,13 @@ def assignment(
             continue
         best = min(campaigns[c].priority * -1 for c in options)
         top = [c for c in options if -campaigns[c].priority == best]
-        if current in top:
-            pick = current
-        else:
-            pick = min(top, key=lambda c: (counts[c], rank[c]))
+        pick = current if current in top else min(top, key=lambda c: (counts[c], rank[c]))
         out[i] = pick
         counts[pick] += 1
     return out
 
 
-def share_lines(total: int, needs: list[float], active: list[bool]) -> list[float]:
+def share_lines(total: int, needs: Sequence[float], active: Sequence[bool]) -> list[float]:
     """Lines per campaign: the trunk split between the active campaigns in proportion to their
     need (largest remainders; equal shares when none needs any), summing to ``total``; an
     inactive campaign gets none."""

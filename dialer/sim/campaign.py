@@ -23,7 +23,9 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from dialer.centre import Role
 from dialer.clock import Bands
+from dialer.codes import BUSY as BUSY_OUTCOME
 from dialer.codes import (
     FAX,
     HUMAN,
@@ -37,7 +39,6 @@ from dialer.codes import (
     TALKING,
     WRAP_UP,
 )
-from dialer.codes import BUSY as BUSY_OUTCOME
 from dialer.codes import INVALID as INVALID_OUTCOME
 from dialer.codes import NO_ANSWER as NO_ANSWER_OUTCOME
 from dialer.lists.calling import CallingList
@@ -58,7 +59,6 @@ from dialer.pacing.modes import make_pacer
 from dialer.records.calls import Call
 from dialer.records.centre import WorkTime
 from dialer.records.tally import Tally
-from dialer.centre import Role
 from dialer.sim.beliefs import pacer_inputs
 from dialer.sim.core import Agent, Step
 from dialer.sim.statserver import SHOWN, AgentView
@@ -294,10 +294,7 @@ class CampaignGroup:
         for index in list(view.ready):
             if view.state[index] != READY:
                 continue  # no longer shown ready (a refresh during this loop)
-            if (
-                self.obs.lines_in_use + self.previewing >= self.line_limit
-                or not model.trunk_room()
-            ):
+            if self.obs.lines_in_use + self.previewing >= self.line_limit or not model.trunk_room():
                 self.unmet = len(view.ready)
                 return
             if not model.enough_free():
@@ -350,6 +347,8 @@ class CampaignGroup:
             self._wake_at = math.inf
         self._dry_until = -math.inf  # a wake-up always looks again (and schedules the next one)
         self.after()
+        if self.pacer.at_agent_free:  # records to dial again: the campaign becomes active
+            CampaignGroup.pace(self)
 
     def _on_preview_end(self, event) -> None:
         record, agent = event.value
@@ -566,4 +565,3 @@ class CampaignGroup:
 
 def _no_decision() -> None:
     """A threshold campaign decides at its own moments only (Model.call_done)."""
-

@@ -103,9 +103,7 @@ class Callers:
             q, n = self.queue, self.BLOCK
             rng = stream(self.seed, "inbound", q.name, "callers", block)
             balk, patience, talk, wrap = (rng.random(n) for _ in range(4))
-            pat = (
-                [math.inf] * n if q.patience_s is None else q.patience_s.ppf(patience).tolist()
-            )
+            pat = [math.inf] * n if q.patience_s is None else q.patience_s.ppf(patience).tolist()
             self._rows = list(
                 zip(
                     balk.tolist(),

@@ -177,7 +177,9 @@ class Model:
         }
         for cg in self.campaigns:
             cg.shared_local = [cg.local[g] for g in cg.role.groups if self.shared[g]]
-            served = {id(q): q for g in cg.role.groups if self.shared[g] for q in self.group_queues[g]}
+            served = {
+                id(q): q for g in cg.role.groups if self.shared[g] for q in self.group_queues[g]
+            }
             cg.queues_served = list(served.values())
         self.free_shared = 0  # agents of the shared groups really ready
         b = lay.blending
@@ -212,9 +214,9 @@ class Model:
             self.campaigns[0].pace()
         else:
             self.pace_all()
-            for cg in self.moment_campaigns:
-                if cg.active:
-                    CampaignGroup.pace(cg)
+        for cg in self.moment_campaigns:  # the threshold rule: the campaign becomes active
+            if cg.active:
+                CampaignGroup.pace(cg)
         self.env.run(until=self.horizon)
         return self._close()
 
@@ -367,16 +369,14 @@ class Model:
 
     def shown_free_shared(self) -> int:
         """Agents of the shared groups the Stat Server shows free."""
-        by_group = self.centre_view.by_group  # type: ignore[union-attr]
-        return sum(by_group[g] for g in self.shared_groups)  # type: ignore[index]
+        by_group: list[int] = self.centre_view.by_group  # type: ignore[union-attr,assignment]
+        return sum(by_group[g] for g in self.shared_groups)
 
     def may_take_shared(self) -> bool:
         """Whether an outbound call may take (or reserve) an agent of a shared group now: the
         reserve stays free after it, as the OCS sees it and as the switch knows it."""
         reserve = self.reserve
-        return not reserve or (
-            self.free_shared > reserve and self.shown_free_shared() > reserve
-        )
+        return not reserve or (self.free_shared > reserve and self.shown_free_shared() > reserve)
 
     def trunk_free(self) -> float:
         """Lines of the trunk neither in use nor held for a preview's dial."""
@@ -457,7 +457,11 @@ class Model:
         cg = agent.cg
         g = agent.group
         out = None
-        if cg is not None and cg.waiting and (not self.shared[g] or self.free_shared >= self.reserve):
+        if (
+            cg is not None
+            and cg.waiting
+            and (not self.shared[g] or self.free_shared >= self.reserve)
+        ):
             out = next(iter(cg.waiting.values()))
         inbound = None
         for q in self.group_queues[g]:
@@ -472,7 +476,7 @@ class Model:
             else:
                 inbound = None
         if out is not None:
-            cg.take_waiting(agent)  # type: ignore[union-attr]
+            cg.take_waiting(agent)
             return
         if inbound is not None:
             self._answer_waiting(inbound, agent)
@@ -808,4 +812,3 @@ _EVERY_DAY = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 def _index(cg: CampaignGroup | None) -> int | None:
     return None if cg is None else cg.index
-

@@ -56,9 +56,7 @@ class AgentView:
         ngroups = max(groups, default=-1) + 1 if busy else 0
         self.busy = [(Ages(BUSY_BIN_S), Ages(BUSY_BIN_S)) for _ in range(ngroups)]
         # agents shown ready per group (kept only when asked: a centre's blending rules)
-        self.by_group: list[int] | None = (
-            [0] * (max(groups, default=-1) + 1) if by_group else None
-        )
+        self.by_group: list[int] | None = [0] * (max(groups, default=-1) + 1) if by_group else None
 
     def learn(self, agent: int, state: int, since: float) -> bool:
         """Take a report that ``agent`` is in ``state`` since ``since``; False if stale."""
