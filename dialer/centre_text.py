@@ -166,3 +166,80 @@ def _table(head: list[str], rows: list[list[str]]) -> str:
 
 def calendar(centre) -> Calendar:
     return Calendar(centre.start, centre.site_timezone, centre.horizon_s)
+
+
+def compare_text(c: dict) -> str:
+    """A centre's comparison: one row per variant, inbound service beside outbound results,
+    means with the half-width of their 95% interval, and the paired difference in outbound
+    connects per hour against the best legal variant."""
+
+    def cell(label: str, metric: str, pct: bool = False, digits: int = 1) -> str:
+        r = next((r for r in c["table"] if r["mode"] == label and r["metric"] == metric), None)
+        if r is None or r["mean"] is None:
+            return "-"
+        scale = 100 if pct else 1
+        half = "" if r["ci_high"] is None else f" ±{scale * (r['ci_high'] - r['mean']):.{digits}f}"
+        return f"{scale * r['mean']:.{digits}f}{half}"
+
+    n = c["replications"]
+    head = [
+        "variant",
+        "legal",
+        "service level %",
+        "answered in time %",
+        "ASA s",
+        "inbound abandoned %",
+        "connects/h",
+        "abandon % (US)",
+        "occupancy %",
+        "vs best (connects/h)",
+    ]
+    rows = []
+    for label in c["modes"]:
+        legal = next(
+            (
+                r["mean"]
+                for r in c["table"]
+                if r["mode"] == label and r["metric"] == "compliance_ok"
+            ),
+            None,
+        )
+        diff = next(
+            (
+                d
+                for d in c["diffs"]
+                if d["mode"] == label and d["metric"] == c["best_by"] and d["mean_diff"] is not None
+            ),
+            None,
+        )
+        if label == c["baseline"]:
+            vs = "best"
+        elif diff is None:
+            vs = "-"
+        else:
+            half = "" if diff["ci_high"] is None else f" ±{diff['ci_high'] - diff['mean_diff']:.1f}"
+            vs = f"{diff['mean_diff']:+.1f}{half}"
+        rows.append(
+            [
+                label,
+                f"{round((legal or 0) * n)}/{n}",
+                cell(label, "inbound.service_level", pct=True),
+                cell(label, "inbound.answered_within_share", pct=True),
+                cell(label, "inbound.asa_s"),
+                cell(label, "inbound.abandoned_share", pct=True, digits=2),
+                cell(label, "connects_per_hour"),
+                cell(label, "abandon_rate", pct=True, digits=2),
+                cell(label, "occupancy", pct=True),
+                vs,
+            ]
+        )
+    lines = [
+        f"{c['campaign']}: {n} paired replications per variant (seeds from {c['seed']})",
+        "",
+        _table(head, rows),
+        "",
+        c["verdict"],
+    ]
+    if c["errors"]:
+        lines += ["", f"{len(c['errors'])} runs failed:"] + [f"  {e}" for e in c["errors"][:10]]
+    return "\n".join(lines)

@@ -297,9 +297,10 @@ def format_summary(result) -> str:
 
 
 def cmd_compare(args: argparse.Namespace) -> int:
-    from dialer.experiments.compare import compare, parse_modes
+    from dialer.experiments.compare import compare, parse_modes, parse_variant
 
-    modes = parse_modes(args.modes)
+    variants = [parse_variant(v) for v in args.variant]
+    modes = parse_modes(args.modes) if args.modes or not variants else None
     campaign = _load(args)
     from dialer.experiments.store import ResultsUnwritable
 
@@ -308,6 +309,8 @@ def cmd_compare(args: argparse.Namespace) -> int:
             campaign,
             modes,
             args.replications,
+            variants=variants,
+            only=args.only,
             workers=args.workers,
             scheduler=args.scheduler,
             frontier=args.frontier,
@@ -330,7 +333,12 @@ def cmd_compare(args: argparse.Namespace) -> int:
 
         print(json.dumps(_clean(c), indent=2))
         return 0
-    print(format_compare(c))
+    if c.get("centre"):
+        from dialer.centre_text import compare_text
+
+        print(compare_text(c))
+    else:
+        print(format_compare(c))
     if args.out:
         print(f"\nwrote {args.out}/compare.json, compare.csv, campaign.yaml, report.html")
     return 0
@@ -707,7 +715,21 @@ def add_run(sub) -> None:
 def add_compare(sub) -> None:
     c = sub.add_parser("compare", help="run dialing modes on paired seeds and say which wins")
     _campaign_args(c)
-    c.add_argument("--modes", help="comma-separated modes (default: all six)")
+    c.add_argument("--modes", help="comma-separated modes (default: all seven)")
+    c.add_argument(
+        "--variant",
+        action="append",
+        default=[],
+        metavar="NAME:KEY=VALUE[,KEY=VALUE]",
+        help="also compare a variant with these dotted keys set, e.g. "
+        "'reserve 2:blending.reserve_agents=2' (repeatable; with no --modes, only the variants)",
+    )
+    c.add_argument(
+        "--campaign",
+        dest="only",
+        metavar="NAME",
+        help="a centre: the campaign whose mode --modes sets (default: every campaign's)",
+    )
     c.add_argument(
         "--replications", type=int, default=5, help="paired replications per mode (default 5)"
     )

@@ -1,5 +1,9 @@
 """Which mode wins: the same campaign under several dialing modes, on paired seeds.
 
+A centre is compared the same way, variant by variant: a dialing mode for its campaigns (or for
+one of them), or any set of its keys (``--variant 'reserve 2:blending.reserve_agents=2'``), on
+the same seeds, by the inbound service and the outbound connects (:data:`CENTRE_METRICS`).
+
 Replication r of every mode runs with the same seed (a function of the campaign's seed and r),
 so each record behaves the same way under every mode and the modes' differences are judged pair
 by pair. A mode is *legal* when its compliance window stayed within the limit in every
@@ -20,7 +24,8 @@ from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
 from typing import Any
 
-from dialer.config import MODES, Campaign
+from dialer.centre import Centre
+from dialer.config import MODES, Campaign, parse_override
 from dialer.errors import InputError
 from dialer.experiments.pool import Outcome, Progress, backend, execute, replication_seed
 from dialer.stats import paired_interval, proportion_interval, t_interval
@@ -41,6 +46,22 @@ METRICS = (
     "compliance_ok",
 )
 BEST_BY = "talk_minutes_per_agent_hour"
+# A centre's comparison table (flattened summary keys) and what the best legal variant has most.
+CENTRE_METRICS = (
+    "inbound.service_level",
+    "inbound.answered_within_share",
+    "inbound.asa_s",
+    "inbound.abandoned_share",
+    "connects",
+    "connects_per_hour",
+    "abandon_rate",
+    "occupancy",
+    "inbound_share",
+    "outbound_share",
+    "compliance_worst_rate",
+    "compliance_ok",
+)
+CENTRE_BEST_BY = "connects_per_hour"
 
 # Each tunable mode's knob and the settings the frontier sweeps.
 FRONTIER = {
@@ -60,6 +81,52 @@ def parse_modes(text: str | None) -> list[str]:
     return list(dict.fromkeys(modes))
 
 
+def parse_variant(text: str) -> tuple[str, dict]:
+    """``NAME:key=value[,key=value...]`` -> (NAME, {key: value})."""
+    name, sep, rest = text.partition(":")
+    if not sep or not name.strip() or not rest.strip():
+        raise InputError(f"--variant {text}: expected NAME:key=value[,key=value...]")
+    changes = dict(parse_override(item) for item in rest.split(",") if item.strip())
+    return name.strip(), changes
+
+
+def variants_of(
+    scenario: Campaign | Centre,
+    modes: list[str] | None,
+    variants: list[tuple[str, dict]] | None = None,
+    campaign: str | None = None,
+) -> list[tuple[str, dict]]:
+    """The variants to compare, (label, dotted changes): each mode (for a centre: of every
+    campaign, or of ``campaign`` only), then the given ``variants``."""
+    out: list[tuple[str, dict]] = []
+    if isinstance(scenario, Campaign):
+        if campaign is not None:
+            raise InputError("--campaign: expected a centre file (a campaign file is one campaign)")
+        out = [(m, {"dialing.mode": m}) for m in (modes or ([] if variants else list(MODES)))]
+    else:
+        names = [e.name for e in scenario.campaigns]
+        if campaign is not None and campaign not in names:
+            from dialer.schema import did_you_mean
+
+            raise InputError(
+                f"--campaign: no campaign '{campaign}' (have: {', '.join(names)})"
+                + did_you_mean(campaign, names)
+            )
+        chosen = [campaign] if campaign else names
+        if modes is None and not variants:
+            modes = list(MODES) if names else []
+        for m in modes or []:
+            out.append((m, {f"campaigns.{n}.dialing.mode": m for n in chosen}))
+    out += variants or []
+    labels = [label for label, _ in out]
+    dupes = sorted({x for x in labels if labels.count(x) > 1})
+    if dupes:
+        raise InputError(f"--variant: expected distinct names, got '{dupes[0]}' twice")
+    if not out:
+        raise InputError("--modes / --variant: expected at least one thing to compare")
+    return out
+
+
 def _value(summary: dict, metric: str) -> float | None:
     v = summary.get(metric)
     if isinstance(v, bool):
@@ -68,10 +135,12 @@ def _value(summary: dict, metric: str) -> float | None:
 
 
 def compare(
-    campaign: Campaign,
+    campaign: Campaign | Centre,
     modes: list[str] | None = None,
     replications: int = 5,
     *,
+    variants: list[tuple[str, dict]] | None = None,
+    only: str | None = None,
     workers: int | None = None,
     scheduler: Any = None,
     frontier: bool = False,
@@ -79,7 +148,10 @@ def compare(
     on_run: Callable[[Outcome], None] | None = None,
     out: str | os.PathLike | None = None,
 ) -> dict:
-    """Run every mode on paired seeds; the comparison as the data of ``compare.json``.
+    """Run every mode (and variant) on paired seeds; the comparison as ``compare.json``'s data.
+
+    ``variants``: (label, dotted changes) compared beside the modes; ``only``: in a centre, the
+    campaign whose mode the modes set (default: every campaign's).
 
     With ``out`` the folder is locked while the runs go (a second writer is refused) and every
     finished run is kept in ``out/runs/``; a comparison stopped (Ctrl-C, SIGTERM) or cut short
@@ -87,7 +159,9 @@ def compare(
     """
     from dialer.experiments.store import FolderLock, RunCache
 
-    modes = modes or list(MODES)
+    runs = variants_of(campaign, modes, variants, only)
+    modes = [label for label, _ in runs]
+    centre = isinstance(campaign, Centre)
     if replications < 2:
         raise InputError(
             f"--replications: expected at least 2 (for confidence intervals), got {replications}"
@@ -95,10 +169,10 @@ def compare(
     seeds = [replication_seed(campaign.seed, r) for r in range(replications)]
     items: list[tuple[Any, Campaign]] = []
     for r, seed in enumerate(seeds):
-        for mode in modes:
-            items.append(
-                (("mode", mode, None, r), campaign.override({"dialing.mode": mode, "seed": seed}))
-            )
+        for label, changes in runs:
+            items.append((("mode", label, None, r), campaign.override({**changes, "seed": seed})))
+    if frontier and centre:
+        raise InputError("--frontier: expected a campaign file (a centre compares variants)")
     if frontier:
         for mode in modes:
             if mode not in FRONTIER:
@@ -107,6 +181,7 @@ def compare(
             for value in values:
                 for r, seed in enumerate(seeds):
                     c = campaign.override({"dialing.mode": mode, knob: value, "seed": seed})
+                    assert isinstance(c, Campaign)
                     items.append((("frontier", mode, value, r), c))
     results: dict[tuple, dict] = {}
     errors: list[str] = []
@@ -142,18 +217,26 @@ def compare(
 
 
 def comparison(
-    campaign: Campaign,
+    campaign: Campaign | Centre,
     modes: list[str],
     replications: int,
     seeds: list[int],
     results: dict[tuple, dict],
     errors: list[str],
 ) -> dict:
-    comp = campaign.compliance
+    centre = isinstance(campaign, Centre)
+    metrics_list = CENTRE_METRICS if centre else METRICS
+    best_by = CENTRE_BEST_BY if centre else BEST_BY
+    if isinstance(campaign, Centre):
+        limits = [e.campaign.compliance.limit for e in campaign.campaigns] or [0.03]
+        regimes = {e.campaign.compliance.regime for e in campaign.campaigns} or {"fcc"}
+        limit, regime = min(limits), regimes.pop() if len(regimes) == 1 else "mixed"
+    else:
+        limit, regime = campaign.compliance.limit, campaign.compliance.regime
     per_mode = {m: [results.get(("mode", m, None, r)) for r in range(replications)] for m in modes}
     table = []
     for mode in modes:
-        for metric in METRICS:
+        for metric in metrics_list:
             values = [
                 v for s in per_mode[mode] if s is not None and (v := _value(s, metric)) is not None
             ]
@@ -168,11 +251,11 @@ def comparison(
         )
 
     legal = [m for m in modes if mean(m, "compliance_ok") == 1.0]
-    baseline = max(legal, key=lambda m: mean(m, BEST_BY) or 0.0) if legal else None
+    baseline = max(legal, key=lambda m: mean(m, best_by) or 0.0) if legal else None
     diffs = []
     if baseline is not None:
         for mode in modes:
-            for metric in METRICS:
+            for metric in metrics_list:
                 iv = paired_interval(
                     [_value(a, metric) if a is not None else None for a in per_mode[mode]],
                     [_value(b, metric) if b is not None else None for b in per_mode[baseline]],
@@ -216,9 +299,10 @@ def comparison(
         "replication_seeds": seeds,
         "version": __version__,
         "modes": modes,
-        "limit": comp.limit,
-        "regime": comp.regime,
-        "best_by": BEST_BY,
+        "limit": limit,
+        "regime": regime,
+        "best_by": best_by,
+        "centre": centre,
         "table": table,
         "legal": legal,
         "baseline": baseline,
@@ -241,7 +325,9 @@ def verdict(c: dict) -> str:
     def get(rows, mode, metric, key="mean"):
         return next((r[key] for r in rows if r["mode"] == mode and r["metric"] == metric), None)
 
-    limit, regime = c["limit"], c["regime"].upper() if c["regime"] == "fcc" else "Ofcom"
+    limit = c["limit"]
+    regime = {"fcc": "FCC", "ofcom": "Ofcom"}.get(c["regime"], "campaigns'")
+    best_by = c.get("best_by", BEST_BY)
     illegal = [m for m in c["modes"] if m not in c["legal"]]
     over = f" Over the limit in some replication: {', '.join(illegal)}." if illegal else ""
     best = c["baseline"]
@@ -252,20 +338,34 @@ def verdict(c: dict) -> str:
             f"lowest worst-window abandon rate was {get(c['table'], worst, 'compliance_worst_rate'):.2%} "
             f"({worst})."
         )
-    talk = get(c["table"], best, BEST_BY)
+    talk = get(c["table"], best, best_by)
     occ = get(c["table"], best, "occupancy")
-    text = (
-        f"At the {limit:.0%} {regime} limit, {best} gives the most talk time: {talk:.1f} talk "
-        f"minutes per agent-hour (occupancy {occ:.1%})."
-    )
+    if c.get("centre"):
+        sl = get(c["table"], best, "inbound.service_level")
+        asa = get(c["table"], best, "inbound.asa_s")
+        inbound = (
+            f", inbound service level {sl:.1%} (ASA {asa:.1f} s)"
+            if sl is not None and asa is not None
+            else ""
+        )
+        text = (
+            f"Within every campaign's abandon limit, {best} gives the most outbound connects: "
+            f"{talk:.1f} per hour{inbound}."
+        )
+    else:
+        text = (
+            f"At the {limit:.0%} {regime} limit, {best} gives the most talk time: {talk:.1f} talk "
+            f"minutes per agent-hour (occupancy {occ:.1%})."
+        )
     others = [m for m in c["legal"] if m != best]
     if others:
-        second = max(others, key=lambda m: get(c["table"], m, BEST_BY) or 0.0)
-        d = -get(c["diffs"], second, BEST_BY, "mean_diff")
+        second = max(others, key=lambda m: get(c["table"], m, best_by) or 0.0)
+        d = -get(c["diffs"], second, best_by, "mean_diff")
         lo, hi = (
-            get(c["diffs"], second, BEST_BY, "ci_low"),
-            get(c["diffs"], second, BEST_BY, "ci_high"),
+            get(c["diffs"], second, best_by, "ci_low"),
+            get(c["diffs"], second, best_by, "ci_high"),
         )
         ci = f" (95% CI {-hi:.1f} to {-lo:.1f})" if lo is not None and hi is not None else ""
-        text += f" That is {d:.1f} more per agent-hour than {second}, the next best legal mode{ci}."
+        what, noun = ("per hour", "variant") if c.get("centre") else ("per agent-hour", "mode")
+        text += f" That is {d:.1f} more {what} than {second}, the next best legal {noun}{ci}."
     return text + over

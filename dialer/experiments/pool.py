@@ -74,17 +74,25 @@ class Outcome:
     wall_s: float
 
 
-def scalar_summary(summary: dict) -> dict:
+def scalar_summary(summary: dict, prefix: str = "") -> dict:
     """The summary's scalar values (numbers, flags, texts); non-finite numbers become None.
 
-    Mappings such as ``records_finished_by_result`` are left out: a row has one value per column.
+    A centre's objects (``queues``, ``campaigns``, ``groups``, ``inbound``) are flattened into
+    dotted names (``queues.support.service_level``), as a sweep factor names a key; mappings
+    of counts such as ``records_finished_by_result`` are left out: a row has one value per
+    column.
     """
     out = {}
     for k, v in summary.items():
+        if k == "records_finished_by_result":
+            continue
+        if isinstance(v, dict):
+            out.update(scalar_summary(v, f"{prefix}{k}."))
+            continue
         if isinstance(v, float) and not math.isfinite(v):
             v = None
         if v is None or isinstance(v, (bool, int, float, str)):
-            out[k] = v
+            out[prefix + k] = v
     return out
 
 

@@ -210,6 +210,10 @@ def _centre_summary(model: Model) -> tuple[dict, float]:
     elif campaigns:  # the regulator's windows are each campaign's
         out["compliance_ok"] = all(s["compliance_ok"] for s in campaigns.values())
         out["compliance_worst_rate"] = max(s["compliance_worst_rate"] for s in campaigns.values())
+    hours = (model.horizon - model.warmup) / 3600
+    out["connects_per_hour"] = out["connects"] / hours
+    for k in campaigns.values():
+        k["connects_per_hour"] = k["connects"] / hours
     work = model.work.shares(groups)
     out["inbound_share"] = work["inbound_share"]
     out["outbound_share"] = work["outbound_share"]

@@ -26,7 +26,8 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
-from dialer.config import TREATABLE, Campaign, Treatment, load_campaign, load_yaml_mapping
+from dialer.centre import Centre, load
+from dialer.config import TREATABLE, Campaign, Treatment, load_yaml_mapping
 from dialer.errors import InputError, show
 from dialer.schema import (
     BAD,
@@ -262,7 +263,24 @@ def _leaf_keys(node: Any, prefix: str = "") -> list[str]:
     return out
 
 
-def check_campaign_key(key: str, where: str, known: list[str], problems: Problems) -> bool:
+def _centre_has(parts: list[str]) -> bool:
+    """Whether ``parts`` name a value of a centre: its own keys, a queue's or a group's, and
+    ``campaigns.<name>.<key>`` a campaign entry's key or any campaign key."""
+    from dialer.centre import ENTRY_KEYS, Centre, EntryKeys
+
+    if parts[0] != "campaigns":
+        return _schema_has(Centre, parts)
+    tail = parts[2:]
+    if not tail:
+        return True
+    if tail[0] in ENTRY_KEYS:
+        return _schema_has(EntryKeys, tail)
+    return _schema_has(Campaign, tail)
+
+
+def check_campaign_key(
+    key: str, where: str, known: list[str], problems: Problems, centre: bool = False
+) -> bool:
     if key == "seed":
         problems.say(
             where,
@@ -270,8 +288,10 @@ def check_campaign_key(key: str, where: str, known: list[str], problems: Problem
             "use the sweep's seed and replications",
         )
         return False
-    if not _schema_has(Campaign, key.split(".")):
-        problems.say(where, "unknown campaign key" + did_you_mean(key, known))
+    parts = key.split(".")
+    if not (_centre_has(parts) if centre else _schema_has(Campaign, parts)):
+        what = "centre" if centre else "campaign"
+        problems.say(where, f"unknown {what} key" + did_you_mean(key, known))
         return False
     return True
 
@@ -283,7 +303,7 @@ def check_campaign_key(key: str, where: str, known: list[str], problems: Problem
 class Cell:
     index: int
     factors: dict
-    campaign: Campaign
+    campaign: Campaign | Centre
 
     def label(self) -> str:
         return (
@@ -301,7 +321,7 @@ class Sweep:
     name: str  # the results folder's default name, results/<name>
     source: str
     spec: dict  # the sweep file as resolved (defaults filled), for the manifest
-    base: Campaign  # the campaign with `set` applied
+    base: Campaign | Centre  # the campaign (or centre) with `set` applied
     seed: int
     replications: int
     axes: tuple[Axis, ...]
@@ -318,7 +338,7 @@ class Sweep:
 
         return [replication_seed(self.seed, r) for r in range(self.replications)]
 
-    def runs(self) -> list[tuple[tuple[int, int, int], Campaign]]:
+    def runs(self) -> list[tuple[tuple[int, int, int], Campaign | Centre]]:
         """((cell, replication, seed), campaign) for every run, in row order."""
         seeds = self.seeds()
         return [
@@ -364,7 +384,7 @@ def sweep_from_mapping(
     """
     raw = dict(raw)
     given = raw.get("campaign")
-    campaign_obj = given if isinstance(given, Campaign) else None
+    campaign_obj = given if isinstance(given, (Campaign, Centre)) else None
     if campaign_obj is not None:
         raw["campaign"] = campaign_obj.name
     problems = Problems()
@@ -378,17 +398,18 @@ def sweep_from_mapping(
     else:
         path = Path(base_dir) / spec.campaign
         try:
-            base = load_campaign(path)
+            base = load(path)
         except InputError as exc:
             raise InputError([f"{source}: campaign: {p}" for p in exc.problems]) from None
 
     known = _leaf_keys(base.to_dict())
+    centre = isinstance(base, Centre)
     for k in spec.set:
-        check_campaign_key(k, f"set.{k}", known, problems)
+        check_campaign_key(k, f"set.{k}", known, problems, centre)
     seen: set[str] = set()
     for axis in spec.factors:
         for k in axis.keys:
-            check_campaign_key(k, f"factors.{k}", known, problems)
+            check_campaign_key(k, f"factors.{k}", known, problems, centre)
             if k in spec.set:
                 problems.say(f"factors.{k}", "also fixed in set (a key is either fixed or varied)")
             if k in seen:
@@ -422,7 +443,7 @@ def sweep_from_mapping(
             lines = lines[:10] + [f"{source}: ... and {len(lines) - 10} more problems"]
         raise InputError(lines)
 
-    metrics = _check_metrics(spec.metrics, source)
+    metrics = _check_metrics(spec.metrics, source, fixed if centre else None)
     baseline = _check_baseline(spec.baseline, spec.factors, source)
     name = spec.name or _default_name(source)
     resolved = {
@@ -476,9 +497,16 @@ def _default_name(source: str) -> str:
 _SUMMARY_KEYS: list[str] | None = None
 
 
-def summary_keys() -> list[str]:
-    """The scalar summary keys a run gives (from a one-second run, so never out of date)."""
+def summary_keys(centre: Centre | None = None) -> list[str]:
+    """The scalar summary keys a run gives (from a one-second run, so never out of date); of a
+    centre: its own (its queues', campaigns' and groups' by name)."""
     global _SUMMARY_KEYS
+    if centre is not None:
+        from dialer.experiments.pool import scalar_summary
+        from dialer.experiments.run import simulate
+
+        tiny_centre = centre.override({"horizon_s": 1, "warmup_s": 0})
+        return list(scalar_summary(simulate(tiny_centre).summary))
     if _SUMMARY_KEYS is None:
         from dialer.experiments.pool import scalar_summary
         from dialer.experiments.run import simulate
@@ -488,13 +516,15 @@ def summary_keys() -> list[str]:
     return _SUMMARY_KEYS
 
 
-def _check_metrics(metrics: tuple | None, source: str) -> tuple | None:
+def _check_metrics(
+    metrics: tuple | None, source: str, centre: Centre | None = None
+) -> tuple | None:
     if not metrics:
         return None
-    known = [k for k in summary_keys() if k not in TEXT_METRICS]
+    known = [k for k in summary_keys(centre) if k.split(".")[-1] not in TEXT_METRICS]
     problems = []
     for m in metrics:
-        if m in TEXT_METRICS:
+        if m.split(".")[-1] in TEXT_METRICS:
             problems.append(f"{source}: metrics: '{m}' is a text, not a number")
         elif m not in known:
             problems.append(

@@ -126,13 +126,15 @@ def build(folder: Path) -> Page:
     spec = sw.spec
     limit, campaign_name = 0.03, str(spec.get("campaign", "?"))
     if (folder / "campaign.yaml").is_file():
-        from dialer.config import load_campaign
+        from dialer.centre import Centre, load
 
-        c = load_campaign(folder / "campaign.yaml")
-        limit, campaign_name = (
-            c.compliance.limit,
-            f"{c.name} ({spec.get('campaign', 'campaign.yaml')})",
-        )
+        c = load(folder / "campaign.yaml")
+        if isinstance(c, Centre):  # the strictest of its campaigns' limits
+            limits = [e.campaign.compliance.limit for e in c.campaigns]
+            limit = min(limits) if limits else limit
+        else:
+            limit = c.compliance.limit
+        campaign_name = f"{c.name} ({spec.get('campaign', 'campaign.yaml')})"
     versions = sw.manifest.get("versions") or {}
     n_cells = len({at for cells in sw.cells.values() for at in cells})
     facts = [
