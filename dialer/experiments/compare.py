@@ -167,7 +167,7 @@ def compare(
             f"--replications: expected at least 2 (for confidence intervals), got {replications}"
         )
     seeds = [replication_seed(campaign.seed, r) for r in range(replications)]
-    items: list[tuple[Any, Campaign]] = []
+    items: list[tuple[Any, Campaign | Centre]] = []
     for r, seed in enumerate(seeds):
         for label, changes in runs:
             items.append((("mode", label, None, r), campaign.override({**changes, "seed": seed})))

@@ -443,7 +443,7 @@ def sweep_from_mapping(
             lines = lines[:10] + [f"{source}: ... and {len(lines) - 10} more problems"]
         raise InputError(lines)
 
-    metrics = _check_metrics(spec.metrics, source, fixed if centre else None)
+    metrics = _check_metrics(spec.metrics, source, fixed if isinstance(fixed, Centre) else None)
     baseline = _check_baseline(spec.baseline, spec.factors, source)
     name = spec.name or _default_name(source)
     resolved = {
