@@ -544,9 +544,61 @@ def _runs_kept(out: Path) -> str:
         return "the finished runs"
 
 
+def cmd_plan_centre(args: argparse.Namespace, centre) -> int:
+    from dialer.experiments.staffing import format_staffing, plan_centre, write_staffing
+    from dialer.experiments.store import ResultsUnwritable
+
+    groups = [g.strip() for g in args.groups.split(",") if g.strip()] if args.groups else None
+    try:
+        result = plan_centre(
+            centre,
+            deadline_s=args.deadline_s,
+            finish=args.finish,
+            service_level=args.service_level,
+            groups=groups,
+            max_agents=args.max_agents,
+            confidence=args.confidence,
+            replications=args.replications,
+            workers=args.workers,
+            scheduler=args.scheduler,
+            out=args.out,
+            source=args.campaign,
+        )
+    except (KeyboardInterrupt, ResultsUnwritable) as exc:
+        return _stopped_runs(exc, "plan", args.out)
+    if args.out:
+        from dialer.reports.render import write_report
+
+        write_staffing(result, args.out)
+        write_report(args.out)
+    if args.json:
+        from dialer.outputs import _clean
+
+        print(json.dumps(_clean(result.to_json()), indent=2))
+    else:
+        print(format_staffing(result))
+        if args.out:
+            print(f"\nwrote {args.out}/plan.json, campaign.yaml, report.html")
+    return 0
+
+
 def cmd_plan(args: argparse.Namespace) -> int:
+    from dialer.centre import Centre
     from dialer.config import parse_override
     from dialer.experiments.capacity import format_plan, run_plan, write_plan
+
+    scenario = _load(args)
+    if isinstance(scenario, Centre):
+        if args.modes or args.group:
+            raise InputError(
+                f"{'--modes' if args.modes else '--group'}: expected a campaign file (a centre "
+                "is planned by --groups and --service-level)"
+            )
+        return cmd_plan_centre(args, scenario)
+    if args.groups or args.service_level is not None:
+        raise InputError(
+            f"{'--groups' if args.groups else '--service-level'}: expected a centre file"
+        )
 
     modes = [m.strip() for m in args.modes.split(",") if m.strip()] if args.modes else None
     from dialer.experiments.store import ResultsUnwritable
@@ -795,7 +847,9 @@ def _share(text: str) -> float:
 
 def add_plan(sub) -> None:
     p = sub.add_parser(
-        "plan", help="capacity: fewest agents per mode to work the list by a deadline, legally"
+        "plan",
+        help="capacity: fewest agents per mode to work the list by a deadline, legally (a "
+        "centre: per group, with an inbound service-level goal)",
     )
     _campaign_args(p)
     p.add_argument(
@@ -819,6 +873,17 @@ def add_plan(sub) -> None:
         "--max-agents", type=int, default=200, metavar="N", help="largest count tried (default 200)"
     )
     p.add_argument("--group", help="agent group whose count is planned (default: the first)")
+    p.add_argument(
+        "--groups",
+        metavar="A,B",
+        help="a centre: the agent groups whose counts are planned (default: every group)",
+    )
+    p.add_argument(
+        "--service-level",
+        type=_share,
+        metavar="SHARE",
+        help="a centre: the service level every queue must reach (each with its own threshold)",
+    )
     p.add_argument(
         "--confidence",
         type=_share,

@@ -346,3 +346,61 @@ def _split(ctx: _Context, series: dict) -> Figure:
         "wrap-up, machines, reserved), stacked, with the ready agents of every group on top.",
         460,
     )
+
+
+def plan_page(folder: Path, d: dict) -> Page:
+    """The page of a centre's plan folder (``d``: its plan.json): the answer, and every
+    staffing tried with its success share and mean figures."""
+    groups = [str(g) for g in d.get("groups") or []]
+    rec: dict = d["recommendation"] if isinstance(d.get("recommendation"), dict) else {}
+    sl = d.get("service_level")
+    facts = [
+        ("centre", str(d.get("campaign", "?"))),
+        ("seed", str(d.get("seed", "?"))),
+        ("deadline", f"{(d.get('deadline_s') or 0) / 3600:g} h"),
+        ("service level goal", "-" if sl is None else f"{format_value(sl, 'share')}% every queue"),
+        ("finish", f"{format_value(d.get('finish'), 'share')}% of every list"),
+        ("confidence", f"{format_value(d.get('confidence'), 'share')}% of replications"),
+        ("groups planned", ", ".join(groups)),
+        ("dialer version", str(d.get("version", "?"))),
+    ]
+    probes = [p for p in d.get("probes") or [] if isinstance(p, dict)]
+    figure_keys = sorted({k for p in probes for k in p if "." in k})
+    head = [Cell(g) for g in groups] + [
+        Cell("agents"),
+        Cell("success", "Replications meeting every goal."),
+        Cell("95% interval", "Clopper-Pearson interval of the success share."),
+    ]
+    head += [Cell(k.split(".", 1)[1].replace("_", " ")) for k in figure_keys]
+    rows = []
+    chosen = d.get("counts")
+    for p in sorted(probes, key=lambda p: [p.get("counts", {}).get(g, 0) for g in groups]):
+        counts = p.get("counts") or {}
+        lo, hi = (p.get("success_ci") or [None, None])[:2]
+        mark = " (the answer)" if counts == chosen else ""
+        rows.append(
+            [Cell(str(counts.get(g, "-")), head=True) for g in groups]
+            + [
+                Cell(str(p.get("agents", "-"))),
+                Cell(f"{p.get('successes')}/{p.get('replications')}{mark}"),
+                Cell(f"{format_value(lo, 'share')}-{format_value(hi, 'share')}%"),
+            ]
+            + [Cell(format_value(p.get(k), "share")) for k in figure_keys]
+        )
+    table = Table(
+        "Every staffing tried",
+        head,
+        rows,
+        "Figures are means over the replications: each queue's service level, each campaign's "
+        "share of the list finished and abandon rate. " + str(d.get("search", "")),
+    )
+    return Page(
+        "plan",
+        f"Staffing plan: {d.get('campaign', '?')}",
+        facts,
+        str(rec.get("text", "")),
+        [table],
+        [],
+        [],
+        ["plan.json"],
+    )

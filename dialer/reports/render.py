@@ -42,9 +42,25 @@ def _run_page(folder: Path) -> Page:
     return build(folder)
 
 
+def _plan_page(folder: Path) -> Page:
+    """A plan folder's page: a campaign's modes, or a centre's staffing."""
+    from dialer.reports.results import read_json
+
+    data = read_json(folder / "plan.json")
+    if data.get("centre") is True:
+        from dialer.reports.centre import plan_page
+
+        return plan_page(folder, data)
+    from dialer.reports.plan import build
+
+    return build(folder)
+
+
 def _builder(kind: str) -> Callable[[Path], Page]:
     if kind == "run":
         return _run_page
+    if kind == "plan":
+        return _plan_page
     elif kind == "compare":
         from dialer.reports.compare import build
     elif kind == "sweep":
