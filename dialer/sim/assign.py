@@ -2,12 +2,12 @@
 
 Agent assignment (Genesys ``agent-assignment``): each agent works for one campaign at a time,
 one whose groups include the agent's group. :func:`assignment` decides, for the agents logged
-in, which campaign each should work for: the campaigns that want agents now (active, with
-records to dial) in order of priority take their ``min_agents`` first, then every other agent
-goes to the highest-priority campaign it may work for that is below its ``max_agents`` (among
-equals: the one it works for already, else the one with the fewest agents). An agent no
-campaign wants works for none (it still answers the queues of its group). The model moves an
-agent when it is free.
+in, which campaign each should work for: the active campaigns in order (those with records to
+dial now before those without, then by priority) take their ``min_agents`` first, then every
+other agent goes to the first campaign in that order it may work for that is below its
+``max_agents`` (among equals: the one it works for already, else the one with the fewest
+agents). An agent of no active campaign works for none (it still answers the queues of its
+group). The model moves an agent when it is free.
 
 Dynamic port allocation (Genesys ``dynamic-port-allocation``): :func:`share_lines` splits the
 trunk between the active campaigns in proportion to their need (lines in use plus the dials
@@ -25,10 +25,15 @@ from dataclasses import dataclass
 class Want:
     """A campaign as assignment sees it."""
 
-    wants: bool  # active and with records to dial now
+    wants: bool  # active
     priority: int
     min_agents: int
     max_agents: int | None
+    has_work: bool = True  # with records to dial now (its need)
+
+    @property
+    def rank(self) -> tuple[bool, int]:
+        return (self.has_work, self.priority)
 
 
 def assignment(
@@ -40,7 +45,7 @@ def assignment(
     campaign); ``eligible[group]``: the campaigns whose groups include it (see the module doc)."""
     order = sorted(
         (c for c in range(len(campaigns)) if campaigns[c].wants),
-        key=lambda c: (-campaigns[c].priority, c),
+        key=lambda c: (not campaigns[c].has_work, -campaigns[c].priority, c),
     )
     rank = {c: r for r, c in enumerate(order)}
     out: list[int | None] = [None] * len(agents)
@@ -74,8 +79,8 @@ def assignment(
         options = [c for c in eligible.get(group, ()) if c in rank and room(c)]
         if not options:
             continue
-        best = min(campaigns[c].priority * -1 for c in options)
-        top = [c for c in options if -campaigns[c].priority == best]
+        best = max(campaigns[c].rank for c in options)
+        top = [c for c in options if campaigns[c].rank == best]
         pick = current if current in top else min(top, key=lambda c: (counts[c], rank[c]))
         out[i] = pick
         counts[pick] += 1

@@ -148,7 +148,11 @@ class CampaignGroup:
         self._decided_at = -math.inf
         self._dry_until = -math.inf  # before this time (and list version) no record is dialable
         self._dry_version = 0
-        if self.pacer.at_agent_free:  # the threshold rule decides only at its own moments
+        # a pacer of the threshold rule decides only at its own moments; a forecasting pacer
+        # counts inbound callers waiting as demand (a pacer given in code may have neither)
+        self.moments = getattr(self.pacer, "at_agent_free", False)
+        self.counts_inbound = getattr(self.pacer, "counts_inbound", False)
+        if self.moments:
             self.pace = _no_decision  # type: ignore[method-assign]
         # what follows an event: a decision for this campaign alone, or for every campaign
         self.after = self.pace if self.alone else model.pace_all
@@ -253,7 +257,7 @@ class CampaignGroup:
             if reserve:
                 usable = max(0, min(mine, free_shared - reserve))
                 counts[READY] -= mine - usable
-            if self.pacer.counts_inbound:
+            if self.counts_inbound:
                 waiting += sum(len(q.waiting) for q in self.queues_served)
                 waiting += max(0, reserve - free_shared)
         sh.waiting = waiting
@@ -347,7 +351,7 @@ class CampaignGroup:
             self._wake_at = math.inf
         self._dry_until = -math.inf  # a wake-up always looks again (and schedules the next one)
         self.after()
-        if self.pacer.at_agent_free:  # records to dial again: the campaign becomes active
+        if self.moments:  # records to dial again: the campaign becomes active
             CampaignGroup.pace(self)
 
     def _on_preview_end(self, event) -> None:

@@ -135,7 +135,7 @@ class Model:
             self._agent_ready = self._agent_ready_shared
         for i, role in enumerate(lay.campaigns):
             self.campaigns.append(CampaignGroup(self, i, role, pacer if i == 0 else None))
-        self.moment_campaigns = [cg for cg in self.campaigns if cg.pacer.at_agent_free]
+        self.moment_campaigns = [cg for cg in self.campaigns if cg.moments]
         if self.single and not self.moment_campaigns:
             for cg in self.campaigns:  # an agent ends a call: it is free, and that is all
                 cg._call_done = self._agent_ready
@@ -570,7 +570,7 @@ class Model:
                 self._agent_ready(agent)
         if self.single:
             cg = self.campaigns[0]
-            if cg.pacer.at_agent_free:
+            if cg.moments:
                 CampaignGroup.pace(cg)
             else:
                 cg.pace()
@@ -632,7 +632,7 @@ class Model:
         if self.dynamic:
             self._split_lines()
         self.pace_all()
-        if active and cg.pacer.at_agent_free:
+        if active and cg.moments:
             CampaignGroup.pace(cg)
 
     def _on_assignment_tick(self, event) -> None:
@@ -664,7 +664,13 @@ class Model:
             return False
         now = self.env.now
         wants = [
-            Want(cg.has_work(now), cg.role.priority, cg.role.min_agents, cg.role.max_agents)
+            Want(
+                cg.active,
+                cg.role.priority,
+                cg.role.min_agents,
+                cg.role.max_agents,
+                cg.has_work(now),
+            )
             for cg in self.campaigns
         ]
         logged = [a for a in self.agents if a.state != LOGGED_OUT and not a.leaving]
