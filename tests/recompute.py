@@ -37,12 +37,25 @@ def _ratio(a: float, b: float) -> float | None:
     return a / b if b else None
 
 
-def recompute(folder: Path, campaign) -> dict:
-    warmup, horizon = campaign.warmup_s, campaign.horizon_s
+def read_records(folder: Path) -> tuple[list[dict], list[dict]]:
     with open(folder / "calls.csv", newline="") as fh:
         calls = list(csv.DictReader(fh))
     with open(folder / "agent_states.csv", newline="") as fh:
         states = list(csv.DictReader(fh))
+    return calls, states
+
+
+def recompute(folder: Path, campaign) -> dict:
+    calls, states = read_records(folder)
+    return recompute_rows(calls, states, campaign)
+
+
+def recompute_rows(calls: list[dict], states: list[dict], campaign, wait_states=None) -> dict:
+    """Section 5's figures of ``calls`` (dials) and ``states`` (agent intervals), with the
+    campaign's settings; an agent's wait between connects is read from ``wait_states`` (every
+    interval of the agents: in a centre an agent's wait may begin while it worked for another
+    campaign or for none)."""
+    warmup, horizon = campaign.warmup_s, campaign.horizon_s
 
     # -- calls --------------------------------------------------------------------------------
     c: dict[str, float] = defaultdict(float)
@@ -126,6 +139,7 @@ def recompute(folder: Path, campaign) -> dict:
             seconds[row["state"]] += end - max(start, warmup)
         if start >= warmup and row["reported_s"] != "":
             delays.append(float(row["reported_s"]) - start)
+    for row in states if wait_states is None else wait_states:
         by_agent[row["agent_id"]].append(row)
     # an agent's wait: from the end of its last wrap-up or log-out (or its first interval's
     # start) to the start of a talking interval; matched to the call connected then
@@ -211,3 +225,142 @@ def recompute(folder: Path, campaign) -> dict:
     out["compliance_worst_rate"] = worst
     out["compliance_ok"] = worst <= campaign.compliance.limit + 1e-12
     return out
+
+
+# -- a centre ------------------------------------------------------------------------------------
+
+OUTBOUND_WORK = ("talking", "wrap_up", "on_machine", "reserved", "preview")
+
+
+def _work_shares(states: list[dict], warmup: float, campaigns: list[str]) -> dict:
+    """agent_hours, occupancy, inbound and outbound shares of a set of agent intervals."""
+    sec: dict[str, float] = defaultdict(float)
+    inbound = 0.0
+    outbound: dict[str, float] = defaultdict(float)
+    for row in states:
+        start, end = float(row["start_s"]), float(row["end_s"])
+        if end <= warmup:
+            continue
+        d = end - max(start, warmup)
+        sec[row["state"]] += d
+        if row["queue"] and row["state"] in ("talking", "wrap_up"):
+            inbound += d
+        elif not row["queue"] and row["campaign"] and row["state"] in OUTBOUND_WORK:
+            outbound[row["campaign"]] += d
+    logged = sum(v for k, v in sec.items() if k != "logged_out")
+    return {
+        "agent_hours": logged / 3600,
+        "occupancy": _ratio(sec["talking"] + sec["wrap_up"], logged),
+        "inbound_share": _ratio(inbound, logged),
+        "outbound_share": _ratio(sum(outbound.values()), logged),
+        "idle_share": _ratio(sec["ready"], logged),
+        "outbound_shares": {c: _ratio(outbound[c], logged) for c in campaigns},
+    }
+
+
+def _queue_figures(calls: list[dict], warmup: float, horizon: float, thresholds: dict) -> dict:
+    """A queue's figures (or the total of several: each caller against its queue's threshold)."""
+    n: dict[str, float] = defaultdict(float)
+    wait_sum = waited_sum = 0.0
+    for row in calls:
+        t = float(row["arrived_at_s"])
+        if t < warmup:
+            continue
+        threshold = thresholds[row["queue"]]
+        n["offered"] += 1
+        result = row["queue_result"]
+        if result == "answered":
+            wait = float(row["connected_at_s"]) - t
+            n["answered"] += 1
+            wait_sum += wait
+            if wait > 0:
+                n["waited"] += 1
+                waited_sum += wait
+            n["within"] += wait <= threshold
+        elif result == "abandoned":
+            wait = float(row["ended_at_s"]) - t
+            n["abandoned"] += 1
+        elif result in ("balked", "blocked"):
+            n[result] += 1
+            continue
+        else:
+            assert result == "waiting"
+            wait = horizon - t
+            n["waiting_at_end"] += 1
+        n["exceeded"] += wait > threshold
+    offered = n["offered"]
+    return {
+        "offered": offered,
+        "answered": n["answered"],
+        "abandoned": n["abandoned"],
+        "balked": n["balked"],
+        "blocked": n["blocked"],
+        "waiting_at_end": n["waiting_at_end"],
+        "service_level": None if not offered else 1 - n["exceeded"] / offered,
+        "answered_within_share": _ratio(n["within"], offered),
+        "asa_s": _ratio(wait_sum, n["answered"]),
+        "p_wait": _ratio(n["waited"], n["answered"]),
+        "mean_wait_waited_s": _ratio(waited_sum, n["waited"]),
+        "abandoned_share": _ratio(n["abandoned"], offered),
+    }
+
+
+def recompute_centre(folder: Path, centre) -> dict:
+    """A centre's summary from its records: the totals (every dial, every agent), each
+    campaign (its dials, its agents' intervals while they worked for it), each queue (its
+    callers) and each group (its agents), with the centre's settings."""
+    from dialer.centre import effective
+
+    calls, states = read_records(folder)
+    dials = [r for r in calls if r["campaign"]]
+    inbound = [r for r in calls if r["queue"]]
+    assert len(dials) + len(inbound) == len(calls)
+    names = [e.name for e in centre.campaigns]
+    runs = [effective(centre, e) for e in centre.campaigns]
+    warmup, horizon = centre.warmup_s, centre.horizon_s
+    hours = (horizon - warmup) / 3600
+    campaigns = {}
+    for name, run in zip(names, runs):
+        mine = [r for r in states if r["campaign"] == name]
+        figures = recompute_rows([r for r in dials if r["campaign"] == name], mine, run, states)
+        shares = _work_shares(mine, warmup, names)
+        figures["inbound_share"] = shares["inbound_share"]
+        figures["outbound_share"] = shares["outbound_share"]
+        figures["connects_per_hour"] = figures["connects"] / hours
+        campaigns[name] = figures
+    # the totals, under the first campaign's settings (the example's only one) when all agree
+    settings = {(r.cpd.fp_estimate, r.compliance.regime, r.compliance.limit) for r in runs}
+    assert len(settings) <= 1, "recompute: campaigns under different regimes"
+    first = runs[0] if runs else _no_campaign(centre)
+    out = recompute_rows(dials, states, first)
+    if campaigns:
+        out["compliance_ok"] = all(c["compliance_ok"] for c in campaigns.values())
+        out["compliance_worst_rate"] = max(c["compliance_worst_rate"] for c in campaigns.values())
+    out["amd_false_negatives"] = sum(c["amd_false_negatives"] for c in campaigns.values())
+    out["connects_per_hour"] = out["connects"] / hours
+    shares = _work_shares(states, warmup, names)
+    out["inbound_share"] = shares["inbound_share"]
+    out["outbound_share"] = shares["outbound_share"]
+    thresholds = {q.name: q.service_level_s for q in centre.queues}
+    out["inbound"] = _queue_figures(inbound, warmup, horizon, thresholds)
+    out["queues"] = {
+        q: _queue_figures([r for r in inbound if r["queue"] == q], warmup, horizon, thresholds)
+        for q in thresholds
+    }
+    out["campaigns"] = campaigns
+    out["groups"] = {
+        g.name: _work_shares([r for r in states if r["group"] == g.name], warmup, names)
+        for g in centre.agents.groups
+    }
+    return out
+
+
+def _no_campaign(centre):
+    from dialer.config import Campaign
+
+    return Campaign(
+        start=centre.start,
+        site_timezone=centre.site_timezone,
+        horizon_s=centre.horizon_s,
+        warmup_s=centre.warmup_s,
+    ).override({"cpd.amd_false_positive_estimate": 0.0})

@@ -119,7 +119,9 @@ class CampaignGroup:
         # assigned elsewhere shows as logged out), its own dials, lines and previews
         ages = getattr(self.pacer, "needs_ages", False)
         local = [self.local.get(a.group, 0) for a in model.agents]
-        self.view = AgentView(local, busy=ages, by_group=not self.alone)
+        self.view = AgentView(
+            local, busy=ages, by_group=not self.alone, ngroups=len(campaign.agents.groups)
+        )
         self.previewing = 0
         self.flight = Ages(FLIGHT_BIN_S) if ages else None  # its dials in flight, by dial time
         n = len(model.agents)
@@ -360,8 +362,13 @@ class CampaignGroup:
         if not self.alone:
             self.model.trunk_previews -= 1
         now = self.env.now
-        if not self.calling_list.dialable(record, now) or not self.active:
-            # the record's window closed while the agent read it: it waits for the next one
+        if (
+            not self.calling_list.dialable(record, now)
+            or not self.active
+            or self.obs.lines_in_use >= self.line_limit
+        ):
+            # the record's window closed while the agent read it (or, in a centre, the
+            # campaign stopped or lost the line to another's share): it waits for the next one
             self.calling_list.put_back(record, now)
             self._release(agent)
             self.after()

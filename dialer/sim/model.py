@@ -159,7 +159,9 @@ class Model:
         self.work = WorkTime(lay.warmup_s, len(names), lay.horizon_s)
         self.group_work = [WorkTime(lay.warmup_s, len(names), lay.horizon_s) for _ in lay.groups]
         # what the OCS knows of every agent (the blending rules read it)
-        self.centre_view = AgentView([a.group for a in self.agents], busy=False, by_group=True)
+        self.centre_view = AgentView(
+            [a.group for a in self.agents], busy=False, by_group=True, ngroups=ngroups
+        )
         # the switch: really ready agents per group, the queues each group answers
         self.group_ready: list[dict[Agent, None]] = [{} for _ in range(ngroups)]
         index = {g.name: i for i, g in enumerate(lay.groups)}
@@ -350,7 +352,8 @@ class Model:
     def _own(self, agent: Agent, state: int) -> None:
         """An agent state the OCS set itself (a reservation, a preview, a release): it knows."""
         now = self.env.now
-        agent.cg.view.learn(agent.index, state, now)
+        if agent.cg is not None:  # (a released agent may have moved to no campaign)
+            agent.cg.view.learn(agent.index, state, now)
         if self.centre_view is not None:
             self.centre_view.learn(agent.index, state, now)
 
@@ -647,7 +650,7 @@ class Model:
 
     def _split_lines(self) -> bool:
         """Dynamic port allocation: the trunk split by need; True if some campaign got more."""
-        needs = [cg.obs.lines_in_use + cg.unmet for cg in self.campaigns]
+        needs = [cg.obs.lines_in_use + cg.previewing + cg.unmet for cg in self.campaigns]
         active = [cg.active for cg in self.campaigns]
         shares = share_lines(int(self.trunk_limit), needs, active)
         more = False

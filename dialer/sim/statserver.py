@@ -42,7 +42,13 @@ class AgentView:
 
     __slots__ = ("state", "since", "stamp", "group", "counts", "ready", "busy", "by_group")
 
-    def __init__(self, groups: list[int], busy: bool = True, by_group: bool = False):
+    def __init__(
+        self,
+        groups: list[int],
+        busy: bool = True,
+        by_group: bool = False,
+        ngroups: int | None = None,
+    ):
         n = len(groups)
         self.group = groups
         self.state = [LOGGED_OUT] * n
@@ -53,10 +59,11 @@ class AgentView:
         self.ready: dict[int, None] = {}  # agents shown ready, longest ready first
         # per group: agents shown talking and in wrap-up, counted by when they entered it
         # (kept only for the pacers that forecast: with ``busy`` False the list stays empty)
-        ngroups = max(groups, default=-1) + 1 if busy else 0
-        self.busy = [(Ages(BUSY_BIN_S), Ages(BUSY_BIN_S)) for _ in range(ngroups)]
+        if ngroups is None:
+            ngroups = max(groups, default=-1) + 1
+        self.busy = [(Ages(BUSY_BIN_S), Ages(BUSY_BIN_S)) for _ in range(ngroups if busy else 0)]
         # agents shown ready per group (kept only when asked: a centre's blending rules)
-        self.by_group: list[int] | None = [0] * (max(groups, default=-1) + 1) if by_group else None
+        self.by_group: list[int] | None = [0] * ngroups if by_group else None
 
     def learn(self, agent: int, state: int, since: float) -> bool:
         """Take a report that ``agent`` is in ``state`` since ``since``; False if stale."""
