@@ -89,6 +89,9 @@ def centres(draw):
         port_allocation=draw(st.sampled_from(["fixed", "dynamic"])),
         port_interval_s=draw(st.sampled_from([5, 60])),
         assignment_interval_s=draw(st.sampled_from([10, 60])),
+        stat_server={
+            "delay_s": draw(st.sampled_from([0, 0.5, {"dist": "exponential", "mean": 2}]))
+        },
         blending={
             "first": draw(st.sampled_from(["outbound", "inbound", "longest"])),
             "reserve_agents": draw(st.integers(0, 2)) if shared else 0,

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from dialer.reports.charts import MODE_STYLE
-from dialer.reports.glossary import METRICS, PLAN, REPLICATED
+from dialer.reports.glossary import CENTRE, METRICS, PLAN, REPLICATED
 from dialer.reports.render import page_for, render
 from dialer.reports.run import SECTIONS
 from report_fixtures import compare_folder, plan_folder, sweep_folder
@@ -197,8 +197,10 @@ def test_every_definition_is_the_documented_metric():
     docs = Path("docs/metrics.md").read_text()
     assert [k for k in METRICS if f"`{k}`" not in docs] == []
     assert all(k in METRICS for _, keys in SECTIONS for k in keys)
-    for m in [*METRICS.values(), *REPLICATED.values(), *PLAN.values()]:
+    for m in [*METRICS.values(), *REPLICATED.values(), *PLAN.values(), *CENTRE.values()]:
         assert m.definition and m.label
+    centre = Path("docs/centre.md").read_text()
+    assert [k for k in CENTRE if f"`{k}`" not in centre] == []
 
 
 def test_run_tables_show_every_summary_number(tmp_path):
@@ -299,6 +301,15 @@ def test_docs_name_every_figure(tmp_path):
     out = tmp_path / "run"
     assert dialer("run", SMOKE, "--out", str(out)).returncode == 0
     pages.append(page_for(out))
+    centre = tmp_path / "centre"
+    assert (
+        dialer(
+            "run", "campaigns/east-centre.yaml", "--set", "horizon_s=7200", "--out", str(centre)
+        ).returncode
+        == 0
+    )
+    pages.append(page_for(centre))
+    assert {"centre-service", "centre-split"} <= set(ids(pages[-1]))
     for page in pages:
         for i in ids(page):
             name = re.sub(

@@ -153,8 +153,29 @@ def rebuilt(folder: Path) -> Path:
     return folder / "report.html"
 
 
+def centre_folder(out: Path) -> Path:
+    r = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "dialer",
+            "run",
+            "campaigns/east-centre.yaml",
+            "--set",
+            "horizon_s=14400",
+            "--out",
+            str(out),
+        ],
+        capture_output=True,
+        text=True,
+    )
+    assert r.returncode == 0, r.stderr
+    return out
+
+
 KINDS = {
     "run": run_folder,
+    "centre": centre_folder,
     "compare": compare_folder,
     "sweep": sweep_folder,
     "plan": plan_folder,
@@ -166,7 +187,7 @@ KINDS = {
 def test_page_renders_offline_in_chromium(kind, tmp_path):
     chromium()
     folder = KINDS[kind](tmp_path / kind)
-    report = folder / "report.html" if kind == "run" else rebuilt(folder)
+    report = folder / "report.html" if kind in ("run", "centre") else rebuilt(folder)
     html = report.read_text()
     figures = json.loads(
         re.search(
@@ -178,7 +199,7 @@ def test_page_renders_offline_in_chromium(kind, tmp_path):
     shot = SHOTS / f"report-{kind}.png"
     dom = Dom(ids)
     dom.feed(open_in_browser(report, tmp_path / "profile", shot))
-    assert dom.body.get("data-kind") == kind
+    assert dom.body.get("data-kind") == ("run" if kind == "centre" else kind)
     assert dom.errors == "", f"JavaScript errors: {dom.errors}"
     assert dom.body.get("data-rendered") == str(len(figures)), "plotly did not finish drawing"
     assert dom.body.get("data-fetched") == "0", "the page fetched something besides itself"

@@ -183,6 +183,14 @@ class Model:
                 id(q): q for g in cg.role.groups if self.shared[g] for q in self.group_queues[g]
             }
             cg.queues_served = list(served.values())
+        # which campaigns an agent's or a queue's change may concern
+        self.group_campaigns = [
+            [cg for cg in self.campaigns if gi in cg.role.groups] for gi in range(ngroups)
+        ]
+        self.queue_campaigns = [
+            [cg for cg in self.campaigns if cg.counts_inbound and q in cg.queues_served]
+            for q in self.queues
+        ]
         self.free_shared = 0  # agents of the shared groups really ready
         b = lay.blending
         self.first = b.first
@@ -332,7 +340,7 @@ class Model:
         assert self.centre_view is not None
         changed = self.centre_view.learn(index, state, since) or changed
         if changed:
-            self.pace_all()
+            self._pace_group(self.agents[index].group)
 
     def _on_outage(self, event) -> None:
         """The OCS loses (False) or gets back (True) its Stat Server; back, it starts from
@@ -360,6 +368,20 @@ class Model:
     def pace_all(self) -> None:
         """Every campaign decides (those of the threshold rule only at their moments)."""
         for cg in self.campaigns:
+            cg.pace()
+
+    def _pace_group(self, g: int) -> None:
+        """An agent of group ``g`` changed state: the campaigns that dial for the group decide
+        (every campaign, when the centre's free agents count: min_free_agents, the reserve)."""
+        if self.min_free or (self.reserve and self.shared[g]):
+            self.pace_all()
+            return
+        for cg in self.group_campaigns[g]:
+            cg.pace()
+
+    def _pace_queue(self, q: InboundQueue) -> None:
+        """Callers waiting in ``q`` changed: the campaigns that count them as demand decide."""
+        for cg in self.queue_campaigns[q.index]:
             cg.pace()
 
     # the blending rules, as the OCS applies them to what it knows
@@ -743,7 +765,7 @@ class Model:
                 self.unready(agent)
                 self.inbound_live[call.call_id] = call
                 self._answer(call, agent, q)
-                self.pace_all()
+                self._pace_group(g)
                 return
         if len(q.waiting) >= q.capacity:
             self._inbound_over(call, "blocked")
@@ -756,7 +778,7 @@ class Model:
             patience = call.row[PATIENCE_S]
             if patience < math.inf:
                 Step(self.env, patience, self._on_caller_gives_up, (q, call))
-        self.pace_all()
+            self._pace_queue(q)
 
     def _inbound_over(self, call: InboundCall, result: str) -> None:
         """An inbound call ends without an agent: abandoned, balked or blocked."""
@@ -775,7 +797,7 @@ class Model:
         call.waiting = False
         del q.waiting[call.call_id]
         self._inbound_over(call, "abandoned")
-        self.pace_all()
+        self._pace_queue(q)
 
     def _answer_waiting(self, call: InboundCall, agent: Agent) -> None:
         """A free agent takes the longest-waiting caller of its queues."""
@@ -807,13 +829,13 @@ class Model:
         self._set_state(agent, WRAP_UP, agent.work)
         agent.call = None
         Step(self.env, call.row[WRAP_S], self._on_inbound_wrap_end, agent)
-        self.pace_all()
+        self._pace_group(agent.group)
 
     def _on_inbound_wrap_end(self, event) -> None:
         agent: Agent = event.value
         agent.ready_since = self.env.now
         self.call_done(agent)
-        self.pace_all()
+        self._pace_group(agent.group)
 
 
 _EVERY_DAY = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
