@@ -382,6 +382,9 @@ def test_dynamic_lines_always_sum_to_the_trunk():
     assert share_lines(10, [0, 0], [True, True]) == [5.0, 5.0]
     assert share_lines(7, [5, 5, 9], [True, False, True]) == [3.0, 0.0, 4.0]  # ties: the first
     assert sum(share_lines(13, [1.5, 2.5, 7], [True] * 3)) == 13
+    # a higher priority's need first while the trunk is short, the rest by need
+    assert share_lines(10, [8, 8], [True, True], [1, 0]) == [8.0, 2.0]
+    assert share_lines(10, [4, 2], [True, True], [0, 1]) == [7.0, 3.0]
 
 
 def test_the_same_caller_arrives_at_the_same_time_in_every_variant():

@@ -10,8 +10,9 @@ agents). An agent of no active campaign works for none (it still answers the que
 group). The model moves an agent when it is free.
 
 Dynamic port allocation (Genesys ``dynamic-port-allocation``): :func:`share_lines` splits the
-trunk between the active campaigns in proportion to their need (lines in use plus the dials
-they wanted and found no line for), always summing to the trunk.
+trunk between the active campaigns in proportion to their need (lines in use, previews under
+way, and the dials they wanted and found no line for), a higher priority's need met first,
+always summing to the trunk.
 """
 
 from __future__ import annotations
@@ -87,25 +88,46 @@ def assignment(
     return out
 
 
-def share_lines(total: int, needs: Sequence[float], active: Sequence[bool]) -> list[float]:
-    """Lines per campaign: the trunk split between the active campaigns in proportion to their
-    need (largest remainders; equal shares when none needs any), summing to ``total``; an
-    inactive campaign gets none."""
-    n = len(needs)
-    on = [i for i in range(n) if active[i]]
-    out = [0.0] * n
-    if not on:
-        return out
-    weights = [max(needs[i], 0.0) for i in on]
+def _apportion(total: int, weights: list[float]) -> list[int]:
+    """``total`` whole lines in proportion to ``weights`` (equal shares when all are 0), by
+    largest remainders, ties to the first."""
+    if not weights or total <= 0:
+        return [0] * len(weights)
     if sum(weights) <= 0:
-        weights = [1.0] * len(on)
+        weights = [1.0] * len(weights)
     scale = total / sum(weights)
     exact = [w * scale for w in weights]
     whole = [math.floor(x) for x in exact]
     left = total - sum(whole)
-    by_rest = sorted(range(len(on)), key=lambda k: (-(exact[k] - whole[k]), k))
-    for k in by_rest[:left]:
+    for k in sorted(range(len(exact)), key=lambda k: (-(exact[k] - whole[k]), k))[:left]:
         whole[k] += 1
-    for k, i in enumerate(on):
-        out[i] = float(whole[k])
+    return whole
+
+
+def share_lines(
+    total: int,
+    needs: Sequence[float],
+    active: Sequence[bool],
+    priorities: Sequence[int] | None = None,
+) -> list[float]:
+    """Lines per campaign, summing to ``total``: the active campaigns' needs are met by
+    priority (higher first; among equal priorities in proportion to their needs while the
+    trunk is short), then the lines left are split in proportion to the needs (equal shares when
+    none needs any); an inactive campaign gets none."""
+    n = len(needs)
+    prio = list(priorities) if priorities is not None else [0] * n
+    on = [i for i in range(n) if active[i]]
+    out = [0.0] * n
+    if not on:
+        return out
+    left = int(total)
+    for level in sorted({prio[i] for i in on}, reverse=True):
+        idx = [i for i in on if prio[i] == level]
+        want = sum(max(needs[i], 0.0) for i in idx)
+        give = min(left, math.floor(want))
+        for i, k in zip(idx, _apportion(give, [max(needs[i], 0.0) for i in idx])):
+            out[i] += k
+        left -= give
+    for i, k in zip(on, _apportion(left, [max(needs[i], 0.0) for i in on])):
+        out[i] += k
     return out

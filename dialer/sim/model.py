@@ -674,7 +674,8 @@ class Model:
         """Dynamic port allocation: the trunk split by need; True if some campaign got more."""
         needs = [cg.obs.lines_in_use + cg.previewing + cg.unmet for cg in self.campaigns]
         active = [cg.active for cg in self.campaigns]
-        shares = share_lines(int(self.trunk_limit), needs, active)
+        priorities = [cg.role.priority for cg in self.campaigns]
+        shares = share_lines(int(self.trunk_limit), needs, active, priorities)
         more = False
         for cg, share in zip(self.campaigns, shares, strict=True):
             more = more or share > cg.line_limit
