@@ -112,7 +112,8 @@ class Pacer:
         """A dial was placed."""
 
     def on_result(self, now: float, result: int, age: float) -> None:
-        """A result (FAILED ... AGENT_MACHINE above) of a dial placed ``age`` seconds ago."""
+        """A result (FAILED ... AGENT_MACHINE above) of one of the OCS's dials; ``age``: the
+        seconds from that dial to its CPD verdict (the OCS's own call: it knows)."""
 
 
 def free_lines(obs: Observation) -> float:

@@ -111,6 +111,12 @@ class Step(Event):
         env.schedule(self, NORMAL, delay)
 
 
+def _verdict_age(call: Call) -> float:
+    """Seconds from the dial to its CPD verdict (of a call that has one)."""
+    assert call.verdict_at is not None
+    return call.verdict_at - call.dialed_at
+
+
 class Agent:
     __slots__ = (
         "index",
@@ -503,7 +509,9 @@ class Model:
         self._end(call, result)
         if self._on_result is not None:
             self._on_result(
-                now, ABANDONED if result == "abandoned" else DROPPED, now - call.dialed_at
+                now,
+                ABANDONED if result == "abandoned" else DROPPED,
+                _verdict_age(call),
             )
 
     def _connect(self, call: Call, agent: Agent) -> None:
@@ -522,7 +530,7 @@ class Model:
         if self.trace is not None:
             self.trace(now, "connect", call)
         if self._on_result is not None:
-            self._on_result(now, CONNECTED, now - call.dialed_at)
+            self._on_result(now, CONNECTED, _verdict_age(call))
 
     def _on_talk_end(self, event) -> None:
         agent: Agent = event.value
@@ -549,7 +557,7 @@ class Model:
         now = self.env.now
         self._end(call, "answering_machine")
         if self._on_result is not None:
-            self._on_result(now, AGENT_MACHINE, now - call.dialed_at)
+            self._on_result(now, AGENT_MACHINE, _verdict_age(call))
         self._agent_ready(agent)
         self.pace()
 
