@@ -92,6 +92,8 @@ def cmd_run(args: argparse.Namespace) -> int:
                 "--list-out: expected a campaign with calling_list.file (a synthetic "
                 "list has no file to write back; `dialer make-list` turns it into one)"
             )
+    if args.dnc_out:
+        _writable("--dnc-out", args.dnc_out)
     if campaign.calling_list.file or campaign.dnc.file:
         from dialer.lists.sources import read_files
 
@@ -109,7 +111,7 @@ def cmd_run(args: argparse.Namespace) -> int:
             [g.name for g in campaign.agents.groups],
         )
         try:
-            result = simulate(campaign, writer=writer, list_out=args.list_out)
+            result = simulate(campaign, writer=writer, list_out=args.list_out, dnc_out=args.dnc_out)
         except BaseException as exc:
             writer.abort(exc)
             raise
@@ -129,7 +131,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
         write_report(out)
     else:
-        result = simulate(campaign, list_out=args.list_out)
+        result = simulate(campaign, list_out=args.list_out, dnc_out=args.dnc_out)
     if args.json:
         from dialer.outputs import _clean
 
@@ -143,6 +145,8 @@ def cmd_run(args: argparse.Namespace) -> int:
             )
         if args.list_out:
             print(f"wrote the calling list to {args.list_out}")
+        if args.dnc_out:
+            print(f"wrote the DNC list with the run's requests to {args.dnc_out}")
     return 0
 
 
@@ -657,6 +661,12 @@ def add_run(sub) -> None:
         "--list-out",
         metavar="FILE",
         help="write the calling list back with the records' new state (list files only; docs/lists.md)",
+    )
+    r.add_argument(
+        "--dnc-out",
+        metavar="FILE",
+        help="write the DNC list (dnc.file, or a new one) with the run's do-not-call requests "
+        "appended, each with its time_stamp (docs/lists.md)",
     )
     r.set_defaults(func=cmd_run)
 

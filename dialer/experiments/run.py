@@ -53,12 +53,15 @@ def simulate(
     writer: RecordWriter | None = None,
     trace: Callable | None = None,
     list_out: str | os.PathLike | None = None,
+    dnc_out: str | os.PathLike | None = None,
 ) -> RunResult:
     """Run one campaign to its horizon.
 
     ``writer``: stream the call and agent-state records to its files (or give ``on_call`` /
     ``on_interval`` to receive them). ``list_out``: write the calling list back there after the
     run (list files only), with every record's state as the run left it (docs/lists.md).
+    ``dnc_out``: write the DNC file (``dnc.file``, or a new one) with the run's do-not-call
+    requests appended, each with its time (docs/lists.md).
     """
     if writer is not None:
         on_call, on_interval = _both(on_call, writer.call), _both(on_interval, writer.interval)
@@ -69,6 +72,8 @@ def simulate(
     calls = model.calling_list
     if list_out is not None:
         calls.write(str(list_out))
+    if dnc_out is not None:
+        calls.write_dnc(str(dnc_out), campaign.dnc.file)
     cpd, comp = campaign.cpd, campaign.compliance
     summary = run_summary(
         tally,

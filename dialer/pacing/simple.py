@@ -1,4 +1,4 @@
-"""The simple modes: preview, progressive and power."""
+"""The simple modes: preview, progressive and power, and their agentless (IVR) kin."""
 
 from __future__ import annotations
 
@@ -40,3 +40,27 @@ class Power(Pacer):
         if free <= 0:
             return 0
         return within_lines(obs, math.ceil(self.ratio * free - 1e-9) - obs.in_flight)
+
+
+class ProgressiveIvr(Pacer):
+    """Progressive GVP: one dial per free IVR port, so every answer finds a port (no agents)."""
+
+    name = "progressive_ivr"
+
+    def decide(self, obs: Observation) -> int:
+        return within_lines(obs, obs.ivr_free - obs.in_flight)
+
+
+class PowerIvr(Pacer):
+    """Power GVP: keep F = ceil(ratio x free IVR ports) dials in flight (no agents); an answer
+    that finds every port playing is dropped."""
+
+    name = "power_ivr"
+
+    def __init__(self, ratio: float):
+        self.ratio = ratio
+
+    def decide(self, obs: Observation) -> int:
+        if obs.ivr_free <= 0:
+            return 0
+        return within_lines(obs, math.ceil(self.ratio * obs.ivr_free - 1e-9) - obs.in_flight)
