@@ -67,7 +67,7 @@ class Observation:
         # dispositioned) and in wrap-up, counted by when they entered that state
         self.busy: list[tuple[Ages, Ages]] = busy if busy is not None else []
         # the dials in flight, counted by dial time
-        self.flight = flight if flight is not None else Ages(FLIGHT_BIN_S)
+        self.flight = flight if flight is not None else Ages(FLIGHT_BIN_S)  # empty when not kept
         self.ivr_free = 0  # agentless modes: IVR ports not playing a message (the OCS's own)
 
     @property
@@ -105,6 +105,7 @@ class Pacer:
     reserve: str | None = None  # "progressive" | "preview": one reserved agent per dial
     tick_s: float | None = None  # also decide at least this often (time-driven pacers)
     tick_strict = False  # True: decide at every tick, even right after a state change
+    needs_ages = False  # True: reads busy agents and dials in flight by age (obs.busy, obs.flight)
 
     def decide(self, obs: Observation) -> int:
         raise NotImplementedError

@@ -97,6 +97,8 @@ class Calibration:
 class Forecasting(Pacer):
     """What predictive and optimized share: history, forecasts, calibration, warm-up."""
 
+    needs_ages = True
+
     def __init__(self, inputs: PacerInputs):
         self.tick_s = inputs.decision_interval_s
         self.interval = inputs.decision_interval_s  # the same, as a float for the arithmetic
