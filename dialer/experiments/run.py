@@ -16,10 +16,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from dialer.config import Campaign
+from dialer.lists.donotcall import OUTSIDE
 from dialer.pacing.base import Pacer
 from dialer.records.calls import Call
 from dialer.records.files import RecordWriter
-from dialer.records.summary import compliance_windows, run_summary, series
+from dialer.records.summary import compliance_windows, day_summary, run_summary, series
 from dialer.sim.model import IntervalSink, Model
 from dialer.version import __version__
 
@@ -88,6 +89,7 @@ def simulate(
         records_finished_at_start=calls.finished_at_start,
         records_dialed=calls.records_dialed,
         outage_s=model.outage_s,
+        day=_day_figures(model),
     )
     return RunResult(
         campaign=campaign,
@@ -107,6 +109,22 @@ def simulate(
             "pid": os.getpid(),
             "finished_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         },
+    )
+
+
+def _day_figures(model: Model) -> dict:
+    """The day's summary keys: the call records' fold, and what only the list knows (outside
+    opt-outs, missed callbacks), after the warm-up."""
+    campaign, calls = model.campaign, model.calling_list
+    start, end = campaign.warmup_s, campaign.horizon_s
+    ports = campaign.ivr.ports
+    return day_summary(
+        model.day,
+        peak_cpd_ports=model.cpd_ports.peak,
+        dnc_requests_outside=len(calls.requests.made(start, end, OUTSIDE)),
+        dnc_exposure_mean_s=calls.requests.exposure_mean(start, end),
+        callbacks_missed=sum(1 for t in calls.callbacks_missed if t >= start),
+        ivr_port_hours=ports * (end - start) / 3600 if campaign.agentless and ports else None,
     )
 
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import math
 from collections import deque
+from typing import Any
 
 
 class Waiting:
@@ -24,7 +25,7 @@ class Waiting:
 
     __slots__ = ("item", "since", "waiting")
 
-    def __init__(self, item: object, since: float):
+    def __init__(self, item: Any, since: float):
         self.item = item
         self.since = since
         self.waiting = True
@@ -67,7 +68,7 @@ class Ports:
         self._count(now, 1)
         return True
 
-    def wait(self, item: object, now: float) -> Waiting:
+    def wait(self, item: Any, now: float) -> Waiting:
         """Queue ``item`` for the next free port."""
         w = Waiting(item, now)
         self.queue.append(w)
