@@ -120,7 +120,7 @@ def _day_figures(model: Model) -> dict:
     ports = campaign.ivr.ports
     return day_summary(
         model.day,
-        peak_cpd_ports=model.cpd_ports.peak,
+        peak_cpd_ports=model.peak_cpd_ports,
         dnc_requests_outside=len(calls.requests.made(start, end, OUTSIDE)),
         dnc_exposure_mean_s=calls.requests.exposure_mean(start, end),
         callbacks_missed=sum(1 for t in calls.callbacks_missed if t >= start),

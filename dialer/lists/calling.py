@@ -118,11 +118,11 @@ class CallingList:
         abandoned less than 72 h ago waits.
         """
         callbacks = self.callbacks
-        if callbacks:
+        if callbacks.pending:
             self.update(now)
         classes, retries, source = self.classes, self.retries, self.source
         while True:
-            if callbacks and not callbacks.preview:
+            if callbacks.pending and not callbacks.preview:
                 record = self.next_callback(now)
                 if record is not None:
                     return record
@@ -172,6 +172,11 @@ class CallingList:
         self._finish(record, DO_NOT_CALL)
         self._move_on(record, now)
         return True
+
+    def dnc_stops(self, record: Record, now: float) -> bool:
+        """The DNC check again for a record taken a while ago (read by its agent in a preview, or
+        waiting for a CPD port): an opt-out the OCS learned of meanwhile stops the dial."""
+        return self.dynamic_dnc and self._blocked(record, now)
 
     # -- callbacks ------------------------------------------------------------------------------
     def update(self, now: float) -> None:

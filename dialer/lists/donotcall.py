@@ -52,13 +52,14 @@ class DncRequests:
         return bool(self.requests)
 
     def reread_after(self, at: float) -> float:
-        """When the OCS first sees a row that reached the table at ``at``: its next re-read
-        (every ``refresh_s`` from the start, a re-read at ``at`` included)."""
+        """When the OCS first sees a row that reached the table at ``at``: its next re-read,
+        at ``refresh_s``, 2 x ``refresh_s``, ... after the start (one at ``at`` included; the
+        table read as the run began does not hold it)."""
         if self.refresh is None:
             return math.inf
         if self.refresh == 0:
             return at
-        return math.ceil(at / self.refresh - 1e-9) * self.refresh
+        return max(1, math.ceil(at / self.refresh - 1e-9)) * self.refresh
 
     def add(self, at: float, phone: bytes, customer: bytes, kind: str, in_file: bool = False):
         """A request at ``at``: an agent's is in the OCS's memory at once, any other at the

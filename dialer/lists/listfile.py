@@ -776,7 +776,7 @@ class DncList:
 
     ``phones`` and ``customer_ids`` hold the rows without a ``time_stamp``; ``stamped`` the rows
     with one, as (UTC seconds, phone digits, customer id): a run honours those stamped before
-    its start from the start, and takes the later ones as opt-outs made during the run
+    its start from the start, and takes the others as opt-outs made during the run
     (:meth:`as_of`).
     """
 
@@ -789,11 +789,12 @@ class DncList:
         return len(self.phones) + len(self.customer_ids) + len(self.stamped)
 
     def as_of(self, epoch: float) -> tuple[DncList, list[tuple[int, bytes, bytes]]]:
-        """The entries in force at UTC ``epoch`` (a run's start), and the later ones in time order."""
+        """The entries in force at UTC ``epoch`` (a run's start: stamped before it, read as the
+        run began), and the others (stamped at or after it) in time order."""
         if not self.stamped:
             return self, []
-        before = [s for s in self.stamped if s[0] <= epoch]
-        later = sorted(s for s in self.stamped if s[0] > epoch)
+        before = [s for s in self.stamped if s[0] < epoch]
+        later = sorted(s for s in self.stamped if s[0] >= epoch)
         phones = self.phones | {p for _, p, _ in before if p}
         customers = self.customer_ids | {c for _, _, c in before if c}
         return DncList(frozenset(phones), frozenset(customers), (), self.path), later

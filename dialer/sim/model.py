@@ -234,8 +234,13 @@ class Model:
         self.asks = Asks(campaign)
         self.asking = pop.dnc_request > 0 or pop.callback_request > 0
         self.day = DayCounts(warmup, campaign.callbacks.on_time_s)
-        self.cpd_ports = Ports(cpd.ports, warmup)  # unlimited: it still counts the peak
+        self.cpd_ports = Ports(cpd.ports, warmup)  # limited ones (cpd.ports)
         self.cpd_limited = cpd.ports is not None
+        # the OCS places a dial at once, or (cpd.ports) when a CPD port is free
+        self.place: Callable = self._place_with_port if self.cpd_limited else self._dial
+        # dials in call-progress analysis (a CPD port each), counted as the lines are: the
+        # count after each instant's changes, after the warm-up, makes the peak
+        self._cpd_n, self._cpd_since, self._cpd_peak, self._warmup = 0, 0.0, 0, warmup
         self.port_wait = cpd.port_wait_s
         self.port_queue = 0  # dials waiting for a CPD port (they count in flight)
         self.transfer = 0.0 if d.asm else d.transfer_delay_s
@@ -245,6 +250,20 @@ class Model:
         if campaign.ivr.ports is not None:
             self.obs.ivr_free = campaign.ivr.ports
         self.agent_by_id = {a.agent_id: a for a in self.agents}
+        calls = self.calling_list
+        # the day's columns are folded only when something can fill them
+        self.day_on = bool(
+            self.asking
+            or calls.dynamic_dnc
+            or calls.callbacks.pending
+            or self.cpd_limited
+            or self.ivr is not None
+        )
+
+    @property
+    def peak_cpd_ports(self) -> int:
+        """The most dials in call-progress analysis at once after the warm-up (after the run)."""
+        return self._cpd_peak
 
     # -- running -------------------------------------------------------------------------------
     def run(self) -> Tally:
@@ -264,7 +283,8 @@ class Model:
         horizon = self.horizon
         self.tally.close(horizon)
         self.tally.lines.held(self.obs.lines_in_use, self._lines_since, horizon)
-        self.cpd_ports.close(horizon)
+        if horizon > self._warmup and self._cpd_n > self._cpd_peak:
+            self._cpd_peak = self._cpd_n
         for agent in self.agents:  # the intervals still open
             self._record_interval(agent, agent.state, agent.since, horizon, agent.report)
         for call in sorted(self.live.values(), key=lambda c: c.call_id):  # the calls still up
@@ -290,7 +310,8 @@ class Model:
     def _record_call(self, call: Call) -> None:
         if call.result != NO_FREE_PORT:  # a dial that found no CPD port is no dial
             self.tally.call(call)
-        self.day.call(call)
+        if self.day_on:
+            self.day.call(call)
         if self.on_call is not None:
             self.on_call(call)
 
@@ -337,7 +358,7 @@ class Model:
         if self._pacing or not self.ocs_up:
             return
         now = self.env.now
-        if self.calling_list.callbacks:
+        if self.calling_list.callbacks.pending:
             self._pacing = True
             try:
                 self._pace_callbacks()
@@ -359,7 +380,7 @@ class Model:
                 if record is None:
                     self._wake_later()
                     break
-                self._place(record, None)
+                self.place(record, None)
                 n -= 1
         finally:
             self._pacing = False
@@ -398,7 +419,7 @@ class Model:
         else:
             self._set_state(agent, RESERVED)
             self._own(agent, RESERVED)
-            self._place(record, agent)
+            self.place(record, agent)
 
     def _wake_later(self) -> None:
         """No record is dialable now: note until when (unless a record is rescheduled), and
@@ -422,6 +443,10 @@ class Model:
         record, agent = event.value
         self.previewing -= 1
         now = self.env.now
+        if self.calling_list.dnc_stops(record, now):  # an opt-out while the agent read it
+            self._release(agent)
+            self.pace()
+            return
         if not self.calling_list.dialable(record, now):
             # the record's window closed while the agent read it: it waits for the next one
             self.calling_list.put_back(record, now)
@@ -430,7 +455,7 @@ class Model:
             return
         self._set_state(agent, RESERVED)
         self._own(agent, RESERVED)
-        self._place(record, agent, own=True)
+        self.place(record, agent, True)
 
     def _release(self, agent: Agent) -> None:
         """The OCS gives back an agent it had reserved (or handed a preview)."""
@@ -466,6 +491,12 @@ class Model:
             self.tally.lines.held(lines, self._lines_since, now)
             self._lines_since = now
         obs.lines_in_use = lines + 1
+        cpd = self._cpd_n
+        if now != self._cpd_since:
+            if cpd > self._cpd_peak and now > self._warmup:
+                self._cpd_peak = cpd
+            self._cpd_since = now
+        self._cpd_n = cpd + 1
         if not waited:
             obs.in_flight += 1
         if self.flight is not None:
@@ -501,9 +532,16 @@ class Model:
             self.flight.remove(call.dialed_at)
         if self.trace is not None:
             self.trace(now, "verdict", call)
-        waiting_dial = self.cpd_ports.release(now)
-        if waiting_dial is not None:
-            self._port_granted(waiting_dial)
+        cpd = self._cpd_n
+        if now != self._cpd_since:
+            if cpd > self._cpd_peak and now > self._warmup:
+                self._cpd_peak = cpd
+            self._cpd_since = now
+        self._cpd_n = cpd - 1
+        if self.cpd_limited:
+            waiting_dial = self.cpd_ports.release(now)
+            if waiting_dial is not None:
+                self._port_granted(waiting_dial)
         on_result = self._on_result
         if self.ivr is not None and call.verdict in (HUMAN, MACHINE):
             if on_result is not None:
@@ -812,24 +850,33 @@ class Model:
                 return
             self._hand(agent, callback, True)
 
-    def _place(self, record, agent: Agent | None, own: bool = False) -> None:
-        """The OCS places a dial: it needs a CPD port, and waits for one (first come, first
-        served) up to cpd.port_wait_s, counted in flight meanwhile."""
+    def _place_with_port(self, record, agent: Agent | None, own: bool = False) -> None:
+        """cpd.ports: the OCS places a dial when a CPD port is free, and waits for one (first
+        come, first served) up to cpd.port_wait_s, counted in flight meanwhile."""
         now = self.env.now
         ports = self.cpd_ports
         if ports.take(now):
-            self._dial(record, agent, own, 0.0 if self.cpd_limited else None)
+            self._dial(record, agent, own, 0.0)
             return
         waiting = ports.wait((record, agent, own), now)
         self.port_queue += 1
         self.obs.in_flight += 1
         Step(self.env, self.port_wait, self._on_port_timeout, waiting)
 
-    def _port_granted(self, waiting: Waiting) -> None:
-        """A CPD port freed: the first dial waiting for it goes out now."""
-        self.port_queue -= 1
-        record, agent, own = waiting.item
-        self._dial(record, agent, own, self.env.now - waiting.since, waited=True)
+    def _port_granted(self, waiting: Waiting | None) -> None:
+        """A CPD port freed: the first dial waiting for it goes out now (unless an opt-out the
+        OCS learned of meanwhile stops it: the port goes on to the next)."""
+        now = self.env.now
+        while waiting is not None:
+            self.port_queue -= 1
+            record, agent, own = waiting.item
+            if not self.calling_list.dnc_stops(record, now):
+                self._dial(record, agent, own, now - waiting.since, waited=True)
+                return
+            self.obs.in_flight -= 1
+            if agent is not None:
+                self._release(agent)
+            waiting = self.cpd_ports.release(now)
 
     def _on_port_timeout(self, event) -> None:
         """No CPD port within cpd.port_wait_s: Genesys 44 No Free Port Error. A call record
