@@ -434,6 +434,8 @@ class FileList:
             if name in RESULT_CODES and count.isdigit():
                 return name, int(count)
         name = RESULT_OF_CODE.get(call_result, "")
+        if name == "answer":  # no treatment acts on an answer (a callback's record has one)
+            return "", 0
         return (name, 1) if name and attempt > 0 else ("", 0)
 
     def _open_rows_after(self, record: Record):
