@@ -183,6 +183,44 @@ def _num(x, fmt: str = ".1f") -> str:
     return "-" if x is None else format(x, fmt)
 
 
+def _day_rows(s: dict) -> list[tuple[str, str]]:
+    """The day's lines of the summary table, each only when something happened."""
+    rows = []
+    if s["dnc_requests"] or s["dnc_violations"]:
+        rows.append(
+            (
+                "DNC requests (agents / outside) / violations",
+                f"{s['dnc_requests_by_agents']} / {s['dnc_requests_outside']} / "
+                f"{s['dnc_violations']}  (mean exposure {_num(s['dnc_exposure_mean_s'])} s)",
+            )
+        )
+    if s["callbacks_requested"] or s["callbacks_made"] or s["callbacks_missed"]:
+        rows.append(
+            (
+                "callbacks asked / made on time / late / missed",
+                f"{s['callbacks_requested']} / {s['callbacks_on_time']} / {s['callbacks_late']} / "
+                f"{s['callbacks_missed']}  (late by {_num(s['callbacks_late_mean_s'])} s on average)",
+            )
+        )
+    if s["port_waits"] or s["port_failures"]:
+        rows.append(
+            (
+                "CPD port waits / failures / peak ports",
+                f"{s['port_waits']} / {s['port_failures']} / {s['peak_cpd_ports']}  "
+                f"(mean wait {_num(s['port_wait_mean_s'], '.2f')} s)",
+            )
+        )
+    if s["ivr_messages_per_port_hour"] is not None:
+        rows.append(
+            (
+                "IVR messages: persons / machines / dropped",
+                f"{s['ivr_messages_persons']} / {s['ivr_messages_machines']} / {s['ivr_dropped']}  "
+                f"({_num(s['ivr_messages_per_port_hour'])} per port-hour)",
+            )
+        )
+    return rows
+
+
 def format_summary(result) -> str:
     """The readable summary table of one run."""
     s, c = result.summary, result.campaign
@@ -250,6 +288,7 @@ def format_summary(result) -> str:
             f"{_num(s.get('contacts_per_record'), '.3f')} / {_num(s.get('attempts_per_contact'), '.2f')}",
         ),
         ("peak lines", f"{s['peak_lines']}"),
+        *_day_rows(s),
     ]
     width = max(len(k) for k, _ in rows[1:])
     lines = [rows[0][0], "-" * (width + 30)]
