@@ -330,3 +330,17 @@ def test_bad_dnc_settings_are_one_line_each(dotted, message):
 
 def test_a_dnc_request_share_needs_no_other_setting():
     assert from_dict({"population": {"dnc_request": 0.01}}).population.dnc_request == 0.01
+
+
+def test_dialer_run_writes_the_dnc_file_back_and_refuses_a_missing_folder(tmp_path):
+    from test_cli import SMOKE, dialer
+
+    out = tmp_path / "dnc.csv"
+    keys = ["--set", "dnc.requests_per_hour=200", "--set", "population.dnc_request=0.2"]
+    r = dialer("run", SMOKE, *keys, "--set", "calling_list.size=500", "--dnc-out", str(out))
+    assert r.returncode == 0, r.stderr
+    assert "DNC requests (agents / outside) / violations" in r.stdout
+    rows = read_rows(out)
+    assert rows and {r["dnc_message"] for r in rows} == {"agent", "outside"}
+    r = dialer("run", SMOKE, "--dnc-out", str(tmp_path / "no" / "dnc.csv"))
+    assert r.returncode == 2 and r.stderr.count("\n") == 1 and "--dnc-out" in r.stderr
