@@ -9,12 +9,18 @@ from pathlib import Path
 import pytest
 
 from dialer.clock import Calendar
-from dialer.config import MODES, load_campaign
+from dialer.config import IVR_MODES, MODES, load_campaign
 from dialer.experiments.run import simulate
 from dialer.records.files import RecordWriter
 from recompute import NOT_FROM_RECORDS, recompute
 
 EXAMPLES = sorted(p.stem for p in Path("campaigns").glob("*.yaml"))
+# every example with every mode it can run: the agent modes, or the agentless ones
+RUNS = [
+    (example, mode)
+    for example in EXAMPLES
+    for mode in (IVR_MODES if load_campaign(f"campaigns/{example}.yaml").agentless else MODES)
+]
 
 
 def run_with_records(campaign, folder: Path) -> dict:
@@ -37,8 +43,7 @@ def assert_recomputed(summary: dict, again: dict) -> None:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("mode", MODES)
-@pytest.mark.parametrize("example", EXAMPLES)
+@pytest.mark.parametrize(("example", "mode"), RUNS, ids=[f"{e}-{m}" for e, m in RUNS])
 def test_every_figure_comes_from_the_records(example, mode, tmp_path):
     campaign = load_campaign(f"campaigns/{example}.yaml", {"dialing.mode": mode})
     summary = run_with_records(campaign, tmp_path)

@@ -20,7 +20,7 @@ from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
 from typing import Any
 
-from dialer.config import MODES, Campaign
+from dialer.config import IVR_MODES, MODES, Campaign
 from dialer.errors import InputError
 from dialer.experiments.pool import Outcome, Progress, backend, execute, replication_seed
 from dialer.stats import paired_interval, proportion_interval, t_interval
@@ -51,8 +51,9 @@ FRONTIER = {
 
 
 def parse_modes(text: str | None) -> list[str]:
+    """The modes of ``--modes`` (none given: [], every agent mode, see compare)."""
     if not text:
-        return list(MODES)
+        return []
     modes = [m.strip() for m in text.split(",") if m.strip()]
     bad = [m for m in modes if m not in MODES]
     if bad or not modes:
@@ -87,6 +88,12 @@ def compare(
     """
     from dialer.experiments.store import FolderLock, RunCache
 
+    if campaign.agentless:
+        raise InputError(
+            f"{campaign.name}: expected a campaign with agents (compare ranks modes by talk time); "
+            f"for the agentless modes ({', '.join(IVR_MODES)}) run a sweep with the factor "
+            "dialing.mode (docs/experiments.md)"
+        )
     modes = modes or list(MODES)
     if replications < 2:
         raise InputError(

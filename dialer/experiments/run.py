@@ -16,10 +16,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from dialer.config import Campaign
+from dialer.lists.donotcall import OUTSIDE
 from dialer.pacing.base import Pacer
 from dialer.records.calls import Call
 from dialer.records.files import RecordWriter
-from dialer.records.summary import compliance_windows, run_summary, series
+from dialer.records.summary import compliance_windows, day_summary, run_summary, series
 from dialer.sim.model import IntervalSink, Model
 from dialer.version import __version__
 
@@ -53,12 +54,15 @@ def simulate(
     writer: RecordWriter | None = None,
     trace: Callable | None = None,
     list_out: str | os.PathLike | None = None,
+    dnc_out: str | os.PathLike | None = None,
 ) -> RunResult:
     """Run one campaign to its horizon.
 
     ``writer``: stream the call and agent-state records to its files (or give ``on_call`` /
     ``on_interval`` to receive them). ``list_out``: write the calling list back there after the
     run (list files only), with every record's state as the run left it (docs/lists.md).
+    ``dnc_out``: write the DNC file (``dnc.file``, or a new one) with the run's do-not-call
+    requests appended, each with its time (docs/lists.md).
     """
     if writer is not None:
         on_call, on_interval = _both(on_call, writer.call), _both(on_interval, writer.interval)
@@ -69,6 +73,8 @@ def simulate(
     calls = model.calling_list
     if list_out is not None:
         calls.write(str(list_out))
+    if dnc_out is not None:
+        calls.write_dnc(str(dnc_out), campaign.dnc.file)
     cpd, comp = campaign.cpd, campaign.compliance
     summary = run_summary(
         tally,
@@ -83,6 +89,7 @@ def simulate(
         records_finished_at_start=calls.finished_at_start,
         records_dialed=calls.records_dialed,
         outage_s=model.outage_s,
+        day=_day_figures(model),
     )
     return RunResult(
         campaign=campaign,
@@ -102,6 +109,22 @@ def simulate(
             "pid": os.getpid(),
             "finished_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         },
+    )
+
+
+def _day_figures(model: Model) -> dict:
+    """The day's summary keys: the call records' fold, and what only the list knows (outside
+    opt-outs, missed callbacks), after the warm-up."""
+    campaign, calls = model.campaign, model.calling_list
+    start, end = campaign.warmup_s, campaign.horizon_s
+    ports = campaign.ivr.ports
+    return day_summary(
+        model.day,
+        peak_cpd_ports=model.peak_cpd_ports,
+        dnc_requests_outside=len(calls.requests.made(start, end, OUTSIDE)),
+        dnc_exposure_mean_s=calls.requests.exposure_mean(start, end),
+        callbacks_missed=sum(1 for t in calls.callbacks_missed if t >= start),
+        ivr_port_hours=ports * (end - start) / 3600 if campaign.agentless and ports else None,
     )
 
 

@@ -45,6 +45,7 @@ class Observation:
         "counts",
         "busy",
         "flight",
+        "ivr_free",
     )
 
     def __init__(
@@ -67,6 +68,7 @@ class Observation:
         self.busy: list[tuple[Ages, Ages]] = busy if busy is not None else []
         # the dials in flight, counted by dial time
         self.flight = flight if flight is not None else Ages(FLIGHT_BIN_S)  # empty when not kept
+        self.ivr_free = 0  # agentless modes: IVR ports not playing a message (the OCS's own)
 
     @property
     def ready(self) -> int:

@@ -59,6 +59,7 @@ class PacerInputs:
     goal_target: float = 0.85
     max_abandon_rate: float = 0.03
     adaptive: AdaptiveSettings = AdaptiveSettings()
+    ivr_ports: int = 0  # agentless modes: the IVR ports the OCS paces by (0: none)
 
     @property
     def midnights(self) -> list[float]:

@@ -8,7 +8,7 @@ from dialer.pacing.adaptive import Adaptive
 from dialer.pacing.base import Pacer
 from dialer.pacing.inputs import PacerInputs
 from dialer.pacing.predictive import Optimized, Predictive
-from dialer.pacing.simple import Power, Preview, Progressive
+from dialer.pacing.simple import Power, PowerIvr, Preview, Progressive, ProgressiveIvr
 
 PACERS: dict[str, Callable[[PacerInputs], Pacer]] = {
     "preview": lambda _inputs: Preview(),
@@ -17,6 +17,8 @@ PACERS: dict[str, Callable[[PacerInputs], Pacer]] = {
     "predictive": Predictive,
     "optimized": Optimized,
     "adaptive": Adaptive,
+    "power_ivr": lambda inputs: PowerIvr(inputs.ratio),
+    "progressive_ivr": lambda _inputs: ProgressiveIvr(),
 }
 
 

@@ -1,11 +1,11 @@
-"""The simple modes: preview, progressive and power."""
+"""The simple modes: preview, progressive and power, and their agentless (IVR) kin."""
 
 from __future__ import annotations
 
 import math
 
 from dialer.codes import READY
-from dialer.pacing.base import Observation, Pacer
+from dialer.pacing.base import Observation, Pacer, within_lines
 
 
 class Preview(Pacer):
@@ -46,3 +46,27 @@ class Power(Pacer):
             return 0
         room = obs.line_limit - obs.lines_in_use
         return n if n <= room else int(room)
+
+
+class ProgressiveIvr(Pacer):
+    """Progressive GVP: one dial per free IVR port, so every answer finds a port (no agents)."""
+
+    name = "progressive_ivr"
+
+    def decide(self, obs: Observation) -> int:
+        return within_lines(obs, obs.ivr_free - obs.in_flight)
+
+
+class PowerIvr(Pacer):
+    """Power GVP: keep F = ceil(ratio x free IVR ports) dials in flight (no agents); an answer
+    that finds every port playing is dropped."""
+
+    name = "power_ivr"
+
+    def __init__(self, ratio: float):
+        self.ratio = ratio
+
+    def decide(self, obs: Observation) -> int:
+        if obs.ivr_free <= 0:
+            return 0
+        return within_lines(obs, math.ceil(self.ratio * obs.ivr_free - 1e-9) - obs.in_flight)

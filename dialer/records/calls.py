@@ -12,7 +12,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from dialer.codes import AGENT_STATE_NAMES, HUMAN, OUTCOME_NAMES, VERDICT_NAMES
+from dialer.codes import (
+    AGENT_STATE_NAMES,
+    HUMAN,
+    NO_REQUEST,
+    OUTCOME_NAMES,
+    REQUEST_NAMES,
+    VERDICT_NAMES,
+)
 
 
 class Call:
@@ -36,6 +43,14 @@ class Call:
         "row",
         "waiting",
         "reserved_by",
+        "opted_out",
+        "asked",
+        "callback",
+        "callback_due",
+        "port_wait",
+        "message",
+        "own_dial",
+        "asked_delay",
     )
 
     def __init__(self, call_id: int, record: Any, attempt: int, dialed_at: float):
@@ -57,6 +72,15 @@ class Call:
         self.row: Any = None  # the truth of this attempt (dialer.sim.truth)
         self.waiting = False
         self.reserved_by: Any = None  # the agent waiting on this dial (progressive, preview)
+        # the day as it happens (issue 12)
+        self.opted_out: float | None = None  # seconds since the number's opt-out (a violation)
+        self.asked = NO_REQUEST  # what the person asked the agent for (codes.REQUEST_NAMES)
+        self.asked_delay = 0.0
+        self.callback = ""  # a callback dial: personal | campaign | handed_over
+        self.callback_due: float | None = None  # the callback's time
+        self.port_wait: float | None = None  # seconds the dial waited for a CPD port (cpd.ports)
+        self.message = ""  # agentless: the IVR message played (person | machine) or none
+        self.own_dial = False  # dialed by its agent after a preview (no transfer)
 
     @property
     def abandoned(self) -> bool:
@@ -83,6 +107,12 @@ CDR_COLUMNS = (
     "timezone",
     "verdict_at_s",
     "result",
+    "opted_out_s",
+    "request",
+    "callback",
+    "callback_due_s",
+    "port_wait_s",
+    "message",
 )
 
 AGENT_STATE_COLUMNS = ("agent_id", "group", "state", "start_s", "end_s", "reported_s")
@@ -116,6 +146,12 @@ def cdr_row(call: Call, local_time: str) -> list:
         rec.zone,
         seconds(call.verdict_at),
         code,
+        seconds(call.opted_out),
+        REQUEST_NAMES[call.asked],
+        call.callback,
+        seconds(call.callback_due),
+        seconds(call.port_wait),
+        call.message,
     ]
 
 

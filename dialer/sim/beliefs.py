@@ -58,4 +58,5 @@ def pacer_inputs(campaign: Campaign) -> PacerInputs:
         goal_target=d.goal_target,
         max_abandon_rate=d.max_abandon_rate,
         adaptive=d.adaptive,
+        ivr_ports=campaign.ivr.ports or 0,
     )
