@@ -126,6 +126,8 @@ def cmd_run(args: argparse.Namespace) -> int:
                 "--list-out: expected a campaign with calling_list.file (a synthetic "
                 "list has no file to write back; `dialer make-list` turns it into one)"
             )
+    if args.dnc_out:
+        _writable("--dnc-out", args.dnc_out)
     _read_lists(campaign)  # a bad list or DNC file ends here, before --out is created
     if args.out:
         from dialer.clock import Calendar
@@ -141,7 +143,7 @@ def cmd_run(args: argparse.Namespace) -> int:
             [q.name for q in campaign.queues] if centre else (),
         )
         try:
-            result = simulate(campaign, writer=writer, list_out=args.list_out)
+            result = simulate(campaign, writer=writer, list_out=args.list_out, dnc_out=args.dnc_out)
         except BaseException as exc:
             writer.abort(exc)
             raise
@@ -164,7 +166,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
         write_report(out)
     else:
-        result = simulate(campaign, list_out=args.list_out)
+        result = simulate(campaign, list_out=args.list_out, dnc_out=args.dnc_out)
     if args.json:
         from dialer.outputs import _clean
 
@@ -178,6 +180,8 @@ def cmd_run(args: argparse.Namespace) -> int:
             )
         if args.list_out:
             print(f"wrote the calling list to {args.list_out}")
+        if args.dnc_out:
+            print(f"wrote the DNC list with the run's requests to {args.dnc_out}")
     return 0
 
 
@@ -216,6 +220,44 @@ def _pct(x) -> str:
 
 def _num(x, fmt: str = ".1f") -> str:
     return "-" if x is None else format(x, fmt)
+
+
+def _day_rows(s: dict) -> list[tuple[str, str]]:
+    """The day's lines of the summary table, each only when something happened."""
+    rows = []
+    if s["dnc_requests"] or s["dnc_violations"]:
+        rows.append(
+            (
+                "DNC requests (agents / outside) / violations",
+                f"{s['dnc_requests_by_agents']} / {s['dnc_requests_outside']} / "
+                f"{s['dnc_violations']}  (mean exposure {_num(s['dnc_exposure_mean_s'])} s)",
+            )
+        )
+    if s["callbacks_requested"] or s["callbacks_made"] or s["callbacks_missed"]:
+        rows.append(
+            (
+                "callbacks asked / made on time / late / missed",
+                f"{s['callbacks_requested']} / {s['callbacks_on_time']} / {s['callbacks_late']} / "
+                f"{s['callbacks_missed']}  (late by {_num(s['callbacks_late_mean_s'])} s on average)",
+            )
+        )
+    if s["port_waits"] or s["port_failures"]:
+        rows.append(
+            (
+                "CPD port waits / failures / peak ports",
+                f"{s['port_waits']} / {s['port_failures']} / {s['peak_cpd_ports']}  "
+                f"(mean wait {_num(s['port_wait_mean_s'], '.2f')} s)",
+            )
+        )
+    if s["ivr_messages_per_port_hour"] is not None:
+        rows.append(
+            (
+                "IVR messages: persons / machines / dropped",
+                f"{s['ivr_messages_persons']} / {s['ivr_messages_machines']} / {s['ivr_dropped']}  "
+                f"({_num(s['ivr_messages_per_port_hour'])} per port-hour)",
+            )
+        )
+    return rows
 
 
 def format_summary(result) -> str:
@@ -289,6 +331,7 @@ def format_summary(result) -> str:
             f"{_num(s.get('contacts_per_record'), '.3f')} / {_num(s.get('attempts_per_contact'), '.2f')}",
         ),
         ("peak lines", f"{s['peak_lines']}"),
+        *_day_rows(s),
     ]
     width = max(len(k) for k, _ in rows[1:])
     lines = [rows[0][0], "-" * (width + 30)]
@@ -760,6 +803,12 @@ def add_run(sub) -> None:
         "--list-out",
         metavar="FILE",
         help="write the calling list back with the records' new state (list files only; docs/lists.md)",
+    )
+    r.add_argument(
+        "--dnc-out",
+        metavar="FILE",
+        help="write the DNC list (dnc.file, or a new one) with the run's do-not-call requests "
+        "appended, each with its time_stamp (docs/lists.md)",
     )
     r.set_defaults(func=cmd_run)
 

@@ -15,8 +15,16 @@ VERDICT_NAMES = ("human", "machine", "busy", "no_answer", "fax", "sit")
 # -- Genesys codes (Defined Constants / gcti.h) ----------------------------------------------
 OK, BUSY_RESULT, NO_ANSWER_RESULT, SIT_DETECTED, ANSWERING_MACHINE = 0, 6, 7, 8, 9
 FAX_DETECTED, ABANDONED, DROPPED, ANSWER, DO_NOT_CALL = 17, 21, 26, 33, 51
+NO_FREE_PORT = 44  # No Free Port Error: the dial found no CPD port in time
 STATUS_READY, STATUS_RETRIEVED, STATUS_UPDATED, STATUS_CHAIN_READY = 1, 2, 3, 9
+STATUS_MISSED_CALLBACK = 8
 TYPE_GENERAL, TYPE_CAMPAIGN_RESCHEDULED, TYPE_NO_CALL = 2, 3, 7
+TYPE_PERSONAL_CALLBACK, TYPE_CAMPAIGN_CALLBACK = 5, 6
+CALLBACK_TYPES = (TYPE_PERSONAL_CALLBACK, TYPE_CAMPAIGN_CALLBACK)
+
+# -- what a person asks an agent for at the end of a call (population.dnc_request, ...) ------
+NO_REQUEST, DNC_REQUEST, CALLBACK_REQUEST, PERSONAL_CALLBACK_REQUEST = range(4)
+REQUEST_NAMES = ("", "dnc", "callback", "personal_callback")
 # A record with one of these statuses can still be dialed (Retrieved: it was checked out when
 # the list was exported, so it is dialable again; ChainReady: waiting in its chain).
 OPEN_STATUSES = (STATUS_READY, STATUS_RETRIEVED, STATUS_CHAIN_READY)

@@ -49,6 +49,9 @@ from dialer.schema import (
 )
 
 MODES = ("preview", "progressive", "power", "predictive", "optimized", "adaptive", "threshold")
+# Agentless modes (Genesys Power GVP and Progressive GVP): answers hear a message on an IVR port.
+IVR_MODES = ("power_ivr", "progressive_ivr")
+ASM_MODES = ("progressive", "predictive", "optimized")  # Genesys "with seizing" modes
 OUTCOMES = ("human", "machine", "busy", "no_answer", "fax", "invalid")
 # Results a treatment can be attached to (see docs/treatments.md).
 TREATABLE = ("busy", "no_answer", "answering_machine", "fax", "invalid", "abandoned", "dropped")
@@ -115,7 +118,20 @@ class Dnc:
         Optional(FilePath()),
         None,
         "a do-not-call list (CSV with columns phone and / or customer_id, as gsw_donotcall_list), "
-        "relative to the campaign file; checked before every dial, phone first, then customer id",
+        "relative to the campaign file; checked before every dial, phone first, then customer id; "
+        "rows with a time_stamp after the start are opt-outs that reach the table during the run",
+    )
+    requests_per_hour: float = opt(
+        Number(0),
+        0.0,
+        "opt-outs from outside the calls (web, text, letters) per hour, Poisson, each for a "
+        "number on the list: they reach the DNC table at once and the OCS at its next re-read",
+    )
+    refresh_s: float | None = opt(
+        Optional(Seconds()),
+        None,
+        "the OCS re-reads the DNC table every refresh_s seconds from the start (0: at once); "
+        "null = never during the run (agent-filed requests are in its memory at once)",
     )
 
 
@@ -183,6 +199,28 @@ class Population:
         exponential(4),
         "how long a person who answered waits in silence before hanging up",
     )
+    dnc_request: float = opt(
+        Share(),
+        0.0,
+        "share of persons connected to an agent who ask not to be called again (the agent files it: "
+        "in the OCS's memory at once, for the phone, the customer id and the chain)",
+    )
+    callback_request: float = opt(
+        Share(),
+        0.0,
+        "share of persons connected to an agent who ask to be called back (those who opt out do not)",
+    )
+    callback_delay_s: Dist = opt(
+        Duration(),
+        lognormal(7200, 3600),
+        "when a callback is asked for: seconds after the end of the call",
+    )
+    personal_callback: float = opt(
+        Share(),
+        0.5,
+        "share of callback requests for the same agent (Genesys record_type 5 PersonalCallBack; "
+        "the rest are 6 CampaignCallBack: any agent)",
+    )
     by_hour: dict[int, HourShares] | None = opt(
         Optional(ByHour()),
         None,
@@ -242,6 +280,29 @@ class Cpd:
         Duration(),
         Dist("uniform", low=1.5, high=3.5),
         "AMD analysis time after the answer (skipped when amd is false)",
+    )
+    ports: int | None = opt(
+        Optional(Number(1, integer=True)),
+        None,
+        "CPD ports: dials in call-progress analysis at once (from the dial to the CPD verdict); "
+        "null = as many as needed",
+    )
+    port_wait_s: float = opt(
+        Seconds(0, low_open=True),
+        5.0,
+        "a dial that finds no free CPD port waits this long for one, then fails with Genesys "
+        "result 44 No Free Port Error (the record stays Ready, undialed)",
+    )
+    engage_ports: int | None = opt(
+        Optional(Number(1, integer=True)),
+        None,
+        "ASM (dialing.asm): engaging ports, one per engaged agent (from its engagement to the end "
+        "of its call); null = one per agent",
+    )
+    engage_time_s: float = opt(
+        Seconds(),
+        0.0,
+        "ASM: time to engage a ready agent on an engaging call (the agent is reserved meanwhile)",
     )
 
     @property
@@ -303,10 +364,6 @@ class Agents:
     @property
     def count(self) -> int:
         return sum(g.count for g in self.groups)
-
-    def check(self, key: str, problems: Problems) -> None:
-        if self.count < 1:
-            problems.say(f"{key}.groups", "expected at least one agent in all, got 0")
 
 
 ADAPT_METHODS = ("ADAPT_HARD_LIMIT", "ADAPT_TAPERED", "ADAPT_AVERAGE", "RATIO")
@@ -410,7 +467,13 @@ class Adaptive:
 
 @dataclass(frozen=True)
 class Dialing:
-    mode: str = opt(Text(MODES), "progressive", "dialing mode: " + ", ".join(MODES))
+    mode: str = opt(
+        Text(MODES + IVR_MODES),
+        "progressive",
+        "dialing mode: "
+        + ", ".join(MODES + IVR_MODES)
+        + " (the last two agentless: docs/model.md)",
+    )
     lines: int | None = opt(
         Optional(Number(1, integer=True)),
         None,
@@ -424,7 +487,8 @@ class Dialing:
     ratio: float = opt(
         Number(1.0),
         2.0,
-        "power: dials in flight per ready agent; threshold: the factor on free agents (kappa)",
+        "power: dials in flight per ready agent (power_ivr: per free IVR port); threshold: the "
+        "factor on free agents (kappa)",
     )
     extra: int = opt(
         Integer(),
@@ -453,6 +517,13 @@ class Dialing:
         1.0,
         "predictive / optimized: decide at least this often (besides every state change)",
     )
+    decision_gap_s: float = opt(
+        Seconds(),
+        0.5,
+        "predictive / optimized: after a decision, the next one waits at least this long "
+        "(0 = decide after every change that could allow another dial; a few tenths of a second "
+        "pace as well and cost far fewer forecasts)",
+    )
     small_group_agents: int = opt(
         Number(0, integer=True),
         0,
@@ -474,14 +545,86 @@ class Dialing:
         Share(), 0.03, "optimized: never exceed this abandon rate over the compliance window"
     )
     adaptive: Adaptive = section(Adaptive, "adaptive mode: VICIdial's adaptive predictive settings")
+    transfer_delay_s: float = opt(
+        Seconds(),
+        0.0,
+        "transfer mode: time a call classified human takes to reach its agent after the CPD "
+        "verdict (counts against abandon_after_s; the agent is reserved meanwhile; not in preview)",
+    )
+    asm: bool = opt(
+        Flag(),
+        False,
+        "Active Switching Matrix (Genesys 'with seizing'; progressive, predictive, optimized): the "
+        "OCS engages each ready agent first (cpd.engage_ports, cpd.engage_time_s) and bridges an "
+        "answer to an engaged agent at once (no transfer delay)",
+    )
 
     def check(self, key: str, problems: Problems) -> None:
+        if self.asm and self.mode not in ASM_MODES:
+            problems.add(
+                f"{key}.asm",
+                f"false with mode {self.mode} (ASM: {', '.join(ASM_MODES)})",
+                self.asm,
+            )
         if self.goal == "busy_factor" and self.goal_target > 1:
             problems.add(
                 f"{key}.goal_target",
                 "an occupancy in (0, 1] for goal busy_factor",
                 self.goal_target,
             )
+
+
+CALLBACK_DIALS = ("predictive", "preview")
+
+
+@dataclass(frozen=True)
+class Callbacks:
+    """How the OCS makes the callbacks persons ask for (and those a list file holds)."""
+
+    dial: str = opt(
+        Text(CALLBACK_DIALS),
+        "predictive",
+        "predictive: a campaign callback is dialed by the pacing among the others, first in "
+        "priority; preview: a ready agent gets it as a preview and dials it (a personal callback "
+        "always goes to its own agent, reserved for it)",
+    )
+    personal_timeout_s: float | None = opt(
+        Optional(Seconds()),
+        None,
+        "a personal callback whose agent is not logged in and free this long after its time "
+        "becomes a campaign callback (any agent; VICIdial's user-only move minutes); null = "
+        "it waits for its agent",
+    )
+    window_s: float | None = opt(
+        Optional(Seconds(0, low_open=True)),
+        3600.0,
+        "a callback not dialed this long after its time is missed (record_status 8 "
+        "MissedCallBack, not dialed again); null = never missed",
+    )
+    on_time_s: float = opt(
+        Seconds(),
+        300.0,
+        "a callback dialed at most this long after its time is on time (else late)",
+    )
+
+
+@dataclass(frozen=True)
+class Ivr:
+    """The IVR (GVP) ports of the agentless modes power_ivr and progressive_ivr."""
+
+    ports: int | None = opt(
+        Optional(Number(1, integer=True)),
+        None,
+        "IVR ports: messages playing at once (required by power_ivr and progressive_ivr)",
+    )
+    message_s: Dist = opt(
+        Duration(), Dist.constant(30.0), "length of the message played to a call CPD calls human"
+    )
+    machine_message_s: Dist = opt(
+        Duration(),
+        Dist.constant(25.0),
+        "length of the message left on a call CPD calls a machine (after the beep)",
+    )
 
 
 @dataclass(frozen=True)
@@ -651,6 +794,8 @@ class Campaign:
     agents: Agents = section(Agents, "agents")
     dialing: Dialing = section(Dialing, "pacing")
     compliance: Compliance = section(Compliance, "regulation")
+    callbacks: Callbacks = section(Callbacks, "callbacks: how the OCS makes them")
+    ivr: Ivr = section(Ivr, "IVR (GVP) ports of the agentless modes")
     stat_server: StatServer = section(StatServer, "the Stat Server: how agent states reach the OCS")
     ocs: Ocs = section(
         Ocs, "the OCS's beliefs about durations (what the pacers use; default: the truth's)"
@@ -673,6 +818,63 @@ class Campaign:
         if self.warmup_s >= self.horizon_s:
             problems.add(
                 "warmup_s", f"a warm-up shorter than horizon_s ({self.horizon_s:g})", self.warmup_s
+            )
+        self._check_day(problems)
+
+    @property
+    def agentless(self) -> bool:
+        """An agentless (IVR) mode: answers hear a message, no agent works the campaign."""
+        return self.dialing.mode in IVR_MODES
+
+    def _check_day(self, problems: Problems) -> None:
+        """Settings of the day as it happens that contradict each other (issue 12)."""
+        mode, pop = self.dialing.mode, self.population
+        if self.agentless:
+            if self.agents.count:
+                problems.say(
+                    "agents.groups",
+                    f"expected no agents (every count 0) in the agentless mode {mode}, "
+                    f"got {self.agents.count}",
+                )
+            if self.ivr.ports is None:
+                problems.say("ivr.ports", f"expected a number of IVR ports >= 1 for mode {mode}")
+            for k in ("dnc_request", "callback_request"):
+                if getattr(pop, k) > 0:
+                    problems.add(
+                        f"population.{k}",
+                        f"0 in the agentless mode {mode} (only an agent takes requests)",
+                        getattr(pop, k),
+                    )
+        elif self.agents.count < 1:
+            problems.say("agents.groups", "expected at least one agent in all, got 0")
+        if self.cpd.engage_ports is not None and not self.dialing.asm:
+            problems.add(
+                "cpd.engage_ports",
+                "null without dialing.asm (engaging ports serve ASM only)",
+                self.cpd.engage_ports,
+            )
+        cb = self.callbacks
+        if (
+            cb.personal_timeout_s is not None
+            and pop.callback_request == 0
+            and not self.calling_list.file
+        ):
+            problems.add(
+                "callbacks.personal_timeout_s",
+                "null without callbacks (population.callback_request is 0 and no list file "
+                "holds any)",
+                cb.personal_timeout_s,
+            )
+        if (
+            self.dnc.requests_per_hour > 0
+            and self.calling_list.size is None
+            and not (self.calling_list.file)
+        ):
+            problems.add(
+                "dnc.requests_per_hour",
+                "0 with an endless list (calling_list.size null): outside opt-outs are for "
+                "numbers on the list",
+                self.dnc.requests_per_hour,
             )
 
     # -- derived -------------------------------------------------------------------------

@@ -26,6 +26,11 @@ NOT_FROM_RECORDS = {
     "compliance_regime",
     "compliance_limit",
     "dials_stopped_by_outage_s",
+    # the day's list-side figures: outside opt-outs are no calls, and neither is a missed callback
+    "dnc_requests",
+    "dnc_requests_outside",
+    "dnc_exposure_mean_s",
+    "callbacks_missed",
 }
 
 
@@ -71,10 +76,42 @@ def recompute_rows(calls: list[dict], states: list[dict], campaign, wait_states=
     def day(t: float) -> int:
         return sum(1 for m in midnights if m <= t) - 1 - first_day
 
+    # a dial that found no CPD port in time (44) is a call record, but no dial
+    failures = [r for r in calls if r["result"] == "44"]
+    calls = [r for r in calls if r["result"] != "44"]
     line_events = []
+    cpd_events = []
     records = set()
+    d12: dict[str, float] = defaultdict(float)  # the day as it happens (issue 12)
+    on_time = campaign.callbacks.on_time_s
+    d12["port_failures"] = sum(float(r["dialed_at_s"]) >= warmup for r in failures)
     for row in calls:
         t = float(row["dialed_at_s"])
+        verdict_at = _f(row["verdict_at_s"])
+        cpd_events.append((t, 1))
+        cpd_events.append((horizon if verdict_at is None else verdict_at, -1))
+        if t >= warmup:
+            d12["dnc_violations"] += row["opted_out_s"] != ""
+            d12["dnc_requests_by_agents"] += row["request"] == "dnc"
+            if row["request"] in ("callback", "personal_callback"):
+                d12["callbacks_requested"] += 1
+                d12["personal_callbacks_requested"] += row["request"] == "personal_callback"
+            if row["callback_due_s"] != "":
+                d12["callbacks_made"] += 1
+                d12["callbacks_handed_over"] += row["callback"] == "handed_over"
+                late = t - float(row["callback_due_s"])
+                if late <= on_time + 1e-9:
+                    d12["callbacks_on_time"] += 1
+                else:
+                    d12["callbacks_late"] += 1
+                    d12["late_s"] += late
+            if row["port_wait_s"] not in ("", "0.0"):
+                d12["port_waits"] += 1
+                d12["port_wait_s"] += float(row["port_wait_s"])
+            if row["message"] in ("person", "machine"):
+                key = "ivr_messages_persons" if row["truth"] == "human" else "ivr_messages_machines"
+                d12[key] += 1
+            d12["ivr_dropped"] += row["message"] == "none"
         dial_time[row["call_id"]] = t
         records.add(row["record_id"])
         end = _f(row["ended_at_s"])
@@ -129,6 +166,14 @@ def recompute_rows(calls: list[dict], states: list[dict], campaign, wait_states=
             n += delta
             peak = max(peak, n)
 
+    cpd_events.sort()  # the CPD ports held (dial to verdict), counted as the lines are
+    n = sum(d for t, d in cpd_events if t < warmup)
+    cpd_peak = n
+    for t, delta in cpd_events:
+        if t >= warmup:
+            n += delta
+            cpd_peak = max(cpd_peak, n)
+
     # -- agent states -------------------------------------------------------------------------
     seconds: dict[str, float] = defaultdict(float)
     delays = []
@@ -154,7 +199,7 @@ def recompute_rows(calls: list[dict], states: list[dict], campaign, wait_states=
                 waits_at[(agent, float(row["start_s"]))] = float(row["start_s"]) - since
     agent_waits = []
     for row in calls:
-        if row["truth"] == "human" and row["connected_at_s"] != "":
+        if row["truth"] == "human" and row["connected_at_s"] != "" and row["agent_id"] != "":
             wait = waits_at[(row["agent_id"], float(row["connected_at_s"]))]
             if float(row["dialed_at_s"]) >= warmup:
                 agent_waits.append(wait)
@@ -205,6 +250,29 @@ def recompute_rows(calls: list[dict], states: list[dict], campaign, wait_states=
         "calls_undecided_at_end": c["undecided"],
         "stat_server_delay_mean_s": _ratio(sum(delays), len(delays)),
     }
+    messages = d12["ivr_messages_persons"] + d12["ivr_messages_machines"]
+    port_hours = (campaign.ivr.ports or 0) * (horizon - warmup) / 3600 if campaign.agentless else 0
+    out.update(
+        {
+            "dnc_requests_by_agents": d12["dnc_requests_by_agents"],
+            "dnc_violations": d12["dnc_violations"],
+            "callbacks_requested": d12["callbacks_requested"],
+            "personal_callbacks_requested": d12["personal_callbacks_requested"],
+            "callbacks_made": d12["callbacks_made"],
+            "callbacks_on_time": d12["callbacks_on_time"],
+            "callbacks_late": d12["callbacks_late"],
+            "callbacks_late_mean_s": _ratio(d12["late_s"], d12["callbacks_late"]),
+            "callbacks_handed_over": d12["callbacks_handed_over"],
+            "port_failures": d12["port_failures"],
+            "port_waits": d12["port_waits"],
+            "port_wait_mean_s": _ratio(d12["port_wait_s"], d12["port_waits"]),
+            "peak_cpd_ports": cpd_peak,
+            "ivr_messages_persons": d12["ivr_messages_persons"],
+            "ivr_messages_machines": d12["ivr_messages_machines"],
+            "ivr_dropped": d12["ivr_dropped"],
+            "ivr_messages_per_port_hour": _ratio(messages, port_hours),
+        }
+    )
     # compliance windows: the site's calendar days (ofcom) or 30-day windows (fcc), no warm-up
     days = range(max((day(float(r["dialed_at_s"])) for r in calls), default=-1) + 1)
     if campaign.compliance.regime == "ofcom":

@@ -142,22 +142,33 @@ def test_the_centre_reference_is_current():
 
 
 @pytest.mark.parametrize(
-    "example, mode",
+    "example, mode, day",
     [
-        ("smoke", "progressive"),
-        ("smoke", "power"),
-        ("smoke", "threshold"),
-        ("small-team", "predictive"),
-        ("small-team", "preview"),
-        ("multi-zone-list", "optimized"),
+        ("smoke", "progressive", {}),
+        ("smoke", "power", {}),
+        ("smoke", "threshold", {}),
+        ("small-team", "predictive", {}),
+        ("small-team", "preview", {}),
+        ("multi-zone-list", "optimized", {"population.callback_request": 0.2}),
+        ("b2c-renewals", "predictive", {"dialing.asm": True, "cpd.engage_ports": 15}),
+        ("b2c-renewals", "power", {"dialing.transfer_delay_s": 1.0, "cpd.ports": 20}),
+        (
+            "b2c-renewals",
+            "progressive",
+            {"population.dnc_request": 0.1, "population.callback_request": 0.2},
+        ),
+        ("reminders-ivr", "power_ivr", {}),
     ],
 )
-def test_a_campaign_through_the_centres_path_gives_the_same_dials(example, mode):
+def test_a_campaign_through_the_centres_path_gives_the_same_dials(example, mode, day):
     """A single campaign runs on the lean path; the centre's (assignment, switch sets, the
-    centre's tallies) must make the same decisions, dial for dial."""
-    over = {"dialing.mode": mode}
+    centre's tallies) must make the same decisions, dial for dial, the day's features (ASM,
+    transfer, CPD ports, callbacks, IVR) included."""
+    over = {"dialing.mode": mode, **day}
     if example == "multi-zone-list":
         over["horizon_s"] = 30000
+    elif example in ("b2c-renewals", "reminders-ivr"):
+        over["horizon_s"] = 7200
     c = load_campaign(f"campaigns/{example}.yaml", over)
     lean_calls: list = []
     general_calls: list = []
@@ -165,7 +176,10 @@ def test_a_campaign_through_the_centres_path_gives_the_same_dials(example, mode)
     general = simulate(c, on_call=general_calls.append, general=True).summary
 
     def dials(calls):
-        return [(x.call_id, x.record.record_id, x.dialed_at, x.ended_at, x.agent) for x in calls]
+        return [
+            (x.call_id, x.record.record_id, x.dialed_at, x.ended_at, x.agent, x.result)
+            for x in calls
+        ]
 
     assert dials(lean_calls) == dials(general_calls) and len(lean_calls) > 50
     assert {k: general[k] for k in lean} == lean

@@ -28,7 +28,7 @@ def b2c(agents: int, hours: float, **changes):
     )
 
 
-@pytest.mark.parametrize("agents, hours, reps", [(8, 8, 6), (25, 4, 5), (100, 2, 4)])
+@pytest.mark.parametrize("agents, hours, reps", [(8, 8, 6), (25, 4, 5), (100, 2, 4), (400, 2, 4)])
 def test_predictive_holds_its_target_overdial_rate(agents, hours, reps):
     target = 0.03
     summaries = runs(
@@ -47,12 +47,13 @@ def test_optimized_stays_legal_and_beats_the_best_power_ratio_and_adaptive():
     reps = 6
     opt = runs(b2c(20, 8, **{"dialing.mode": "optimized"}), reps, seed0=500)
     assert all(s["compliance_ok"] for s in opt), [s["compliance_worst_rate"] for s in opt]
-    # the best fixed power ratio in hindsight: the most occupancy with a legal mean abandon rate
+    # the best fixed power ratio in hindsight: the most occupancy while legal in every day
+    # (what optimized promises: never over the limit), among ratios 0.2 apart
     power = {
         r: runs(b2c(20, 8, **{"dialing.mode": "power", "dialing.ratio": r}), reps, seed0=500)
-        for r in (2.2, 2.4, 2.6, 2.8, 3.0)
+        for r in (2.0, 2.2, 2.4, 2.6, 2.8, 3.0)
     }
-    legal = {r: s for r, s in power.items() if mean_se([x["abandon_rate"] for x in s])[0] <= 0.03}
+    legal = {r: s for r, s in power.items() if all(x["compliance_ok"] for x in s)}
     best = max(legal, key=lambda r: mean_se([x["occupancy"] for x in legal[r]])[0])
     occ = [s["occupancy"] for s in opt]
     assert paired_lower_bound(occ, [s["occupancy"] for s in legal[best]]) > 0, best

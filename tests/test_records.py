@@ -10,7 +10,7 @@ import pytest
 
 from dialer.centre import Centre, load, with_mode
 from dialer.clock import Calendar
-from dialer.config import MODES, load_campaign
+from dialer.config import IVR_MODES, MODES, load_campaign
 from dialer.experiments.run import simulate
 from dialer.records.files import RecordWriter
 from recompute import NOT_FROM_RECORDS, recompute, recompute_centre
@@ -18,6 +18,12 @@ from recompute import NOT_FROM_RECORDS, recompute, recompute_centre
 ALL = sorted(Path("campaigns").glob("*.yaml"))
 EXAMPLES = sorted(p.stem for p in ALL if not isinstance(load(p), Centre))
 CENTRES = sorted(p.stem for p in ALL if isinstance(load(p), Centre))
+# every example with every mode it can run: the agent modes, or the agentless ones
+RUNS = [
+    (example, mode)
+    for example in EXAMPLES
+    for mode in (IVR_MODES if load_campaign(f"campaigns/{example}.yaml").agentless else MODES)
+]
 
 
 def run_with_records(campaign, folder: Path) -> dict:
@@ -43,8 +49,7 @@ def assert_recomputed(summary: dict, again: dict, where: str = "") -> None:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("mode", MODES)
-@pytest.mark.parametrize("example", EXAMPLES)
+@pytest.mark.parametrize(("example", "mode"), RUNS, ids=[f"{e}-{m}" for e, m in RUNS])
 def test_every_figure_comes_from_the_records(example, mode, tmp_path):
     campaign = load_campaign(f"campaigns/{example}.yaml", {"dialing.mode": mode})
     summary = run_with_records(campaign, tmp_path)

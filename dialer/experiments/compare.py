@@ -25,7 +25,7 @@ from contextlib import AbstractContextManager, nullcontext
 from typing import Any
 
 from dialer.centre import Centre
-from dialer.config import MODES, Campaign, parse_override
+from dialer.config import IVR_MODES, MODES, Campaign, parse_override
 from dialer.errors import InputError
 from dialer.experiments.pool import Outcome, Progress, backend, execute, replication_seed
 from dialer.stats import paired_interval, proportion_interval, t_interval
@@ -72,8 +72,9 @@ FRONTIER = {
 
 
 def parse_modes(text: str | None) -> list[str]:
+    """The modes of ``--modes`` (none given: [], every agent mode, see compare)."""
     if not text:
-        return list(MODES)
+        return []
     modes = [m.strip() for m in text.split(",") if m.strip()]
     bad = [m for m in modes if m not in MODES]
     if bad or not modes:
@@ -159,6 +160,12 @@ def compare(
     """
     from dialer.experiments.store import FolderLock, RunCache
 
+    if isinstance(campaign, Campaign) and campaign.agentless:
+        raise InputError(
+            f"{campaign.name}: expected a campaign with agents (compare ranks modes by talk time); "
+            f"for the agentless modes ({', '.join(IVR_MODES)}) run a sweep with the factor "
+            "dialing.mode (docs/experiments.md)"
+        )
     runs = variants_of(campaign, modes, variants, only)
     modes = [label for label, _ in runs]
     centre = isinstance(campaign, Centre)

@@ -23,11 +23,13 @@ from typing import Any
 
 from dialer.centre import Centre
 from dialer.config import Campaign
+from dialer.lists.donotcall import OUTSIDE
 from dialer.pacing.base import Pacer
 from dialer.records.calls import Call, InboundCall
 from dialer.records.centre import queue_series, queue_summary
+from dialer.records.daycounts import DayCounts
 from dialer.records.files import RecordWriter
-from dialer.records.summary import compliance_windows, run_summary, series
+from dialer.records.summary import compliance_windows, day_summary, run_summary, series
 from dialer.sim.model import IntervalSink, Model
 from dialer.version import __version__
 
@@ -64,6 +66,7 @@ def simulate(
     writer: RecordWriter | None = None,
     trace: Callable | None = None,
     list_out: str | os.PathLike | None = None,
+    dnc_out: str | os.PathLike | None = None,
     general: bool = False,
 ) -> RunResult:
     """Run one campaign or one centre to its horizon.
@@ -72,8 +75,10 @@ def simulate(
     ``on_interval`` to receive them; a centre's inbound calls come as
     :class:`~dialer.records.calls.InboundCall`). ``list_out``: write the calling list back there
     after the run (a single campaign's list file only), with every record's state as the run
-    left it (docs/lists.md). ``general``: run a single campaign through the centre's path (its
-    summary is then a centre's: a test that the two paths agree).
+    left it (docs/lists.md). ``dnc_out``: write the DNC file (``dnc.file``, or a new one) with
+    the run's do-not-call requests appended, each with its time (docs/lists.md).
+    ``general``: run a single campaign through the centre's path (its summary is then a
+    centre's: a test that the two paths agree).
     """
     if writer is not None:
         on_call, on_interval = _both(on_call, writer.call), _both(on_interval, writer.interval)
@@ -85,6 +90,9 @@ def simulate(
     wall = time.perf_counter() - t0
     if list_out is not None:
         model.calling_list.write(str(list_out))
+    if dnc_out is not None:
+        assert isinstance(campaign, Campaign)
+        model.calling_list.write_dnc(str(dnc_out), campaign.dnc.file)
     meta = {
         "wall_s": round(wall, 4),
         "dials_per_s": round(tally.counts["dials"] / wall, 1) if wall > 0 else None,
@@ -147,6 +155,7 @@ def _campaign_summary(model: Model, cg) -> dict:
         records_finished_at_start=calls.finished_at_start,
         records_dialed=calls.records_dialed,
         outage_s=model.outage_s,
+        day=_day_figures(cg),
     )
     if not model.single:
         work = cg.work.shares(model.campaign_names)
@@ -189,6 +198,7 @@ def _centre_summary(model: Model) -> tuple[dict, float]:
         records_finished_at_start=sum(calls.finished_at_start for calls in lists),
         records_dialed=sum(calls.records_dialed or 0 for calls in lists),
         outage_s=model.outage_s,
+        day=_centre_day(model, list(campaigns.values())),
     )
     amd_fn = sum(s["amd_false_negatives"] for s in campaigns.values())
     out["amd_false_negatives"] = amd_fn
@@ -229,6 +239,47 @@ def _centre_summary(model: Model) -> tuple[dict, float]:
 def _estimate(live: int, e: float) -> float:
     """Estimated AMD false positives: live answers x e / (1 - e) (design.md section 5)."""
     return live * e / (1 - e) if e < 1 else 0.0
+
+
+def _day_figures(cg) -> dict:
+    """A campaign's day summary keys: the call records' fold, and what only the list knows
+    (outside opt-outs, missed callbacks), after the warm-up."""
+    campaign, calls = cg.campaign, cg.calling_list
+    start, end = campaign.warmup_s, campaign.horizon_s
+    ports = campaign.ivr.ports
+    return day_summary(
+        cg.day,
+        peak_cpd_ports=cg.peak_cpd_ports,
+        dnc_requests_outside=len(calls.requests.made(start, end, OUTSIDE)),
+        dnc_exposure_mean_s=calls.requests.exposure_mean(start, end),
+        callbacks_missed=sum(1 for t in calls.callbacks_missed if t >= start),
+        ivr_port_hours=ports * (end - start) / 3600 if campaign.agentless and ports else None,
+    )
+
+
+def _centre_day(model: Model, campaigns: list[dict]) -> dict:
+    """The centre's day figures: the campaigns' call-record folds added up, the list-side
+    counts summed, the centre's own peak of dials in call-progress analysis."""
+    pooled = DayCounts(model.warmup, 0.0)
+    for cg in model.campaigns:
+        for k, v in cg.day.counts.items():
+            pooled.counts[k] += v
+        pooled.late_s += cg.day.late_s
+        pooled.port_wait_s += cg.day.port_wait_s
+    exposures = [s["dnc_exposure_mean_s"] for s in campaigns if s["dnc_exposure_mean_s"]]
+    port_hours = [
+        cg.campaign.ivr.ports * (model.horizon - model.warmup) / 3600
+        for cg in model.campaigns
+        if cg.campaign.agentless and cg.campaign.ivr.ports
+    ]
+    return day_summary(
+        pooled,
+        peak_cpd_ports=model.peak_cpd_ports,
+        dnc_requests_outside=sum(s["dnc_requests_outside"] for s in campaigns),
+        dnc_exposure_mean_s=exposures[0] if len(exposures) == 1 else None,
+        callbacks_missed=sum(s["callbacks_missed"] for s in campaigns),
+        ivr_port_hours=sum(port_hours) if port_hours else None,
+    )
 
 
 def _both(first: Callable | None, second: Callable) -> Callable:

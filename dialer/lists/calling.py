@@ -11,15 +11,23 @@ from collections.abc import Callable
 
 from dialer.clock import Calendar
 from dialer.codes import (
+    DNC_REQUEST,
     DO_NOT_CALL,
+    NO_FREE_PORT,
+    NO_REQUEST,
+    PERSONAL_CALLBACK_REQUEST,
     RESULT_CODES,
+    STATUS_MISSED_CALLBACK,
     STATUS_READY,
     STATUS_RETRIEVED,
     STATUS_UPDATED,
     TYPE_CAMPAIGN_RESCHEDULED,
     TYPE_NO_CALL,
+    TYPE_PERSONAL_CALLBACK,
 )
 from dialer.config import Campaign
+from dialer.lists.callbacks import Callbacks
+from dialer.lists.donotcall import AGENT, OUTSIDE, DncRequests, outside_opt_outs
 from dialer.lists.sources import FileList, Record, SyntheticList, number_key
 from dialer.lists.treatments import Treatments
 
@@ -37,10 +45,11 @@ class CallingList:
 
     def __init__(self, campaign: Campaign, calendar: Calendar):
         dnc = None
+        later: list[tuple[int, bytes, bytes]] = []  # the DNC file's rows stamped after the start
         if campaign.dnc.file:
             from dialer.lists.listfile import read_dnc
 
-            dnc = read_dnc(campaign.dnc.file)
+            dnc, later = read_dnc(campaign.dnc.file).as_of(calendar.epoch0)
         if campaign.calling_list.file:
             self.source: SyntheticList | FileList = FileList(campaign, calendar, dnc)
         else:
@@ -72,6 +81,33 @@ class CallingList:
         self.barred: dict[str, float] = (
             self.source.barred_numbers(OFCOM_BAR_S) if self.ofcom else {}
         )
+        self.requests = self._opt_outs(campaign, later)
+        # the in-memory DNC check: only when requests can come during the run
+        self.dynamic_dnc = bool(self.requests) or campaign.population.dnc_request > 0
+        self.callbacks = Callbacks(campaign.callbacks, len(self.classes))
+        self.callbacks_missed: list[float] = []  # when each missed callback was missed
+        for row in self.source.callback_rows():  # callbacks of a list file: due as written
+            record = self.source.activate(row)
+            personal = record.record_type == TYPE_PERSONAL_CALLBACK
+            due = record.sched if record.sched is not None else 0.0
+            self.callbacks.add(record, due, record.agent_id, personal)
+
+    def _opt_outs(self, campaign: Campaign, later: list[tuple[int, bytes, bytes]]) -> DncRequests:
+        """The opt-outs from outside the calls: the DNC file's rows stamped during the run, and
+        ``dnc.requests_per_hour`` for random records of the list (from a stream of their own)."""
+        requests = DncRequests(campaign.dnc.refresh_s)
+        horizon = campaign.horizon_s
+        for stamp, phone, customer in later:
+            at = stamp - self.epoch0
+            if at < horizon:
+                requests.add(at, phone, customer, OUTSIDE, in_file=True)
+        total = self.source.total or 0
+        for at, index in outside_opt_outs(
+            campaign.seed, campaign.dnc.requests_per_hour, horizon, total
+        ):
+            phone, customer = self.source.contact(index)
+            requests.add(at, phone, customer, OUTSIDE)
+        return requests
 
     # -- choosing the next dial -------------------------------------------------------------
     def next_record(self, now: float) -> Record | None:
@@ -81,8 +117,15 @@ class CallingList:
         Call and the search goes on (its chain moves to the next number). Under Ofcom a number
         abandoned less than 72 h ago waits.
         """
+        callbacks = self.callbacks
+        if callbacks.pending:
+            self.update(now)
         classes, retries, source = self.classes, self.retries, self.source
         while True:
+            if callbacks.pending and not callbacks.preview:
+                record = self.next_callback(now)
+                if record is not None:
+                    return record
             best_retry, best_fresh, fresh_pos = -1, -1, math.inf
             retry_at, retry_key = math.inf, 0
             for ci in range(len(classes)):
@@ -107,11 +150,7 @@ class CallingList:
                 return None
             if record is None:
                 continue
-            if record.on_dnc:
-                self.dnc_blocked += 1
-                record.record_type = TYPE_NO_CALL
-                self._finish(record, DO_NOT_CALL)
-                self._move_on(record, now)
+            if (record.on_dnc or self.dynamic_dnc) and self._blocked(record, now):
                 continue
             if self.barred:
                 until = self.barred.get(number_key(record.phone))
@@ -120,6 +159,73 @@ class CallingList:
                     continue
             record.status = STATUS_RETRIEVED
             return record
+
+    def _blocked(self, record: Record, now: float) -> bool:
+        """The pre-dial DNC check (the list read at the start, then the OCS's memory of the
+        day's requests): a match is finished as NoCall / Do Not Call and its chain moves on."""
+        if not record.on_dnc and not (
+            self.dynamic_dnc and self.requests.honoured(record.digits, record.customer, now)
+        ):
+            return False
+        self.dnc_blocked += 1
+        record.record_type = TYPE_NO_CALL
+        self._finish(record, DO_NOT_CALL)
+        self._move_on(record, now)
+        return True
+
+    def dnc_stops(self, record: Record, now: float) -> bool:
+        """The DNC check again for a record taken a while ago (read by its agent in a preview, or
+        waiting for a CPD port): an opt-out the OCS learned of meanwhile stops the dial."""
+        return self.dynamic_dnc and self._blocked(record, now)
+
+    # -- callbacks ------------------------------------------------------------------------------
+    def update(self, now: float) -> None:
+        """Apply the callbacks' hand-overs and misses due by ``now`` (before any decision)."""
+        callbacks = self.callbacks
+        callbacks.update(now)
+        for record in callbacks.take_missed():
+            assert record.callback_due is not None and callbacks.window is not None
+            self.callbacks_missed.append(record.callback_due + callbacks.window)
+            self._finish(record, record.call_result, STATUS_MISSED_CALLBACK)
+
+    def next_callback(self, now: float) -> Record | None:
+        """The earliest due campaign callback in an open window, DNC checked (None: none)."""
+        callbacks = self.callbacks
+        while callbacks:
+            best, best_at = -1, (math.inf, 0)
+            for ci, c in enumerate(self.classes):
+                head = callbacks.campaign_head(ci)
+                if head is not None and head[0] <= now and head < best_at and c.window.is_open(now):
+                    best, best_at = ci, head
+            if best < 0:
+                return None
+            record = callbacks.pop_campaign(best)
+            if not self._blocked(record, now):
+                record.status = STATUS_RETRIEVED
+                return record
+        return None
+
+    def due_personal(self, now: float) -> list[Record]:
+        """Personal callbacks due by ``now`` in an open window, still waiting for their agent."""
+        if not self.callbacks:
+            return []
+        self.update(now)
+        return [
+            r for r in self.callbacks.due_personal(now) if self.classes[r.cls].window.is_open(now)
+        ]
+
+    def take_callback(self, record: Record, now: float) -> bool:
+        """The OCS takes a due personal callback for its agent; False when the DNC check stops it."""
+        self.callbacks.take(record)
+        if self._blocked(record, now):
+            return False
+        record.status = STATUS_RETRIEVED
+        return True
+
+    def callback_edges(self, now: float) -> list[float]:
+        """Every time at which a callback held now is due, handed over or missed (the model wakes
+        the OCS then)."""
+        return [t for r in self.callbacks.pending.values() for t in self.callbacks.edges(r)]
 
     def _take_scheduled(self, ci: int) -> Record:
         record = self.source.take_scheduled(ci)
@@ -138,10 +244,35 @@ class CallingList:
             record.dialed = True
             self.records_dialed += 1
 
+    def dial_note(self, record: Record, now: float) -> tuple[float | None, str, float | None]:
+        """What the call record notes about a dial placed now: the seconds since the number's
+        opt-out (the world's DNC table: None when it has none; a dial with one is a violation),
+        and, for a callback, its kind (personal, campaign, handed_over) and time (the record is
+        a callback no more)."""
+        kind, due = record.callback_kind, record.callback_due
+        if kind:  # the record keeps its type (5 or 6) until the call's result is written
+            record.callback_kind, record.callback_due = "", None
+        opted_out = None
+        if self.dynamic_dnc:
+            at = self.requests.opted_out_at(record.digits, record.customer, now)
+            opted_out = None if at is None else now - at
+        return opted_out, kind, due
+
     def put_back(self, record: Record, now: float) -> None:
-        """A record taken but not dialed (its window closed during the preview)."""
+        """A record taken but not dialed (its window closed during the preview, or its dial
+        found no CPD port): due again at once (a callback back in its queue)."""
         record.status = STATUS_READY
+        if record.callback_kind:
+            self.callbacks.put_back(record)
+            self.version += 1
+            return
         self._reschedule(record, now)
+
+    def port_failed(self, record: Record, now: float) -> None:
+        """The record's dial found no CPD port in time (Genesys 44 No Free Port Error): it was
+        not dialed, so its attempts stay; it is due again at once."""
+        record.call_result = NO_FREE_PORT
+        self.put_back(record, now)
 
     def next_change(self, now: float) -> float | None:
         """The earliest later time at which a record could become dialable (None: never)."""
@@ -151,6 +282,10 @@ class CallingList:
             candidates = []
             if heap:
                 candidates.append(max(heap[0][0], now))
+            if self.callbacks and not self.callbacks.preview:
+                head = self.callbacks.campaign_head(ci)
+                if head is not None:
+                    candidates.append(max(head[0], now))
             if not self.source.exhausted(ci):
                 candidates.append(now)
             for t in candidates:
@@ -160,15 +295,27 @@ class CallingList:
         return None if best == math.inf else best
 
     # -- after a call -------------------------------------------------------------------------
-    def result(self, record: Record, result: str, now: float) -> None:
+    def result(
+        self,
+        record: Record,
+        result: str,
+        now: float,
+        asked: tuple[int, float, str | None] | None = None,
+    ) -> list[float]:
         """Apply the treatment for ``result`` (a key of RESULT_CODES) to the record.
 
-        A right-party contact (``answer``) finishes the record and its whole chain. Otherwise
-        the treatment retries the record, or finishes it and then either moves the chain on
-        (``then: next_in_chain``) or finishes the chain too.
+        A right-party contact (``answer``) finishes the record and its whole chain, unless the
+        person ``asked`` (request code, callback delay, agent id) not to be called again (the
+        record and its chain become NoCall, the phone and customer go on the DNC list at once)
+        or to be called back (the record becomes a callback). Otherwise the treatment retries
+        the record, or finishes it and then either moves the chain on (``then:
+        next_in_chain``) or finishes the chain too. Returns the times the OCS must look at the
+        list again for a new callback (its time, hand-over and miss).
         """
         record.call_result = RESULT_CODES[result]
         record.call_time = now
+        if asked is not None and result == "answer" and asked[0] != NO_REQUEST:
+            return self._asked(record, now, *asked)
         if self.ofcom and result in ("abandoned", "dropped"):
             # The OCS cannot tell a person from a machine it passed as one: both count.
             self.barred[number_key(record.phone)] = self._whole(now) + OFCOM_BAR_S
@@ -176,19 +323,39 @@ class CallingList:
             self._finish(record, record.call_result)
             if self.file:
                 self._close_chain(record, now)
-            return
+            return []
         at, then = self.treatments.decide(record, result, now)
         if at is not None:
             record.record_type = TYPE_CAMPAIGN_RESCHEDULED
             self._reschedule(record, at)
-            return
+            return []
         self._finish(record, record.call_result)
         if not self.file:
-            return
+            return []
         if then == "next_in_chain":
             self._move_on(record, now)
         else:
             self._close_chain(record, now)
+        return []
+
+    def _asked(
+        self, record: Record, now: float, request: int, delay: float, agent_id: str | None
+    ) -> list[float]:
+        if request == DNC_REQUEST:
+            # the agent files it: the OCS's memory and the DNC table at once (assumption for the
+            # record: NoCall, Do Not Call, Updated, as a DNC match; its chain with it)
+            self.requests.add(now, record.digits, record.customer, AGENT)
+            record.record_type = TYPE_NO_CALL
+            self._finish(record, DO_NOT_CALL)
+            if self.file:
+                self._close_chain(record, now, no_call=True)
+            return []
+        due = self._whole(now + delay)
+        record.status = STATUS_READY
+        record.sched = due
+        self.version += 1
+        self.callbacks.add(record, due, agent_id, request == PERSONAL_CALLBACK_REQUEST)
+        return self.callbacks.edges(record)
 
     def _whole(self, t: float) -> float:
         """``t`` rounded up to a whole UTC second (Genesys keeps schedules in whole seconds)."""
@@ -206,13 +373,13 @@ class CallingList:
         if nxt is not None:  # due at once, or at its own dial_sched_time if that is later
             self._reschedule(nxt, now if nxt.sched is None else max(now, nxt.sched))
 
-    def _close_chain(self, record: Record, now: float) -> None:
-        for code in self.source.close_chain(record):
+    def _close_chain(self, record: Record, now: float, no_call: bool = False) -> None:
+        for code in self.source.close_chain(record, no_call):
             self._count(code, None)
 
-    def _finish(self, record: Record, code: int) -> None:
+    def _finish(self, record: Record, code: int, status: int = STATUS_UPDATED) -> None:
         record.call_result = code
-        record.status = STATUS_UPDATED
+        record.status = status
         if self.file:
             self.source.finished(record)
         self.finished += 1
@@ -229,3 +396,21 @@ class CallingList:
     def write(self, out: str) -> int:
         """Write the list back (file lists only); returns the number of records changed."""
         return self.source.write(out)
+
+    def write_dnc(self, out: str, source: str | None) -> int:
+        """Write the DNC file ``source`` (None: a new one) with the run's requests appended
+        (phone, customer_id, dnc_message agent / outside, time_stamp in UTC seconds)."""
+        from dialer.lists.listfile import write_dnc
+
+        rows = [
+            (
+                r.phone.decode(),
+                r.customer.decode("utf-8", "replace"),
+                r.kind,
+                math.ceil(self.epoch0 + r.at - 1e-6),
+            )
+            for r in self.requests.requests
+            if not r.in_file
+        ]
+        rows.sort(key=lambda row: row[3])
+        return write_dnc(source, rows, out)

@@ -582,6 +582,7 @@ class ListFile:
     chain_n: np.ndarray
     customer_id: np.ndarray | None  # the business column, when the list has one
     treatments: np.ndarray | None  # treatment history (the simulator keeps its sequence here)
+    agent_id: np.ndarray | None  # the agent of a personal callback (record_type 5)
     rows: np.ndarray  # spreadsheet row of each record (header = row 1)
 
     def __len__(self) -> int:
@@ -688,6 +689,8 @@ def _read_list(
                 got["customer_id"] = f.strings(at["customer_id"], "customer_id", problems)
             if "treatments" in at:
                 got["treatments"] = f.strings(at["treatments"], "treatments", problems)
+            if "agent_id" in at:
+                got["agent_id"] = np.char.strip(f.strings(at["agent_id"], "agent_id", problems))
             _check_chunk(got, f.rows, None if unknown_ok else dbids, problems)
             problems.raise_if_any()
             for k, v in got.items():
@@ -710,6 +713,7 @@ def _read_list(
         identity=identity,
         customer_id=_frozen(out.pop("customer_id")) if "customer_id" in out else None,
         treatments=_frozen(out.pop("treatments")) if "treatments" in out else None,
+        agent_id=_frozen(out.pop("agent_id")) if "agent_id" in out else None,
         rows=_frozen(row_of),
         **{k: _frozen(v) for k, v in out.items()},
     )
@@ -768,13 +772,32 @@ def _check_unique(record_id: np.ndarray, rows: np.ndarray, problems: _Problems) 
 
 @dataclass(frozen=True)
 class DncList:
-    """Do-not-call entries: phone digits and customer ids (as in ``gsw_donotcall_list``)."""
+    """Do-not-call entries: phone digits and customer ids (as in ``gsw_donotcall_list``).
+
+    ``phones`` and ``customer_ids`` hold the rows without a ``time_stamp``; ``stamped`` the rows
+    with one, as (UTC seconds, phone digits, customer id): a run honours those stamped before
+    its start from the start, and takes the others as opt-outs made during the run
+    (:meth:`as_of`).
+    """
 
     phones: frozenset[bytes]
     customer_ids: frozenset[bytes]
+    stamped: tuple[tuple[int, bytes, bytes], ...] = ()
+    path: str = ""
 
     def __len__(self) -> int:
-        return len(self.phones) + len(self.customer_ids)
+        return len(self.phones) + len(self.customer_ids) + len(self.stamped)
+
+    def as_of(self, epoch: float) -> tuple[DncList, list[tuple[int, bytes, bytes]]]:
+        """The entries in force at UTC ``epoch`` (a run's start: stamped before it, read as the
+        run began), and the others (stamped at or after it) in time order."""
+        if not self.stamped:
+            return self, []
+        before = [s for s in self.stamped if s[0] < epoch]
+        later = sorted(s for s in self.stamped if s[0] >= epoch)
+        phones = self.phones | {p for _, p, _ in before if p}
+        customers = self.customer_ids | {c for _, _, c in before if c}
+        return DncList(frozenset(phones), frozenset(customers), (), self.path), later
 
 
 def read_dnc(path: str) -> DncList:
@@ -789,6 +812,7 @@ def _read_dnc(path: str, identity: tuple[int, int]) -> DncList:
     problems = _Problems(shown)
     phones: set[bytes] = set()
     customers: set[bytes] = set()
+    stamped: list[tuple[int, bytes, bytes]] = []
     with _open(path, shown) as fh, _reading(shown):
         names, header_len = _header(fh, shown)
         if "phone" not in names and "customer_id" not in names:
@@ -815,10 +839,27 @@ def _read_dnc(path: str, identity: tuple[int, int]) -> DncList:
                 np.flatnonzero((np.char.str_len(ph) == 0) & (np.char.str_len(cu) == 0))
             ):
                 problems.add(int(f.rows[k]), "phone", "a phone or a customer_id", "")
+            stamps = (
+                f.ints(
+                    names.index("time_stamp"),
+                    "time_stamp",
+                    0,
+                    problems,
+                    expected="UTC seconds since 1970 or empty",
+                )
+                if "time_stamp" in names
+                else np.zeros(f.n, dtype=np.int64)
+            )
             problems.raise_if_any()
-            phones.update(phone_digits(p) for p in ph.tolist() if p)
-            customers.update(c for c in cu.tolist() if c)
-    return DncList(frozenset(phones), frozenset(customers))
+            for stamp, p, c in zip(stamps.tolist(), ph.tolist(), cu.tolist()):
+                if stamp > 0:
+                    stamped.append((stamp, phone_digits(p), c))
+                else:
+                    if p:
+                        phones.add(phone_digits(p))
+                    if c:
+                        customers.add(c)
+    return DncList(frozenset(phones), frozenset(customers), tuple(stamped), path)
 
 
 # -- writing a list back ---------------------------------------------------------------------------
@@ -873,3 +914,60 @@ def _identity_or_none(path: str) -> tuple[int, int] | None:
     except OSError:
         return None
     return st.st_size, st.st_mtime_ns
+
+
+# -- writing a DNC file back -------------------------------------------------------------------
+
+DNC_OUT_COLUMNS = ("phone", "customer_id", "dnc_message", "time_stamp")
+
+
+def write_dnc(source: str | None, rows: list[tuple[str, str, str, int]], out: str) -> int:
+    """Write the DNC file ``source`` (None: none) with ``rows`` (phone, customer id, dnc_message,
+    UTC time_stamp) appended: the requests made during a run. Every byte of the source is kept;
+    the columns of ``DNC_OUT_COLUMNS`` it lacks are added (empty on its own rows). Returns the
+    number of rows appended."""
+    from dialer.outputs import atomic
+
+    with atomic(out, "wb") as dst:
+        if source is None:
+            names, newline = list(DNC_OUT_COLUMNS), b"\n"
+            dst.write(",".join(names).encode() + newline)
+        else:
+            names, newline = _copy_dnc(source, dst)
+        text = io.StringIO()
+        writer = csv.writer(text, lineterminator=newline.decode())
+        for phone, customer, message, stamp in rows:
+            value = {
+                "phone": phone,
+                "customer_id": customer,
+                "dnc_message": message,
+                "time_stamp": str(stamp),
+            }
+            writer.writerow([value.get(n, "") for n in names])
+        dst.write(text.getvalue().encode("utf-8"))
+    return len(rows)
+
+
+def _copy_dnc(source: str, dst) -> tuple[list[str], bytes]:
+    """Copy a DNC file with the missing DNC_OUT_COLUMNS added: (its columns, its line end)."""
+    shown = shown_path(source)
+    with _open(source, shown) as fh, _reading(shown):
+        names, _ = _header(fh, shown)
+        fh.seek(0)
+        header = fh.readline()
+        newline = b"\r\n" if header.endswith(b"\r\n") else b"\n"
+        missing = [c for c in DNC_OUT_COLUMNS if c not in names]
+        extra = b"," * len(missing)
+        dst.write(header.rstrip(b"\r\n") + b"".join(b"," + c.encode() for c in missing) + newline)
+        for chunk in _chunks(fh, 0):
+            buf = chunk.buf
+            sp = _split(buf)
+            lo = np.searchsorted(sp.commas, sp.starts)
+            hi = np.searchsorted(sp.commas, sp.ends)
+            pos = 0
+            for k in np.flatnonzero(~((sp.ends == sp.starts) & (lo == hi))).tolist():
+                e = int(sp.ends[k])
+                dst.write(buf[pos:e] + extra)
+                pos = e
+            dst.write(buf[pos:])  # the last line end (added to a file that had none)
+    return [*names, *missing], newline

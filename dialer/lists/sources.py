@@ -30,6 +30,8 @@ import numpy as np
 from dialer.clock import Calendar, Window
 from dialer.codes import (
     ABANDONED,
+    CALLBACK_TYPES,
+    DO_NOT_CALL,
     DROPPED,
     OK,
     OPEN_STATUSES,
@@ -68,6 +70,10 @@ class Record:
         "on_dnc",
         "call_time",
         "dialed",
+        "customer",
+        "agent_id",
+        "callback_due",
+        "callback_kind",
     )
 
     def __init__(self, key: int, record_id: int, phone: str, zone: str, cls: int, on_dnc: bool):
@@ -88,6 +94,15 @@ class Record:
         self.on_dnc = on_dnc
         self.call_time: float | None = None  # simulated seconds of the last result
         self.dialed = False  # dialed in this run (records_dialed)
+        self.customer = b""  # customer id (list files with the column; the DNC check)
+        self.agent_id: str | None = None  # the agent of a personal callback
+        self.callback_due: float | None = None  # a callback's time (simulated seconds)
+        self.callback_kind = ""  # a callback: personal | campaign | handed_over
+
+    @property
+    def digits(self) -> bytes:
+        """The phone's digits: how DNC entries match it."""
+        return phone_digits(self.phone.encode())
 
 
 @dataclass
@@ -178,6 +193,22 @@ class SyntheticList:
         c = self.classes[ci]
         return c.total is not None and c.taken >= c.total
 
+    def contact(self, index: int) -> tuple[bytes, bytes]:
+        """(phone digits, customer id) of the list's ``index``-th record (zone by zone)."""
+        z = len(self.classes)
+        for ci, c in enumerate(self.classes):
+            assert c.total is not None
+            if index < c.total:
+                return phone_digits(self.phone(index * z + ci).encode()), b""
+            index -= c.total
+        raise IndexError(index)
+
+    def callback_rows(self) -> list[int]:
+        return []
+
+    def activate(self, row: int) -> Record:  # pragma: no cover - no callback rows
+        raise IndexError(row)
+
     # A synthetic list has no schedules, no chains and nothing to write back.
     def scheduled(self, ci: int) -> tuple[float, int] | None:
         return None
@@ -188,7 +219,7 @@ class SyntheticList:
     def chain_next(self, record: Record) -> Record | None:
         return None
 
-    def close_chain(self, record: Record) -> list[int]:
+    def close_chain(self, record: Record, no_call: bool = False) -> list[int]:
         return []
 
     def finished(self, record: Record) -> None:
@@ -281,10 +312,12 @@ class FileList:
             intervals = calendar.windows(zone, a, b) if b > a else []
             self.classes.append(WindowClass(zone, a, b, Window(intervals)))
         # -- what is open, and which record of each chain is active
+        # a callback is made whatever its attempts (the customer asked for it)
+        callback = np.isin(lf.record_type, CALLBACK_TYPES)
         self.open = (
             np.isin(lf.record_status, OPEN_STATUSES)
             & (lf.record_type != TYPE_NO_CALL)
-            & (lf.attempt < cl.max_attempts)
+            & ((lf.attempt < cl.max_attempts) | callback)
         )
         self.finished_at_start = int(n - self.open.sum())
         order = np.lexsort((np.arange(n), lf.chain_n, lf.chain_id)).astype(np.int32)
@@ -297,8 +330,11 @@ class FileList:
         _, first = np.unique(group[open_pos], return_index=True)
         active = np.zeros(n, dtype=bool)
         active[order[open_pos[first]]] = True
-        # -- queues per class: fresh records in file order, scheduled ones by time
+        # -- queues per class: fresh records in file order, scheduled ones by time; callbacks
+        # go to the OCS's callback queue (CallingList)
         sched = lf.dial_sched_time
+        self._callbacks = np.flatnonzero(active & callback)
+        active &= ~callback
         self._fresh = self._per_class(np.flatnonzero(active & (sched <= 0)))
         due = np.flatnonzero(active & (sched > 0))
         due = due[np.lexsort((due, sched[due], self.cls[due]))]
@@ -307,6 +343,7 @@ class FileList:
         self._sp = [0] * len(self.classes)
         for ci, c in enumerate(self.classes):
             c.total = len(self._fresh[ci]) + len(self._sched[ci])
+            c.total += int((self.cls[self._callbacks] == ci).sum())
         self.live: dict[int, Record] = {}  # records taken and not finished
         self.changes: dict[int, tuple] = {}  # final state of finished records (write-back)
 
@@ -343,6 +380,20 @@ class FileList:
         self._sp[ci] += 1
         return self._activate(row)
 
+    def callback_rows(self) -> list[int]:
+        """The active callback records (record_type 5 or 6) in file order."""
+        return self._callbacks.tolist()
+
+    def activate(self, row: int) -> Record:
+        """Record ``row`` as the OCS holds it (a callback taken from the file at the start)."""
+        return self._activate(row)
+
+    def contact(self, index: int) -> tuple[bytes, bytes]:
+        """(phone digits, customer id) of the record in row ``index`` (an outside opt-out)."""
+        lf = self.lf
+        customer = lf.customer_id[index].strip() if lf.customer_id is not None else b""
+        return phone_digits(lf.contact_info[index]), customer
+
     def _activate(self, row: int) -> Record:
         lf = self.lf
         phone = lf.contact_info[row]
@@ -362,6 +413,9 @@ class FileList:
             on_dnc,
         )
         rec.chain_id, rec.chain_n = int(lf.chain_id[row]), int(lf.chain_n[row])
+        rec.customer = customer.strip()
+        if lf.agent_id is not None and lf.agent_id[row]:
+            rec.agent_id = lf.agent_id[row].decode("utf-8", "replace")
         rec.attempt = int(lf.attempt[row])
         rec.record_type = int(lf.record_type[row])
         rec.call_result = int(lf.call_result[row])
@@ -380,6 +434,8 @@ class FileList:
             if name in RESULT_CODES and count.isdigit():
                 return name, int(count)
         name = RESULT_OF_CODE.get(call_result, "")
+        if name == "answer":  # no treatment acts on an answer (a callback's record has one)
+            return "", 0
         return (name, 1) if name and attempt > 0 else ("", 0)
 
     def _open_rows_after(self, record: Record):
@@ -397,13 +453,14 @@ class FileList:
             return self._activate(row)
         return None
 
-    def close_chain(self, record: Record) -> list[int]:
-        """Finish the chain's remaining records without dialing them (Updated)."""
+    def close_chain(self, record: Record, no_call: bool = False) -> list[int]:
+        """Finish the chain's remaining records without dialing them (Updated; with
+        ``no_call``, the customer opted out: NoCall, Do Not Call)."""
         lf, codes = self.lf, []
         for row in list(self._open_rows_after(record)):
-            code = int(lf.call_result[row])
+            code = DO_NOT_CALL if no_call else int(lf.call_result[row])
             self.changes[row] = (
-                int(lf.record_type[row]),
+                TYPE_NO_CALL if no_call else int(lf.record_type[row]),
                 STATUS_UPDATED,
                 code,
                 int(lf.attempt[row]),
@@ -411,6 +468,7 @@ class FileList:
                 None,
                 "",
                 0,
+                None,
             )
             codes.append(code)
         return codes
@@ -430,6 +488,7 @@ class FileList:
             r.call_time,
             r.last_result,
             r.seq,
+            r.agent_id,
         )
 
     def barred_numbers(self, bar_s: float) -> dict[str, float]:
@@ -452,7 +511,7 @@ class FileList:
         has_tr = lf.treatments is not None
         diffs: dict[int, dict[str, int | bytes]] = {}
         states = [*self.changes.items(), *((row, self._state(r)) for row, r in self.live.items())]
-        for row, (rtype, status, result, attempt, sched, call_time, last, seq) in states:
+        for row, (rtype, status, result, attempt, sched, call_time, last, seq, agent) in states:
             new = {
                 "record_type": rtype,
                 "record_status": status,
@@ -466,6 +525,10 @@ class FileList:
             diff: dict[str, int | bytes] = {
                 k: v for k, v in new.items() if int(getattr(lf, k)[row]) != v
             }
+            if agent is not None and lf.agent_id is not None:
+                text = agent.encode()
+                if lf.agent_id[row] != text:
+                    diff["agent_id"] = text
             if has_tr and seq > 0:
                 text = f"{last}:{seq}".encode()
                 if lf.treatments[row] != text:  # type: ignore[index]

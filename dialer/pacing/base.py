@@ -45,6 +45,7 @@ class Observation:
         "counts",
         "busy",
         "flight",
+        "ivr_free",
     )
 
     def __init__(
@@ -67,6 +68,7 @@ class Observation:
         self.busy: list[tuple[Ages, Ages]] = busy if busy is not None else []
         # the dials in flight, counted by dial time
         self.flight = flight if flight is not None else Ages(FLIGHT_BIN_S)  # empty when not kept
+        self.ivr_free = 0  # agentless modes: IVR ports not playing a message (the OCS's own)
 
     @property
     def ready(self) -> int:
@@ -117,7 +119,8 @@ class Pacer:
         """A dial was placed."""
 
     def on_result(self, now: float, result: int, age: float) -> None:
-        """A result (FAILED ... AGENT_MACHINE above) of a dial placed ``age`` seconds ago."""
+        """A result (FAILED ... AGENT_MACHINE above) of one of the OCS's dials; ``age``: the
+        seconds from that dial to its CPD verdict (the OCS's own call: it knows)."""
 
 
 def free_lines(obs: Observation) -> float:

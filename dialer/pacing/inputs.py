@@ -55,11 +55,13 @@ class PacerInputs:
     target_abandon_rate: float = 0.03
     history_length: int = 200
     decision_interval_s: float = 1.0
+    decision_gap_s: float = 0.5
     small_group_agents: int = 0
     goal: str = "max_talk"
     goal_target: float = 0.85
     max_abandon_rate: float = 0.03
     adaptive: AdaptiveSettings = AdaptiveSettings()
+    ivr_ports: int = 0  # agentless modes: the IVR ports the OCS paces by (0: none)
 
     @property
     def midnights(self) -> list[float]:

@@ -8,7 +8,14 @@ from dialer.pacing.adaptive import Adaptive
 from dialer.pacing.base import Pacer
 from dialer.pacing.inputs import PacerInputs
 from dialer.pacing.predictive import Optimized, Predictive
-from dialer.pacing.simple import Power, Preview, Progressive, Threshold
+from dialer.pacing.simple import (
+    Power,
+    PowerIvr,
+    Preview,
+    Progressive,
+    ProgressiveIvr,
+    Threshold,
+)
 
 PACERS: dict[str, Callable[[PacerInputs], Pacer]] = {
     "preview": lambda _inputs: Preview(),
@@ -18,6 +25,8 @@ PACERS: dict[str, Callable[[PacerInputs], Pacer]] = {
     "optimized": Optimized,
     "adaptive": Adaptive,
     "threshold": lambda inputs: Threshold(inputs.ratio, inputs.extra, inputs.min_free_in_groups),
+    "power_ivr": lambda inputs: PowerIvr(inputs.ratio),
+    "progressive_ivr": lambda _inputs: ProgressiveIvr(),
 }
 
 

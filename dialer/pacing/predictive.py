@@ -46,6 +46,7 @@ from dialer.clock import DayEdges
 from dialer.pacing.base import (
     AGENT_MACHINE,
     CONNECTED,
+    DROPPED,
     FLIGHT_BIN_S,
     HUMAN_VERDICT,
     UNANSWERED,
@@ -103,6 +104,7 @@ class Forecasting(Pacer):
     def __init__(self, inputs: PacerInputs):
         self.tick_s = inputs.decision_interval_s
         self.interval = inputs.decision_interval_s  # the same, as a float for the arithmetic
+        self.gap = inputs.decision_gap_s
         self.warmup_results = inputs.history_length
         verdict = human_verdict_pmf(inputs)
         self.verdict_sf = np.concatenate([np.cumsum(verdict[::-1])[::-1], [0.0]])
@@ -116,6 +118,7 @@ class Forecasting(Pacer):
         self._flight_cumulants = np.zeros((3, 0))
         self._raised = True  # something since the last decision could allow more dials
         self._last: tuple[float, int, int, bool] | None = None
+        self._full_at = -math.inf
         self._table_at = 0
         self.calibration = Calibration()
         self.log_theta: float | None = None
@@ -140,10 +143,15 @@ class Forecasting(Pacer):
     def new_window(self, now: float) -> None:
         """Restart the window's counts where the compliance window restarts (nothing here)."""
 
+    def window(self) -> tuple[float, float]:
+        """(answers, abandons) of the window the rate is held over."""
+        return self.answers, self.abandons
+
     def feedback_rate(self, aim: float) -> float:
         """The rate that brings the window's overdial rate to ``aim``: the aim plus the window's
         unspent allowance (or minus its excess) spread over the next SPEND answers."""
-        unspent = aim * self.answers - self.abandons
+        answers, abandons = self.window()
+        unspent = aim * answers - abandons
         return min(2 * aim, max(0.0, aim + unspent / self.SPEND))
 
     def warming_up(self, now: float) -> bool:
@@ -225,6 +233,8 @@ class Forecasting(Pacer):
         no_risk = aimed < 1e-4
         free = obs.ready - obs.waiting - held_back
         last = self._last
+        if obs.now - self._full_at < self.gap:
+            return 0  # the last full decision is too recent (dialing.decision_gap_s)
         if (
             last is not None
             and not self._raised
@@ -250,6 +260,7 @@ class Forecasting(Pacer):
                 log_theta = min(0.0, max(-12.0, log_theta + self.STEP * (1 - m / aimed)))
             self.log_theta = log_theta
         self._raised = False
+        self._full_at = obs.now
         # the state this decision stopped in (unless it stopped at the free lines or the cap)
         self._last = None if len(placed) == room else (obs.now, free, obs.wrapping, no_risk)
         return len(placed)
@@ -273,6 +284,68 @@ class Predictive(Forecasting):
         return self.dials_at_rate(obs, self.feedback_rate(self.target))
 
 
+class PersonsEstimate:
+    """The persons-only abandon rate of a window, as the OCS can estimate it.
+
+    The regulator counts persons only; the OCS's own overdial rate also counts the machines its
+    CPD passed as persons, and it cannot tell which of its unanswered calls were machines. How
+    often a call finds no agent depends on when its CPD verdict came (machines answer later
+    than persons, so their share among the unanswered differs from their share among all the
+    calls passed as persons, one way with small teams, the other with large ones). So the OCS
+    learns, from the calls its agents took and dispositioned, the share of machines at each
+    verdict age, and counts each call that went unanswered at that age as a person with the
+    other share; a call whose called party hung up first is a person (a machine does not hang
+    up in two seconds of silence). Over the run so far this gives the ratio of the persons-only
+    rate to the overdial rate, which the pacer divides its aim by.
+    """
+
+    BIN_S = 0.5
+    BINS = 120  # 60 s of verdict ages; older ones share the last bin
+    PRIOR = 2.0  # weight of the overall machine share in each bin
+
+    def __init__(self) -> None:
+        self.persons = np.zeros(self.BINS)  # connects dispositioned as persons, by verdict age
+        self.machines = np.zeros(self.BINS)
+        self.dropped = np.zeros(self.BINS)  # the window's calls the OCS's timer ended
+        self.hung_up = 0  # the window's calls the called party hung up
+        self.connects = 0  # the window's connects, and those agents found to be machines
+        self.machine_connects = 0
+
+    def _bin(self, age: float) -> int:
+        return min(int(age / self.BIN_S), self.BINS - 1)
+
+    def add(self, result: int, age: float) -> None:
+        b = self._bin(age)
+        if result == CONNECTED:
+            self.persons[b] += 1  # until an agent says it was a machine
+            self.connects += 1
+        elif result == AGENT_MACHINE:
+            self.persons[b] -= 1
+            self.machines[b] += 1
+            self.machine_connects += 1
+        elif result == DROPPED:
+            self.dropped[b] += 1
+        else:
+            self.hung_up += 1
+
+    PRIOR_ABANDONS = 20.0  # weight of a ratio of 1 against the unanswered calls seen
+
+    def ratio(self) -> float:
+        """Persons-only rate / overdial rate so far (1 while there is little to go by)."""
+        m, p = self.machines, np.maximum(self.persons, 0.0)
+        share = (m.sum() + 1) / (m.sum() + p.sum() + 10)  # machines among connects, overall
+        machine = (m + self.PRIOR * share) / (m + p + self.PRIOR)
+        unanswered = self.hung_up + float(self.dropped.sum())
+        persons = self.hung_up + float(self.dropped @ (1 - machine))
+        connects = self.connects - self.machine_connects
+        if unanswered <= 0 or connects <= 0:
+            return 1.0
+        persons_rate = persons / (connects + persons)
+        overdial = unanswered / (self.connects + unanswered)
+        w = unanswered / (unanswered + self.PRIOR_ABANDONS)
+        return w * persons_rate / overdial + (1 - w)
+
+
 class Optimized(Forecasting):
     """The planner's goal, the abandon limit never exceeded over the compliance window."""
 
@@ -287,8 +360,6 @@ class Optimized(Forecasting):
         self.limit = allowed_abandon_rate(
             inputs.max_abandon_rate, inputs.regime, inputs.fp_estimate
         )
-        self.connects_all = 0  # connects, and those an agent found to be machines (whole run)
-        self.machine_connects = 0
         self.goal, self.goal_target = inputs.goal, inputs.goal_target
         # the Ofcom window is the site's calendar day: the counts restart at each midnight
         self.days = DayEdges(inputs.midnights if inputs.regime == "ofcom" else [])
@@ -298,20 +369,22 @@ class Optimized(Forecasting):
         self.busy_avg: float | None = None
         self.idle_s = 0.0  # agent-seconds ready, smoothed
         self.connects = 0.0  # connects, smoothed
+        self._persons = PersonsEstimate()
+        self._ratio = 1.0
         groups = inputs.beliefs.groups
         self.machine_s = sum(g.machine_time_s.mean for g in groups) / max(len(groups), 1)
 
     def on_result(self, now: float, result: int, age: float) -> None:
         super().on_result(now, result, age)
+        if result in UNANSWERED or result == CONNECTED or result == AGENT_MACHINE:
+            self._persons.add(result, age)
         if result == AGENT_MACHINE:
-            self.machine_connects += 1
             # that connect was a machine: no agent wait ended there, and the agent's time on it
             # (reported as talking) was part of the wait
             self.connects -= 1.0
             self.idle_s += self.machine_s
         elif result == CONNECTED:
             self.connects += 1.0
-            self.connects_all += 1
 
     def new_window(self, now: float) -> None:
         if self.days.crossed(now):
@@ -321,14 +394,20 @@ class Optimized(Forecasting):
     def aim(self) -> float:
         """The overdial rate to end the window at, so that the persons-only rate stays legal.
 
-        The OCS counts machines passed as human among its answers and abandons; the regulator
-        counts persons only. With a share s of machines among classified-human answers (learnt
-        from agents' dispositions) and L answers in the window, splitting the abandons between
-        persons and machines moves the persons' rate by about sqrt(limit s / ((1 - s) L)).
+        Under the limit by a share, and by the spread of the persons-only rate: with a share s
+        of machines among classified-human answers (from the agents' dispositions) and L
+        answers in the window, which of the unanswered calls were persons moves the persons'
+        rate by about sqrt(limit s / ((1 - s) L)); so much is kept in hand also because a
+        window near its limit stops the dialer (an abandon it cannot afford), which costs more
+        talk time than it saves. Divided by the estimated ratio of the persons-only rate to
+        the overdial rate (see PersonsEstimate), which is not 1: machines and persons do not
+        go unanswered equally often.
         """
-        s = (self.machine_connects + 1) / (self.connects_all + 10)
+        est = self._persons
+        s = (est.machine_connects + 1) / (est.connects + 10)
         spread = math.sqrt(self.limit * s / ((1 - s) * max(self.answers, 50)))
-        return max(0.0, self.limit * (1 - self.MARGIN) - self.Z * spread)
+        rate = max(0.0, self.limit * (1 - self.MARGIN) - self.Z * spread)
+        return rate / max(self._ratio, 0.5)
 
     def _track_goal(self, obs: Observation) -> None:
         dt = obs.now - self.last_t
@@ -363,6 +442,7 @@ class Optimized(Forecasting):
             return self.progressive(obs)
         # risk an abandon only while the window can absorb one more within the limit: in a
         # small window (few answers yet) a single abandon is already over it
-        affordable = self.limit * self.answers - self.abandons >= 1
+        self._ratio = self._persons.ratio()
+        affordable = self.limit * self.answers - self.abandons * self._ratio >= 1
         rate = self.feedback_rate(self.aim) if affordable else 0.0
         return self.dials_at_rate(obs, rate, int(round(self.held_back)))

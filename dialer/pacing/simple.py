@@ -1,4 +1,5 @@
-"""The simple modes: preview, progressive, power, and the threshold rule of blending."""
+"""The simple modes: preview, progressive and power, their agentless (IVR) kin, and the
+threshold rule of blending."""
 
 from __future__ import annotations
 
@@ -71,3 +72,27 @@ class Threshold(Pacer):
             return 0
         n = math.floor(self.ratio * free + 0.5) + self.extra - obs.in_flight  # half rounds up
         return within_lines(obs, n)
+
+
+class ProgressiveIvr(Pacer):
+    """Progressive GVP: one dial per free IVR port, so every answer finds a port (no agents)."""
+
+    name = "progressive_ivr"
+
+    def decide(self, obs: Observation) -> int:
+        return within_lines(obs, obs.ivr_free - obs.in_flight)
+
+
+class PowerIvr(Pacer):
+    """Power GVP: keep F = ceil(ratio x free IVR ports) dials in flight (no agents); an answer
+    that finds every port playing is dropped."""
+
+    name = "power_ivr"
+
+    def __init__(self, ratio: float):
+        self.ratio = ratio
+
+    def decide(self, obs: Observation) -> int:
+        if obs.ivr_free <= 0:
+            return 0
+        return within_lines(obs, math.ceil(self.ratio * obs.ivr_free - 1e-9) - obs.in_flight)

@@ -15,7 +15,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from dialer.codes import AGENT_STATE_NAMES, HUMAN, OUTCOME_NAMES, VERDICT_NAMES
+from dialer.codes import (
+    AGENT_STATE_NAMES,
+    HUMAN,
+    NO_REQUEST,
+    OUTCOME_NAMES,
+    REQUEST_NAMES,
+    VERDICT_NAMES,
+)
 
 
 class Call:
@@ -40,6 +47,14 @@ class Call:
         "waiting",
         "reserved_by",
         "campaign",
+        "opted_out",
+        "asked",
+        "callback",
+        "callback_due",
+        "port_wait",
+        "message",
+        "own_dial",
+        "asked_delay",
     )
 
     def __init__(
@@ -70,6 +85,15 @@ class Call:
         self.waiting = False
         self.reserved_by = reserved_by  # the agent waiting on this dial (progressive, preview)
         self.campaign = campaign  # the campaign that dialed it
+        # the day as it happens (issue 12)
+        self.opted_out: float | None = None  # seconds since the number's opt-out (a violation)
+        self.asked = NO_REQUEST  # what the person asked the agent for (codes.REQUEST_NAMES)
+        self.asked_delay = 0.0
+        self.callback = ""  # a callback dial: personal | campaign | handed_over
+        self.callback_due: float | None = None  # the callback's time
+        self.port_wait: float | None = None  # seconds the dial waited for a CPD port (cpd.ports)
+        self.message = ""  # agentless: the IVR message played (person | machine) or none
+        self.own_dial = False  # dialed by its agent after a preview (no transfer)
 
     @property
     def abandoned(self) -> bool:
@@ -138,6 +162,12 @@ CDR_COLUMNS = (
     "timezone",
     "verdict_at_s",
     "result",
+    "opted_out_s",
+    "request",
+    "callback",
+    "callback_due_s",
+    "port_wait_s",
+    "message",
     "campaign",
     "queue",
     "arrived_at_s",
@@ -184,6 +214,12 @@ def cdr_row(call: Call, local_time: str) -> list:
         rec.zone,
         seconds(call.verdict_at),
         code,
+        seconds(call.opted_out),
+        REQUEST_NAMES[call.asked],
+        call.callback,
+        seconds(call.callback_due),
+        seconds(call.port_wait),
+        call.message,
         call.campaign,
         "",
         "",
@@ -213,6 +249,12 @@ def inbound_row(call: InboundCall, local_time: str, zone: str) -> list:
         zone,
         "",
         code,
+        "",
+        "",
+        "",
+        "",
+        "",
+        "",
         "",
         call.queue,
         seconds(call.arrived_at),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dialer.codes import AGENT_STATE_NAMES
+from dialer.records.daycounts import DayCounts
 from dialer.records.tally import BUCKET_S, Tally
 from dialer.regulation import abandon_rates
 
@@ -64,6 +65,7 @@ def run_summary(
     records_finished_at_start: int = 0,
     records_dialed: int | None = None,
     outage_s: float = 0.0,
+    day: dict | None = None,
 ) -> dict:
     """Every summary key of design.md section 5 (counts, rates, shares) from a closed tally."""
     c = dict(tally.counts)
@@ -126,8 +128,50 @@ def run_summary(
         "compliance_worst_rate": worst,
         "compliance_ok": worst <= limit + 1e-12,
         "records_finished_by_result": {str(k): v for k, v in sorted((finished_by or {}).items())},
+        **(day or day_summary(DayCounts(0.0, 0.0), peak_cpd_ports=0)),
     }
     return out
+
+
+def day_summary(
+    day: DayCounts,
+    *,
+    peak_cpd_ports: int,
+    dnc_requests_outside: int = 0,
+    dnc_exposure_mean_s: float | None = None,
+    callbacks_missed: int = 0,
+    ivr_port_hours: float | None = None,
+) -> dict:
+    """The summary keys of the campaign day (issue 12): opt-outs, callbacks, CPD ports, IVR.
+
+    ``day`` folds the call records; the rest comes from the list (outside opt-outs, missed
+    callbacks: no call records them), the tally (``peak_cpd_ports``: dials awaiting their CPD
+    verdict) and the settings (``ivr_port_hours``: IVR ports x hours after the warm-up)."""
+    c = day.counts
+    messages = c["ivr_messages_persons"] + c["ivr_messages_machines"]
+    return {
+        "dnc_requests": c["dnc_requests_by_agents"] + dnc_requests_outside,
+        "dnc_requests_by_agents": c["dnc_requests_by_agents"],
+        "dnc_requests_outside": dnc_requests_outside,
+        "dnc_violations": c["dnc_violations"],
+        "dnc_exposure_mean_s": dnc_exposure_mean_s,
+        "callbacks_requested": c["callbacks_requested"],
+        "personal_callbacks_requested": c["personal_callbacks_requested"],
+        "callbacks_made": c["callbacks_made"],
+        "callbacks_on_time": c["callbacks_on_time"],
+        "callbacks_late": c["callbacks_late"],
+        "callbacks_late_mean_s": _ratio(day.late_s, c["callbacks_late"]),
+        "callbacks_handed_over": c["callbacks_handed_over"],
+        "callbacks_missed": callbacks_missed,
+        "port_failures": c["port_failures"],
+        "port_waits": c["port_waits"],
+        "port_wait_mean_s": _ratio(day.port_wait_s, c["port_waits"]),
+        "peak_cpd_ports": peak_cpd_ports,
+        "ivr_messages_persons": c["ivr_messages_persons"],
+        "ivr_messages_machines": c["ivr_messages_machines"],
+        "ivr_dropped": c["ivr_dropped"],
+        "ivr_messages_per_port_hour": _ratio(messages, ivr_port_hours or 0.0),
+    }
 
 
 def series(tally: Tally, fp_estimate: float) -> list[dict]:

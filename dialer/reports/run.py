@@ -15,6 +15,7 @@ from dialer.reports.charts import Figure, Page, axis, hline, layout, metric_tabl
 from dialer.reports.glossary import METRICS, format_value
 from dialer.reports.results import need, number, read_json
 
+DAY = "The campaign day"  # its table is shown only when something of it happened
 SECTIONS = [
     (
         "Calls",
@@ -82,6 +83,32 @@ SECTIONS = [
             "peak_lines",
             "calls_in_progress_at_end",
             "calls_undecided_at_end",
+        ],
+    ),
+    (
+        DAY,
+        [
+            "dnc_requests",
+            "dnc_requests_by_agents",
+            "dnc_requests_outside",
+            "dnc_violations",
+            "dnc_exposure_mean_s",
+            "callbacks_requested",
+            "personal_callbacks_requested",
+            "callbacks_made",
+            "callbacks_on_time",
+            "callbacks_late",
+            "callbacks_late_mean_s",
+            "callbacks_handed_over",
+            "callbacks_missed",
+            "port_failures",
+            "port_waits",
+            "port_wait_mean_s",
+            "peak_cpd_ports",
+            "ivr_messages_persons",
+            "ivr_messages_machines",
+            "ivr_dropped",
+            "ivr_messages_per_port_hour",
         ],
     ),
 ]
@@ -185,6 +212,8 @@ def build(folder: Path) -> Page:
     tables = [
         metric_table(title, [(METRICS[k], s.get(k)) for k in keys if k in s])
         for title, keys in SECTIONS
+        # the day's table only when something of it happened (the peak of CPD ports always does)
+        if title != DAY or any(s.get(k) for k in keys if k != "peak_cpd_ports")
     ]
     figures, notes = [], []
     series_path = folder / "series.json"

@@ -50,6 +50,7 @@ class Agent:
         "col",
         "work",
         "move_to",
+        "engaged",
     )
 
     def __init__(self, index: int, agent_id: str, group: int):
@@ -66,3 +67,4 @@ class Agent:
         self.col = GROUP_COLUMNS + 3 * group  # its first truth column in that campaign's rows
         self.work = -1  # the queue of the inbound call it is on (talking, wrap-up), or -1
         self.move_to: Any = NO_MOVE  # the campaign group it moves to when next free
+        self.engaged = False  # ASM: on an engaging call, ready to be bridged at once

@@ -116,6 +116,7 @@ class Model:
         for i, agent in enumerate(self.agents):
             agent.index = i
         self.group_names = [g.name for g in lay.groups]
+        self.agent_by_id = {a.agent_id: a for a in self.agents}
         self.call_ids = itertools.count(1)  # one numbering for every call of the centre
         # the OCS: its Stat Server (one for the centre)
         self.stat_server = StatServer(lay.stat_server, self.calendar, lay.seed)
@@ -201,6 +202,7 @@ class Model:
         self.trunk_lines = 0
         self.trunk_previews = 0  # agents previewing hold a line of the trunk for their dial
         self._trunk_since = 0.0
+        self._cpd_n, self._cpd_since, self._cpd_peak = 0, 0.0, 0  # dials in CPD, centre-wide
         self.dynamic = lay.port_allocation == "dynamic" and lay.lines is not None
         self.inbound_live: dict[int, InboundCall] = {}
         if n == 0:
@@ -212,6 +214,9 @@ class Model:
             for agent in self.agents:
                 self._report(agent, 0.0)
         self._schedule_shifts()
+        for cg in self.campaigns:
+            for at in cg.calling_list.callback_edges(0.0):  # the callbacks a list file holds
+                cg._callback_alarm(at)
         for a, b in self.stat_server.outages:
             Step(self.env, a, self._on_outage, False)
             Step(self.env, b, self._on_outage, True)
@@ -233,11 +238,12 @@ class Model:
     def _close(self) -> Tally:
         horizon = self.horizon
         for cg in self.campaigns:
-            cg.tally.close(horizon)
-            cg.tally.lines.held(cg.obs.lines_in_use, cg._lines_since, horizon)
+            cg.close(horizon)
         if not self.single:
             self.tally.close(horizon)
             self.tally.lines.held(self.trunk_lines, self._trunk_since, horizon)
+            if horizon > self.warmup and self._cpd_n > self._cpd_peak:
+                self._cpd_peak = self._cpd_n
         for agent in self.agents:  # the intervals still open
             self._record_interval(agent, agent.state, agent.since, horizon, agent.report)
         up: list[Any] = [c for cg in self.campaigns for c in cg.live.values()]
@@ -410,6 +416,21 @@ class Model:
     def trunk_room(self) -> bool:
         return self.trunk_lines + self.trunk_previews < self.trunk_limit
 
+    def cpd_change(self, delta: int, now: float) -> None:
+        """A dial enters (+1) or leaves (-1) call-progress analysis now (the centre's count,
+        counted as each campaign's is: the count after each instant's changes makes the peak)."""
+        n = self._cpd_n
+        if now != self._cpd_since:
+            if n > self._cpd_peak and now > self.warmup:
+                self._cpd_peak = n
+            self._cpd_since = now
+        self._cpd_n = n + delta
+
+    @property
+    def peak_cpd_ports(self) -> int:
+        """The most dials in call-progress analysis at once after the warm-up (after the run)."""
+        return self._cpd_peak if not self.single else self.campaigns[0].peak_cpd_ports
+
     def trunk_change(self, delta: int, now: float) -> None:
         """A line of the trunk taken (+1) or freed (-1) now."""
         if now != self._trunk_since:
@@ -455,11 +476,16 @@ class Model:
 
     def _agent_ready_alone(self, agent: Agent) -> None:
         """The agent is free: take the longest-waiting call, or join the ready agents."""
+        cg = agent.cg
         if agent.leaving:
             agent.leaving = False
+            if agent.engaged:
+                cg._disengage(agent)
             self._set_state(agent, LOGGED_OUT)
             return
-        cg = agent.cg
+        if cg.engaging is not None and not agent.engaged:
+            cg.engage(agent)  # ASM: no call reaches an agent before its engaging call
+            return
         if cg.waiting:
             cg.take_waiting(agent)
             return
@@ -480,6 +506,9 @@ class Model:
             self._assign(agent, target)
             self.unready(agent)
         cg = agent.cg
+        if cg is not None and cg.engaging is not None and not agent.engaged:
+            cg.engage(agent)  # ASM: no call reaches an agent before its engaging call
+            return
         g = agent.group
         out = None
         if (
@@ -610,6 +639,8 @@ class Model:
             if agent.state == READY:
                 if self.single:
                     del agent.cg.ready[agent]
+                    if agent.engaged:
+                        agent.cg._disengage(agent)
                     self._set_state(agent, LOGGED_OUT)
                 else:
                     self.unready(agent)
@@ -619,6 +650,8 @@ class Model:
 
     def _log_out(self, agent: Agent) -> None:
         """The agent leaves (centre): logged out, it works for no campaign until it is back."""
+        if agent.engaged:
+            agent.cg._disengage(agent)
         self._set_state(agent, LOGGED_OUT)
         agent.move_to = NO_MOVE
         self._assign(agent, None)
@@ -713,6 +746,9 @@ class Model:
                 agent.move_to = NO_MOVE
                 self._assign(agent, target)
                 moved = True
+                if target is not None and target.engaging is not None and not agent.engaged:
+                    self.unready(agent)  # ASM: engaged before any call reaches it
+                    target.engage(agent)
             else:
                 agent.move_to = NO_MOVE if target is agent.cg else target
         return moved
@@ -732,6 +768,8 @@ class Model:
         if old is not None:
             if ready:
                 del old.ready[agent]
+            if agent.engaged:
+                old._disengage(agent)
             old.view.refresh(agent.index, LOGGED_OUT, now)
         agent.cg = target
         if target is not None:
@@ -809,6 +847,8 @@ class Model:
 
     def _answer(self, call: InboundCall, agent: Agent, q: InboundQueue) -> None:
         now = self.env.now
+        if agent.engaged:  # ASM: the agent's engaging call ends for the inbound caller
+            agent.cg._disengage(agent)
         call.connected_at = now
         call.agent = agent.agent_id
         call.result = "answered"

@@ -14,7 +14,18 @@ from typing import Any
 
 import numpy as np
 
-from dialer.codes import BUSY, FAX, HUMAN, INVALID, MACHINE, NO_ANSWER
+from dialer.codes import (
+    BUSY,
+    CALLBACK_REQUEST,
+    DNC_REQUEST,
+    FAX,
+    HUMAN,
+    INVALID,
+    MACHINE,
+    NO_ANSWER,
+    NO_REQUEST,
+    PERSONAL_CALLBACK_REQUEST,
+)
 from dialer.config import Campaign, HourShares, Population
 from dialer.rng import stream
 
@@ -188,3 +199,70 @@ class Truth:
             if u < threshold:
                 return kind
         return FAX
+
+
+# Columns of an asks row (per record and attempt): what a person connected to an agent asks for
+# at the end of the call, when a callback is wanted, and the IVR messages' lengths.
+U_DNC, U_CALLBACK, CALLBACK_DELAY_S, U_PERSONAL, MESSAGE_S, MACHINE_MESSAGE_S = range(6)
+
+
+class Asks:
+    """What each person asks for, attempt by attempt: the day's requests (the world only).
+
+    A stream of its own, ("asks", block, attempt), beside the truth's, so a record's answer,
+    durations and outcome stay those of a run without requests, and the same customer asks the
+    same thing in every mode and setting (a paired comparison). Rows as in :class:`Truth`.
+    """
+
+    BLOCK = Truth.BLOCK
+    CACHE = 64
+
+    def __init__(self, campaign: Campaign):
+        pop, ivr = campaign.population, campaign.ivr
+        self.seed = campaign.seed
+        self.dnc_request = pop.dnc_request
+        self.callback_request = pop.callback_request
+        self.personal = pop.personal_callback
+        self.dists = (
+            None,
+            None,
+            pop.callback_delay_s,
+            None,
+            ivr.message_s,
+            ivr.machine_message_s,
+        )
+        self._cache: OrderedDict[tuple[int, int], list[tuple[float, ...]]] = OrderedDict()
+
+    def row(self, key: int, attempt: int) -> tuple[float, ...]:
+        """The asks of ``attempt`` (1-based) of record ``key``."""
+        block, i = divmod(key, self.BLOCK)
+        rows = self._cache.get((block, attempt))
+        if rows is None:
+            rng = stream(self.seed, "asks", block, attempt)
+            cols = []
+            for dist in self.dists:
+                u = rng.random(self.BLOCK)
+                cols.append((u if dist is None else dist.ppf(u)).tolist())
+            rows = self._cache[(block, attempt)] = list(zip(*cols))
+            if len(self._cache) > self.CACHE:
+                self._cache.popitem(last=False)
+        return rows[i]
+
+    def request(self, key: int, attempt: int) -> tuple[int, float]:
+        """What the person of this attempt asks the agent for, and (a callback) how many
+        seconds after the call. An opt-out comes first: who opts out asks for nothing else."""
+        if self.dnc_request <= 0 and self.callback_request <= 0:
+            return NO_REQUEST, 0.0
+        row = self.row(key, attempt)
+        if row[U_DNC] < self.dnc_request:
+            return DNC_REQUEST, 0.0
+        if row[U_CALLBACK] < self.callback_request:
+            kind = (
+                PERSONAL_CALLBACK_REQUEST if row[U_PERSONAL] < self.personal else CALLBACK_REQUEST
+            )
+            return kind, row[CALLBACK_DELAY_S]
+        return NO_REQUEST, 0.0
+
+    def message_s(self, key: int, attempt: int, machine: bool) -> float:
+        """How long the IVR message plays (to a call CPD called a machine: the machine's)."""
+        return self.row(key, attempt)[MACHINE_MESSAGE_S if machine else MESSAGE_S]
