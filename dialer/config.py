@@ -438,6 +438,13 @@ class Dialing:
         1.0,
         "predictive / optimized: decide at least this often (besides every state change)",
     )
+    decision_gap_s: float = opt(
+        Seconds(),
+        0.5,
+        "predictive / optimized: after a decision, the next one waits at least this long "
+        "(0 = decide after every change that could allow another dial; a few tenths of a second "
+        "pace as well and cost far fewer forecasts)",
+    )
     small_group_agents: int = opt(
         Number(0, integer=True),
         0,

@@ -88,6 +88,7 @@ class Recorder(Pacer):
         self.inner = inner
         self.name, self.reserve = inner.name, inner.reserve
         self.tick_s, self.tick_strict = inner.tick_s, inner.tick_strict
+        self.needs_ages = inner.needs_ages
         self.events: list[tuple] = []
         self.model: Model | None = None
         self.stale = 0  # decisions where the view's ready agents were not the real ones

@@ -26,6 +26,8 @@ SPAN = 40  # read the counts of the last 40 bins one by one, the older ones lump
 class Checking(Pacer):
     """Power pacing that, at every decision, rebuilds the OCS's counts by age from scratch."""
 
+    needs_ages = True  # have the model keep them
+
     def __init__(self, model_box: list, every: int):
         self.inner = Power(2.0)
         self.box, self.every, self.n, self.checked = model_box, every, 0, 0

@@ -28,7 +28,7 @@ def b2c(agents: int, hours: float, **changes):
     )
 
 
-@pytest.mark.parametrize("agents, hours, reps", [(8, 8, 6), (25, 4, 5), (100, 2, 4)])
+@pytest.mark.parametrize("agents, hours, reps", [(8, 8, 6), (25, 4, 5), (100, 2, 4), (400, 2, 4)])
 def test_predictive_holds_its_target_overdial_rate(agents, hours, reps):
     target = 0.03
     summaries = runs(

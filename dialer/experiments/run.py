@@ -88,7 +88,7 @@ def simulate(
         campaign=campaign,
         summary=summary,
         series=series(tally, cpd.fp_estimate),
-        windows=compliance_windows(tally.days, comp.regime, cpd.fp_estimate),
+        windows=compliance_windows(tally.day_counts, comp.regime, cpd.fp_estimate),
         waits={
             "agent_wait_s": tally.agent_wait.to_dict(),
             "answer_wait_s": tally.answer_wait.to_dict(),

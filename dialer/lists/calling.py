@@ -81,27 +81,28 @@ class CallingList:
         Call and the search goes on (its chain moves to the next number). Under Ofcom a number
         abandoned less than 72 h ago waits.
         """
+        classes, retries, source = self.classes, self.retries, self.source
         while True:
             best_retry, best_fresh, fresh_pos = -1, -1, math.inf
             retry_at, retry_key = math.inf, 0
-            for ci, c in enumerate(self.classes):
-                if not c.window.is_open(now):
+            for ci in range(len(classes)):
+                if not classes[ci].window.is_open(now):
                     continue
-                heap = self.retries[ci]
+                heap = retries[ci]
                 if heap:
                     at, key = heap[0][0], heap[0][1]
                     if at <= now and (at < retry_at or (at == retry_at and key < retry_key)):
                         best_retry, retry_at, retry_key = ci, at, key
-                if best_retry < 0 and not self.source.exhausted(ci):
-                    pos = self.source.position(ci)
+                if best_retry < 0 and not source.exhausted(ci):
+                    pos = source.position(ci)
                     if pos < fresh_pos:
                         best_fresh, fresh_pos = ci, pos
             if best_retry >= 0:
-                record = heapq.heappop(self.retries[best_retry])[2]
+                record = heapq.heappop(retries[best_retry])[2]
                 if record is None:
                     record = self._take_scheduled(best_retry)
             elif best_fresh >= 0:
-                record = self.source.take(best_fresh)
+                record = source.take(best_fresh)
             else:
                 return None
             if record is None:

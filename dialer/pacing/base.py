@@ -66,7 +66,7 @@ class Observation:
         # dispositioned) and in wrap-up, counted by when they entered that state
         self.busy: list[tuple[Ages, Ages]] = busy if busy is not None else []
         # the dials in flight, counted by dial time
-        self.flight = flight if flight is not None else Ages(FLIGHT_BIN_S)
+        self.flight = flight if flight is not None else Ages(FLIGHT_BIN_S)  # empty when not kept
 
     @property
     def ready(self) -> int:
@@ -103,6 +103,7 @@ class Pacer:
     reserve: str | None = None  # "progressive" | "preview": one reserved agent per dial
     tick_s: float | None = None  # also decide at least this often (time-driven pacers)
     tick_strict = False  # True: decide at every tick, even right after a state change
+    needs_ages = False  # True: reads busy agents and dials in flight by age (obs.busy, obs.flight)
 
     def decide(self, obs: Observation) -> int:
         raise NotImplementedError

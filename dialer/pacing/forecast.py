@@ -188,6 +188,8 @@ class DialHistory:
     def mature(self, now: float) -> None:
         """Move the results of dials placed more than ``max_age`` ago into the window."""
         pending, window = self.pending, self.window
+        if not pending or pending[0][0] > now - self.max_age:
+            return  # nothing new is surely resolved
         while pending and pending[0][0] <= now - self.max_age:
             dialed, _, human, age = heapq.heappop(pending)
             window.append((dialed, age, human))

@@ -53,6 +53,7 @@ class PacerInputs:
     target_abandon_rate: float = 0.03
     history_length: int = 200
     decision_interval_s: float = 1.0
+    decision_gap_s: float = 0.5
     small_group_agents: int = 0
     goal: str = "max_talk"
     goal_target: float = 0.85

@@ -97,9 +97,12 @@ class Calibration:
 class Forecasting(Pacer):
     """What predictive and optimized share: history, forecasts, calibration, warm-up."""
 
+    needs_ages = True
+
     def __init__(self, inputs: PacerInputs):
         self.tick_s = inputs.decision_interval_s
         self.interval = inputs.decision_interval_s  # the same, as a float for the arithmetic
+        self.gap = inputs.decision_gap_s
         self.warmup_results = inputs.history_length
         verdict = human_verdict_pmf(inputs)
         self.verdict_sf = np.concatenate([np.cumsum(verdict[::-1])[::-1], [0.0]])
@@ -113,6 +116,7 @@ class Forecasting(Pacer):
         self._flight_cumulants = np.zeros((3, 0))
         self._raised = True  # something since the last decision could allow more dials
         self._last: tuple[float, int, int, bool] | None = None
+        self._full_at = -math.inf
         self._table_at = 0
         self.calibration = Calibration()
         self.log_theta: float | None = None
@@ -222,6 +226,8 @@ class Forecasting(Pacer):
         no_risk = aimed < 1e-4
         free = obs.ready - obs.waiting - held_back
         last = self._last
+        if obs.now - self._full_at < self.gap:
+            return 0  # the last full decision is too recent (dialing.decision_gap_s)
         if (
             last is not None
             and not self._raised
@@ -247,6 +253,7 @@ class Forecasting(Pacer):
                 log_theta = min(0.0, max(-12.0, log_theta + self.STEP * (1 - m / aimed)))
             self.log_theta = log_theta
         self._raised = False
+        self._full_at = obs.now
         # the state this decision stopped in (unless it stopped at the free lines or the cap)
         self._last = None if len(placed) == room else (obs.now, free, obs.wrapping, no_risk)
         return len(placed)

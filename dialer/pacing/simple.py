@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import math
 
-from dialer.pacing.base import Observation, Pacer, within_lines
+from dialer.codes import READY
+from dialer.pacing.base import Observation, Pacer
 
 
 class Preview(Pacer):
@@ -36,7 +37,12 @@ class Power(Pacer):
         self.ratio = ratio
 
     def decide(self, obs: Observation) -> int:
-        free = obs.ready - obs.waiting
+        # within_lines(obs, ceil(ratio x (R - W)) - F), written out: every event asks this
+        free = obs.counts[READY] - obs.waiting
         if free <= 0:
             return 0
-        return within_lines(obs, math.ceil(self.ratio * free - 1e-9) - obs.in_flight)
+        n = math.ceil(self.ratio * free - 1e-9) - obs.in_flight
+        if n <= 0:
+            return 0
+        room = obs.line_limit - obs.lines_in_use
+        return n if n <= room else int(room)

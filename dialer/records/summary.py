@@ -70,7 +70,7 @@ def run_summary(
     t = dict(zip(AGENT_STATE_NAMES, tally.state_s, strict=True))
     logged_in = sum(v for k, v in t.items() if k != "logged_out")
     rates = abandon_rates(c["live_answers"], c["abandoned"], c["amd_false_positives"], fp_estimate)
-    windows = compliance_windows(tally.days, regime, fp_estimate)
+    windows = compliance_windows(tally.day_counts, regime, fp_estimate)
     worst = max((w["rate"] for w in windows), default=0.0)
     agent_hours = logged_in / 3600
     out: dict = {
@@ -136,10 +136,8 @@ def series(tally: Tally, fp_estimate: float) -> list[dict]:
     n = max(
         max((len(v) for v in tally.series.values()), default=0),
         max(len(v) for v in state_b),
-        len(tally.lines.cum),
     )
-    lines_b, flight_b = tally.lines.per_bucket(), tally.in_flight.per_bucket()
-    cum_live = cum_ab = cum_fin = 0
+    lines, cum_live, cum_ab, cum_fin = tally.lines, 0, 0, 0
     rows = []
     for b in range(n):
         row: dict = {"t_s": b * BUCKET_S}
@@ -147,9 +145,9 @@ def series(tally: Tally, fp_estimate: float) -> list[dict]:
             row[k] = v[b] if b < len(v) else 0
         for i, name in enumerate(AGENT_STATE_NAMES):
             row[f"agent_s_{name}"] = state_b[i][b] if b < len(state_b[i]) else 0.0
-        row["mean_lines"] = (lines_b[b] / BUCKET_S) if b < len(lines_b) else 0.0
-        row["peak_lines"] = tally.lines.peaks[b] if b < len(tally.lines.peaks) else 0
-        row["mean_in_flight"] = (flight_b[b] / BUCKET_S) if b < len(flight_b) else 0.0
+        row["mean_lines"] = (lines.area[b] / BUCKET_S) if b < len(lines.area) else 0.0
+        row["peak_lines"] = lines.peaks[b] if b < len(lines.peaks) else 0
+        row["mean_in_flight"] = (tally.flight_s[b] / BUCKET_S) if b < len(tally.flight_s) else 0.0
         cum_live += row["live_answers"]
         cum_ab += row["abandoned"]
         row["abandon_rate"] = _ratio(row["abandoned"], row["live_answers"])

@@ -20,6 +20,8 @@ call still up counts as a connect, its talk so far in the agents' time.
 
 from __future__ import annotations
 
+import math
+
 from dialer.clock import DayIndex
 from dialer.codes import BUSY, FAX, HUMAN, INVALID, MACHINE, NO_ANSWER, RESULT_CODES
 from dialer.records.calls import Call
@@ -30,76 +32,45 @@ STATES = 7  # agent states (codes.READY ... codes.LOGGED_OUT)
 ABANDONED_CODE, DROPPED_CODE = RESULT_CODES["abandoned"], RESULT_CODES["dropped"]
 
 
-class Level:
-    """A count that changes over time (lines in use, dials in flight): its time integral after
-    the warm-up, its integral per 15 minutes and its peaks (after the warm-up, per 15 minutes;
-    the count at the warm-up edge, then after each instant's changes), in O(1) per change."""
+class LinePeaks:
+    """The lines in use over time: their integral per 15 minutes and their peaks.
 
-    __slots__ = ("n", "t", "area", "edge", "warmup", "warm_area", "peak", "bpeak", "cum", "peaks")
+    The model reports the count each time it is about to change at a new instant, with the
+    span of time it held (:meth:`held`), so the peaks are those of the count after each
+    instant's changes (a line freed and taken again at one instant makes no peak) and the
+    count at the warm-up edge counts. O(1) per instant.
+    """
 
-    def __init__(self, warmup: float = 0.0):
-        self.n = 0
-        self.t = 0.0
-        self.area = 0.0
+    __slots__ = ("warmup", "peak", "peaks", "area")
+
+    def __init__(self, warmup: float):
         self.warmup = warmup
-        self.warm_area: float | None = 0.0 if warmup <= 0 else None
-        self.peak = 0
-        self.bpeak = 0
-        self.cum: list[float] = []  # integral from 0 to the end of each bucket
-        self.peaks: list[int] = []  # peak within each bucket
-        self.edge = min(BUCKET_S, warmup) if warmup > 0 else BUCKET_S
+        self.peak = 0  # after the warm-up
+        self.peaks: list[int] = []  # per 15 minutes
+        self.area: list[float] = []  # line-seconds per 15 minutes
 
-    def add(self, now: float, delta: int) -> None:
-        if now != self.t:
-            self._settle()
-            if now >= self.edge:
-                self._cross(now)
-            self.area += self.n * (now - self.t)
-            self.t = now
-        self.n += delta
-
-    def _settle(self) -> None:
-        """The count after all the changes of the last instant: a candidate for the peaks
-        (a line freed and taken again at one instant makes no peak)."""
-        n = self.n
-        if n > self.bpeak:
-            self.bpeak = n
-        if n > self.peak:
+    def held(self, n: int, start: float, end: float) -> None:
+        """``n`` lines were in use from ``start`` to ``end``."""
+        if n > self.peak and end >= self.warmup:
             self.peak = n
-
-    def _cross(self, now: float) -> None:
-        while now >= self.edge:
-            e = self.edge
-            self.area += self.n * (e - self.t)
-            self.t = e
-            if self.warm_area is None and e >= self.warmup:
-                self.warm_area = self.area
-                self.peak = self.n
-            if e >= (len(self.cum) + 1) * BUCKET_S:
-                self.cum.append(self.area)
-                self.peaks.append(self.bpeak)
-                self.bpeak = self.n
-            nxt = (len(self.cum) + 1) * BUCKET_S
-            if self.warm_area is None:
-                nxt = min(nxt, self.warmup)
-            self.edge = nxt
-
-    def close(self, now: float) -> None:
-        """Integrate up to the end of the run and close the last, partial bucket."""
-        self._settle()
-        self._cross(now)
-        self.area += self.n * (now - self.t)
-        self.t = now
-        if len(self.cum) * BUCKET_S < now:
-            self.cum.append(self.area)
-            self.peaks.append(self.bpeak)
-
-    def total(self) -> float:
-        """Integral after the warm-up (after :meth:`close`)."""
-        return self.area - (self.warm_area or 0.0)
-
-    def per_bucket(self) -> list[float]:
-        return [b - a for a, b in zip([0.0, *self.cum[:-1]], self.cum)]
+        b, last = int(start // BUCKET_S), int(end // BUCKET_S)
+        peaks, area = self.peaks, self.area
+        if last >= len(peaks):
+            peaks.extend([0] * (last + 1 - len(peaks)))
+            area.extend([0.0] * (last + 1 - len(area)))
+        if b == last:
+            if n > peaks[b]:
+                peaks[b] = n
+            area[b] += n * (end - start)
+            return
+        a = start
+        while b <= last:
+            if n > peaks[b]:
+                peaks[b] = n
+            upto = min(end, (b + 1) * BUCKET_S)
+            area[b] += n * (upto - a)
+            a = upto
+            b += 1
 
 
 def _bump(series: list, i: int, by: float = 1) -> None:
@@ -151,39 +122,47 @@ class Tally:
         "machines_dropped",
         "records_finished",
     )
+    DAYS = ("live_answers", "abandoned", "amd_false_positives", "dials")
 
-    def __init__(self, warmup_s: float, midnights: list[float]):
+    def __init__(self, warmup_s: float, midnights: list[float], horizon_s: float = 0.0):
         self.warmup = warmup_s
         self.day = DayIndex(midnights).of  # the site's calendar day of a time (0: the first)
-        self.lines = Level(warmup_s)  # fed by the model: a line is held from dial to hang-up
-        self.in_flight = Level(warmup_s)  # dials whose CPD verdict is not in yet
+        buckets = max(1, math.ceil(horizon_s / BUCKET_S))
+        days = max(len(midnights), 1)
+        self.lines = LinePeaks(warmup_s)  # fed by the model: a line is held from dial to hang-up
+        self.flight_s = [0.0] * buckets  # dial-seconds in flight (before the verdict) per 15 min
+        self.horizon = horizon_s
         self.counts = dict.fromkeys(COUNTS, 0)
-        self.series: dict[str, list[int]] = {k: [] for k in self.SERIES}
-        self.days: dict[str, list[int]] = {
-            k: [] for k in ("live_answers", "abandoned", "amd_false_positives", "dials")
-        }
+        self.series: dict[str, list[int]] = {k: [0] * buckets for k in self.SERIES}
+        self.days: dict[str, list[int]] = {k: [0] * days for k in self.DAYS}
+        self.last_day = -1  # the last calendar day holding a dial (its windows end there)
         self.agent_wait = Histogram(1.0, 3600)
         self.answer_wait = Histogram(0.05, 1200)
         self.contact_attempts = 0  # sum of the record's attempt number over connects
         self.state_s = [0.0] * STATES  # agent seconds after the warm-up, per state
-        self.state_series: list[list[float]] = [[] for _ in range(STATES)]  # per 15 minutes
+        self.state_series: list[list[float]] = [[0.0] * buckets for _ in range(STATES)]
         self.report_delay_sum = 0.0  # Stat Server: report time - state change, over intervals
         self.reported = 0
 
     # -- the records ---------------------------------------------------------------------------
     def interval(self, state: int, start: float, end: float, reported: float | None = None) -> None:
         """An agent spent [start, end) in ``state``; the OCS learned of it at ``reported``."""
-        if start >= self.warmup and reported is not None:
-            self.report_delay_sum += reported - start
-            self.reported += 1
-        if end > self.warmup:
-            self.state_s[state] += end - max(start, self.warmup)
+        warmup = self.warmup
+        if start >= warmup:
+            if reported is not None:
+                self.report_delay_sum += reported - start
+                self.reported += 1
+            self.state_s[state] += end - start
+        elif end > warmup:
+            self.state_s[state] += end - warmup
         series = self.state_series[state]  # the series shows the warm-up too
+        b = int(start // BUCKET_S)
+        if end < (b + 1) * BUCKET_S:
+            series[b] += end - start
+            return
         a = start
-        b = int(a // BUCKET_S)
         while a < end:
-            edge = (b + 1) * BUCKET_S
-            upto = end if end < edge else edge
+            upto = min(end, (b + 1) * BUCKET_S)
             _bump(series, b, upto - a)
             a = upto
             b += 1
@@ -191,27 +170,41 @@ class Tally:
     def call(self, call: Call) -> None:
         """A call record: at its hang-up, or still up at the horizon."""
         t = call.dialed_at
-        truth, verdict = call.truth, call.verdict
-        known = call.verdict_at is not None
-        decided = call.connected_at is not None or call.unanswered  # an agent took it, or none
-        days, d = self.days, self.day(t)
-        _bump(days["dials"], d)  # the regulator's windows know no warm-up: every call counts
-        if truth == HUMAN and known:
-            if verdict == HUMAN and decided:
-                _bump(days["live_answers"], d)
-                if call.unanswered:
-                    _bump(days["abandoned"], d)
+        truth, verdict, verdict_at = call.truth, call.verdict, call.verdict_at
+        unanswered = call.unanswered
+        decided = call.connected_at is not None or unanswered  # an agent took it, or none
+        d = self.day(t)
+        days = self.days
+        days["dials"][d] += 1  # the regulator's windows know no warm-up: every call counts
+        if d > self.last_day:
+            self.last_day = d
+        if truth == HUMAN and verdict_at is not None:
+            if verdict == HUMAN:
+                if decided:
+                    days["live_answers"][d] += 1
+                    if unanswered:
+                        days["abandoned"][d] += 1
             elif verdict == MACHINE:
-                _bump(days["amd_false_positives"], d)
+                days["amd_false_positives"][d] += 1
         if t < self.warmup:
             return
         c, s = self.counts, self.series
         b = int(t // BUCKET_S)
         c["dials"] += 1
-        _bump(s["dials"], b)
+        s["dials"][b] += 1
         if call.ended_at is None:
             c["in_progress"] += 1
-        if not known or (verdict == HUMAN and not decided):
+        resolved = self.horizon if verdict_at is None else verdict_at
+        if resolved < (b + 1) * BUCKET_S:
+            self.flight_s[b] += resolved - t
+        else:
+            a = t
+            while a < resolved:
+                upto = min(resolved, (b + 1) * BUCKET_S)
+                _bump(self.flight_s, b, upto - a)
+                a, b = upto, b + 1
+            b = int(t // BUCKET_S)
+        if verdict_at is None or (verdict == HUMAN and not decided):
             c["undecided"] += 1  # still ringing, or waiting for an agent, at the horizon
             return
         if truth != HUMAN:
@@ -219,32 +212,32 @@ class Tally:
         if verdict != HUMAN:
             if truth == HUMAN and verdict == MACHINE:
                 c["amd_false_positives"] += 1
-                _bump(s["amd_false_positives"], b)
+                s["amd_false_positives"][b] += 1
             return
         c["classified_human"] += 1
-        _bump(s["classified_human"], b)
-        if call.unanswered:
+        s["classified_human"][b] += 1
+        if unanswered:
             if call.result == ABANDONED_CODE:
                 c["ocs_abandoned"] += 1
             elif call.result == DROPPED_CODE:
                 c["ocs_dropped"] += 1
         if truth == HUMAN:
             c["live_answers"] += 1
-            _bump(s["live_answers"], b)
-            if call.unanswered:
+            s["live_answers"][b] += 1
+            if unanswered:
                 c["abandoned"] += 1
-                _bump(s["abandoned"], b)
+                s["abandoned"][b] += 1
             else:
                 c["connects"] += 1
-                _bump(s["connects"], b)
+                s["connects"][b] += 1
                 self.contact_attempts += call.attempt
-                self.answer_wait.add(call.connected_at - call.verdict_at)  # type: ignore[operator]
+                self.answer_wait.add(call.connected_at - verdict_at)  # type: ignore[operator]
                 if call.agent_wait is not None:
                     self.agent_wait.add(call.agent_wait)
         elif truth == MACHINE:
-            if call.unanswered:
+            if unanswered:
                 c["machines_dropped"] += 1
-                _bump(s["machines_dropped"], b)
+                s["machines_dropped"][b] += 1
             else:
                 c["machines_to_agents"] += 1
 
@@ -253,8 +246,12 @@ class Tally:
         _bump(self.series["records_finished"], int(now // BUCKET_S))
 
     def close(self, now: float) -> None:
-        self.lines.close(now)
-        self.in_flight.close(now)
+        self.horizon = now
+
+    @property
+    def day_counts(self) -> dict[str, list[int]]:
+        """Counts per calendar day of the site, from the first day to the last with a dial."""
+        return {k: v[: self.last_day + 1] for k, v in self.days.items()}
 
     @property
     def report_delay_mean(self) -> float | None:

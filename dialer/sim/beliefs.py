@@ -52,6 +52,7 @@ def pacer_inputs(campaign: Campaign) -> PacerInputs:
         target_abandon_rate=d.target_abandon_rate,
         history_length=d.history_length,
         decision_interval_s=d.decision_interval_s,
+        decision_gap_s=d.decision_gap_s,
         small_group_agents=d.small_group_agents,
         goal=d.goal,
         goal_target=d.goal_target,

@@ -33,7 +33,7 @@ import math
 from collections.abc import Callable
 
 import simpy
-from simpy.events import Timeout
+from simpy.events import NORMAL, Event
 
 from dialer.clock import Bands, Calendar
 from dialer.codes import (
@@ -74,18 +74,11 @@ from dialer.records.tally import Tally
 from dialer.sim.beliefs import pacer_inputs
 from dialer.sim.statserver import SHOWN, AgentView, StatServer
 from dialer.sim.truth import (
-    ANSWER_S,
-    BUSY_S,
-    DETECT_S,
     GROUP_COLUMNS,
-    INVALID_S,
-    IS_INVALID,
-    MACHINE_ANSWER_S,
     MACHINE_S,
     PATIENCE_S,
     PREVIEW_S,
     TALK_S,
-    U_AMD,
     WRAP_S,
     Truth,
 )
@@ -100,6 +93,22 @@ _RESULT_OF_VERDICT = {
 
 # on_interval(agent, state, start, end, reported): an agent-state interval as it is recorded
 IntervalSink = Callable[["Agent", int, float, float, "float | None"], None]
+
+
+class Step(Event):
+    """The model's one kind of event: a timeout that carries its callback and value.
+
+    The hot path of every run (one per step of a call): it is a SimPy Event scheduled with the
+    public ``Environment.schedule``, its value and callback set at once, as ``Timeout`` sets
+    them; it saves the Timeout's checks and a separate ``callbacks.append``.
+    """
+
+    def __init__(self, env: simpy.Environment, delay: float, callback: Callable, value: object):
+        self.env = env
+        self.callbacks = [callback]
+        self._value = value
+        self._ok = True
+        env.schedule(self, NORMAL, delay)
 
 
 class Agent:
@@ -146,7 +155,7 @@ class Model:
         self.calling_list = CallingList(campaign, self.calendar)
         self.truth = Truth(campaign)
         self.pacer = pacer if pacer is not None else make_pacer(pacer_inputs(campaign))
-        self.tally = Tally(campaign.warmup_s, self.calendar.site_midnights())
+        self.tally = Tally(campaign.warmup_s, self.calendar.site_midnights(), campaign.horizon_s)
         self.calling_list.on_finish = lambda record: self.tally.record_finished(self.env.now)
         by_hour = campaign.population.by_hour
         # population.by_hour: per zone, which band of shares holds each moment (None: one band)
@@ -156,6 +165,7 @@ class Model:
                 c.zone: Bands(self.calendar, c.zone, list(by_hour))
                 for c in self.calling_list.classes
             }
+        self._resolved_at = self.truth.resolved_at
         self.on_call = on_call
         self.on_interval = on_interval
         self.trace = trace
@@ -183,14 +193,26 @@ class Model:
         self.stat_server.reset(len(self.agents))
         self.instant_reports = self.stat_server.constant and self.stat_server.delay.mean == 0
         self.instant_reports = self.instant_reports and not self.stat_server.outages
-        self.view = AgentView([a.group for a in self.agents])
+        # the forecasting pacers read busy agents and dials in flight by age (kept only for them)
+        ages = getattr(self.pacer, "needs_ages", False)
+        self.view = AgentView([a.group for a in self.agents], busy=ages)
         self.ocs_up = True  # the OCS has its Stat Server
-        self.in_flight = 0
-        self.lines_in_use = 0
         self.previewing = 0
-        self.flight = Ages(FLIGHT_BIN_S)  # the OCS's dials in flight, by dial time
+        self.flight = (
+            Ages(FLIGHT_BIN_S) if ages else None
+        )  # the OCS's dials in flight, by dial time
+        # what the OCS sees; its own counters (dials in flight, lines, calls waiting) are kept
+        # in it as they change
         self.obs = Observation(len(self.agents), self.view.counts, self.view.busy, self.flight)
         self.obs.line_limit = self.line_limit
+        self._lines_since = 0.0  # the instant the line count last changed
+        # the pacer's hooks, when it has any (a call to a method that does nothing costs too)
+        pacer_cls = type(self.pacer)
+        self._on_dial = self.pacer.on_dial if pacer_cls.on_dial is not Pacer.on_dial else None
+        self._on_result = (
+            self.pacer.on_result if pacer_cls.on_result is not Pacer.on_result else None
+        )
+        self._decide = self.pacer.decide
         self._next_call_id = 1
         self._wake_at = math.inf
         self._pacing = False
@@ -205,18 +227,19 @@ class Model:
                 self._report(agent, 0.0)
         self._schedule_shifts()
         for a, b in self.stat_server.outages:
-            self._at(a, self._on_outage, False)
-            self._at(b, self._on_outage, True)
+            Step(self.env, a, self._on_outage, False)
+            Step(self.env, b, self._on_outage, True)
         if self.pacer.tick_s:
             self._tick(None)
         self.pace()
         self.env.run(until=self.horizon)
         horizon = self.horizon
+        self.tally.close(horizon)
+        self.tally.lines.held(self.obs.lines_in_use, self._lines_since, horizon)
         for agent in self.agents:  # the intervals still open
             self._record_interval(agent, agent.state, agent.since, horizon, agent.report)
         for call in sorted(self.live.values(), key=lambda c: c.call_id):  # the calls still up
             self._record_call(call)
-        self.tally.close(horizon)
         return self.tally
 
     @property
@@ -225,12 +248,9 @@ class Model:
         w = self.campaign.warmup_s
         return sum(max(0.0, b - max(a, w)) for a, b in self.stat_server.outages)
 
-    def _at(self, delay: float, handler: Callable, value: object) -> None:
-        Timeout(self.env, delay, value).callbacks.append(handler)
-
     def _tick(self, event) -> None:
         tick = self.pacer.tick_s
-        self._at(tick, self._tick, None)  # type: ignore[arg-type]
+        Step(self.env, tick, self._tick, None)  # type: ignore[arg-type]
         # "at least every tick": a decision taken since the last tick makes this one redundant
         if event is not None and (
             self.pacer.tick_strict or self.env.now - self._decided_at >= tick - 1e-9  # type: ignore[operator]
@@ -259,9 +279,6 @@ class Model:
     def observe(self) -> Observation:
         obs = self.obs
         obs.now = self.env.now
-        obs.waiting = len(self.waiting)
-        obs.in_flight = self.in_flight
-        obs.lines_in_use = self.lines_in_use
         return obs
 
     def _on_report(self, event) -> None:
@@ -297,8 +314,10 @@ class Model:
             if self.pacer.reserve is not None:
                 self._pace_reserved()
                 return
-            n = self.pacer.decide(self.observe())
-            while n > 0 and self.lines_in_use < self.line_limit:
+            obs = self.obs
+            obs.now = now
+            n = self._decide(obs)
+            while n > 0 and obs.lines_in_use < self.line_limit:
                 record = self.calling_list.next_record(now)
                 if record is None:
                     self._wake_later()
@@ -314,7 +333,7 @@ class Model:
         now = self.env.now
         preview = self.pacer.reserve == "preview"
         view = self.view
-        while self.lines_in_use + self.previewing < self.line_limit:
+        while self.obs.lines_in_use + self.previewing < self.line_limit:
             index = view.longest_ready()
             if index is None:
                 return
@@ -334,7 +353,7 @@ class Model:
                 self._set_state(agent, PREVIEW)
                 self._own(agent, PREVIEW)
                 row = self.truth.row(record.key, record.attempt + 1)
-                self._at(row[PREVIEW_S], self._on_preview_end, (record, agent))
+                Step(self.env, row[PREVIEW_S], self._on_preview_end, (record, agent))
             else:
                 self._set_state(agent, RESERVED)
                 self._own(agent, RESERVED)
@@ -350,7 +369,7 @@ class Model:
         if at is None or at >= self._wake_at or at <= now:
             return
         self._wake_at = at
-        self._at(at - now, self._on_wake, at)
+        Step(self.env, at - now, self._on_wake, at)
 
     def _on_wake(self, event) -> None:
         if event.value == self._wake_at:
@@ -386,60 +405,50 @@ class Model:
         call = Call(self._next_call_id, record, record.attempt, now)
         self._next_call_id += 1
         call.reserved_by = agent
-        tally = self.tally
-        self.lines_in_use += 1
-        tally.lines.add(now, 1)
-        self.in_flight += 1
-        self.flight.add(now)
-        tally.in_flight.add(now, 1)
+        obs = self.obs
+        lines = obs.lines_in_use
+        if now != self._lines_since:  # the count the last instant settled at, held until now
+            self.tally.lines.held(lines, self._lines_since, now)
+            self._lines_since = now
+        obs.lines_in_use = lines + 1
+        obs.in_flight += 1
+        if self.flight is not None:
+            self.flight.add(now)
         self.live[call.call_id] = call
-        self.pacer.on_dial(now)
+        if self._on_dial is not None:
+            self._on_dial(now)
 
         truth = self.truth
         row = truth.row(record.key, record.attempt)
         call.row = row
-        if row[IS_INVALID]:
-            kind, verdict, delay = INVALID, INVALID, row[INVALID_S]
+        kind: int
+        verdict: int
+        if self.bands is None:  # resolved with the row's block
+            at = self._resolved_at
+            kind, verdict, delay, answer = row[at : at + 4]
         else:
-            kind = (
-                truth.outcome(row)
-                if self.bands is None
-                else truth.outcome_at(row, self.bands[record.zone].at(now))
-            )
-            if kind in (HUMAN, MACHINE, FAX):
-                answer = row[ANSWER_S] if kind == HUMAN else row[MACHINE_ANSWER_S]
-                if answer > self.ring_timeout:
-                    kind, verdict, delay = NO_ANSWER, NO_ANSWER, self.ring_timeout
-                else:
-                    call.answered_at = now + answer
-                    delay = answer + row[DETECT_S] if self.amd else answer
-                    if kind == HUMAN:
-                        verdict = MACHINE if self.amd and row[U_AMD] < self.fp else HUMAN
-                    elif kind == MACHINE:
-                        verdict = HUMAN if not self.amd or row[U_AMD] < self.fn else MACHINE
-                    else:
-                        verdict = FAX
-            elif kind == BUSY:
-                verdict, delay = BUSY, row[BUSY_S]
-            else:
-                verdict, delay = NO_ANSWER, self.ring_timeout
+            kind, verdict, delay, answer = truth.resolve(row, self.bands[record.zone].at(now))
+        if answer >= 0:
+            call.answered_at = now + answer
         call.truth = kind
         call.verdict = verdict
         if self.trace is not None:
             self.trace(now, "dial", call)
-        self._at(delay, self._on_verdict, call)
+        Step(self.env, delay, self._on_verdict, call)
 
     def _on_verdict(self, event) -> None:
         call: Call = event.value
         now = self.env.now
         call.verdict_at = now
-        self.in_flight -= 1
-        self.flight.remove(call.dialed_at)
-        self.tally.in_flight.add(now, -1)
+        self.obs.in_flight -= 1
+        if self.flight is not None:
+            self.flight.remove(call.dialed_at)
         if self.trace is not None:
             self.trace(now, "verdict", call)
+        on_result = self._on_result
         if call.verdict == HUMAN:
-            self.pacer.on_result(now, HUMAN_VERDICT, now - call.dialed_at)
+            if on_result is not None:
+                on_result(now, HUMAN_VERDICT, now - call.dialed_at)
             agent = call.reserved_by
             if agent is None and self.ready:
                 agent = next(iter(self.ready))
@@ -450,11 +459,12 @@ class Model:
                 self._wait(call)
         else:
             self._end(call, _RESULT_OF_VERDICT[call.verdict])
-            self.pacer.on_result(
-                now,
-                MACHINE_VERDICT if call.verdict in (MACHINE, FAX) else FAILED,
-                now - call.dialed_at,
-            )
+            if on_result is not None:
+                on_result(
+                    now,
+                    MACHINE_VERDICT if call.verdict in (MACHINE, FAX) else FAILED,
+                    now - call.dialed_at,
+                )
             if call.reserved_by is not None:
                 self._release(call.reserved_by)
         self.pace()
@@ -472,7 +482,8 @@ class Model:
             return
         call.waiting = True
         self.waiting[call.call_id] = call
-        self._at(limit, self._on_give_up, (call, result))
+        self.obs.waiting += 1
+        Step(self.env, limit, self._on_give_up, (call, result))
 
     def _on_give_up(self, event) -> None:
         call, result = event.value
@@ -480,6 +491,7 @@ class Model:
             return  # an agent took it in time
         call.waiting = False
         del self.waiting[call.call_id]
+        self.obs.waiting -= 1
         self._unanswered(call, result)
         self.pace()
 
@@ -489,9 +501,10 @@ class Model:
         if self.trace is not None:
             self.trace(now, "abandon" if result == "abandoned" else "drop", call)
         self._end(call, result)
-        self.pacer.on_result(
-            now, ABANDONED if result == "abandoned" else DROPPED, now - call.dialed_at
-        )
+        if self._on_result is not None:
+            self._on_result(
+                now, ABANDONED if result == "abandoned" else DROPPED, now - call.dialed_at
+            )
 
     def _connect(self, call: Call, agent: Agent) -> None:
         now = self.env.now
@@ -502,13 +515,14 @@ class Model:
         if call.truth == HUMAN:
             call.agent_wait = now - agent.ready_since
             self._set_state(agent, TALKING)
-            self._at(call.row[base + TALK_S], self._on_talk_end, agent)
+            Step(self.env, call.row[base + TALK_S], self._on_talk_end, agent)
         else:
             self._set_state(agent, ON_MACHINE)  # the Stat Server shows it as talking
-            self._at(call.row[base + MACHINE_S], self._on_machine_end, agent)
+            Step(self.env, call.row[base + MACHINE_S], self._on_machine_end, agent)
         if self.trace is not None:
             self.trace(now, "connect", call)
-        self.pacer.on_result(now, CONNECTED, now - call.dialed_at)
+        if self._on_result is not None:
+            self._on_result(now, CONNECTED, now - call.dialed_at)
 
     def _on_talk_end(self, event) -> None:
         agent: Agent = event.value
@@ -516,7 +530,7 @@ class Model:
         assert call is not None
         self._end(call, "answer")
         self._set_state(agent, WRAP_UP)
-        self._at(call.row[GROUP_COLUMNS + 3 * agent.group + WRAP_S], self._on_wrap_end, agent)
+        Step(self.env, call.row[GROUP_COLUMNS + 3 * agent.group + WRAP_S], self._on_wrap_end, agent)
         agent.call = None
         self.pace()
 
@@ -534,7 +548,8 @@ class Model:
         agent.call = None
         now = self.env.now
         self._end(call, "answering_machine")
-        self.pacer.on_result(now, AGENT_MACHINE, now - call.dialed_at)
+        if self._on_result is not None:
+            self._on_result(now, AGENT_MACHINE, now - call.dialed_at)
         self._agent_ready(agent)
         self.pace()
 
@@ -542,8 +557,12 @@ class Model:
         now = self.env.now
         call.ended_at = now
         call.result = RESULT_CODES[result]
-        self.lines_in_use -= 1
-        self.tally.lines.add(now, -1)
+        obs = self.obs
+        lines = obs.lines_in_use
+        if now != self._lines_since:  # the count the last instant settled at, held until now
+            self.tally.lines.held(lines, self._lines_since, now)
+            self._lines_since = now
+        obs.lines_in_use = lines - 1
         del self.live[call.call_id]
         self._record_call(call)
         self.calling_list.result(call.record, result, now)
@@ -570,7 +589,7 @@ class Model:
         at = self.stat_server.report_time(agent.index, now)
         agent.report = at
         if at is not None:
-            self._at(at - now, self._on_report, (agent.index, SHOWN[agent.state], now))
+            Step(self.env, at - now, self._on_report, (agent.index, SHOWN[agent.state], now))
 
     def _schedule_shifts(self) -> None:
         """Log each group in now or at its shift starts, and out at its shift ends."""
@@ -589,9 +608,9 @@ class Model:
                     for agent in self._members[gi]:
                         self._agent_ready(agent)
                 else:
-                    self._at(login, self._on_login, gi)
+                    Step(self.env, login, self._on_login, gi)
                 if logout < horizon:
-                    self._at(logout, self._on_logout, gi)
+                    Step(self.env, logout, self._on_logout, gi)
 
     def _on_login(self, event) -> None:
         now = self.env.now
@@ -620,6 +639,7 @@ class Model:
         if self.waiting:
             call = next(iter(self.waiting.values()))
             del self.waiting[call.call_id]
+            self.obs.waiting -= 1
             call.waiting = False
             self._connect(call, agent)
             return

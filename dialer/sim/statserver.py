@@ -42,7 +42,7 @@ class AgentView:
 
     __slots__ = ("state", "since", "stamp", "group", "counts", "ready", "busy")
 
-    def __init__(self, groups: list[int]):
+    def __init__(self, groups: list[int], busy: bool = True):
         n = len(groups)
         self.group = groups
         self.state = [LOGGED_OUT] * n
@@ -52,9 +52,9 @@ class AgentView:
         self.counts[LOGGED_OUT] = n
         self.ready: dict[int, None] = {}  # agents shown ready, longest ready first
         # per group: agents shown talking and in wrap-up, counted by when they entered it
-        self.busy = [
-            (Ages(BUSY_BIN_S), Ages(BUSY_BIN_S)) for _ in range(max(groups, default=-1) + 1)
-        ]
+        # (kept only for the pacers that forecast: with ``busy`` False the list stays empty)
+        ngroups = max(groups, default=-1) + 1 if busy else 0
+        self.busy = [(Ages(BUSY_BIN_S), Ages(BUSY_BIN_S)) for _ in range(ngroups)]
 
     def learn(self, agent: int, state: int, since: float) -> bool:
         """Take a report that ``agent`` is in ``state`` since ``since``; False if stale."""
@@ -62,10 +62,11 @@ class AgentView:
             return False
         self.stamp[agent] = since
         old, was = self.state[agent], self.since[agent]
-        if old == TALKING or old == WRAP_UP:
-            self.busy[self.group[agent]][old == WRAP_UP].remove(was)
-        if state == TALKING or state == WRAP_UP:
-            self.busy[self.group[agent]][state == WRAP_UP].add(since)
+        if self.busy:
+            if old == TALKING or old == WRAP_UP:
+                self.busy[self.group[agent]][old == WRAP_UP].remove(was)
+            if state == TALKING or state == WRAP_UP:
+                self.busy[self.group[agent]][state == WRAP_UP].add(since)
         self.since[agent] = since
         if old == state:
             return True

@@ -10,8 +10,11 @@ comparing modes on one seed is a paired comparison.
 from __future__ import annotations
 
 from collections import OrderedDict
+from typing import Any
 
-from dialer.codes import FAX
+import numpy as np
+
+from dialer.codes import BUSY, FAX, HUMAN, INVALID, MACHINE, NO_ANSWER
 from dialer.config import Campaign, HourShares, Population
 from dialer.rng import stream
 
@@ -51,7 +54,7 @@ class Truth:
         valid = 1.0 - pop.invalid
         # band 0: the population's shares; band k: the k-th entry of population.by_hour
         self.bands: list[Population | HourShares] = [pop, *(pop.by_hour or {}).values()]
-        self.band_thresholds: list[tuple[float, ...]] = []
+        self.band_thresholds: list[tuple[Any, ...]] = []
         for shares in self.bands:
             cum, acc = [], 0.0
             for share in (shares.human, shares.machine, shares.busy, shares.no_answer):
@@ -78,9 +81,16 @@ class Truth:
                 (g.wrap_time_s, "own"),
                 (g.machine_time_s, "own"),
             ]
-        self._cache: OrderedDict[tuple[int, int], list[tuple[float, ...]]] = OrderedDict()
+        # Without population.by_hour a dial's fate is fixed by its row: resolved for a whole
+        # block at once (numpy) and kept in four more columns: outcome, CPD verdict, seconds to
+        # the verdict, seconds to the answer (-1: none). See resolve().
+        self.resolved = not pop.by_hour
+        self.resolved_at = len(self.columns)
+        self.ring_timeout = cpd.ring_timeout_s
+        self.amd, self.fp, self.fn = cpd.amd, cpd.amd_false_positive, cpd.amd_false_negative
+        self._cache: OrderedDict[tuple[int, int], list[tuple[Any, ...]]] = OrderedDict()
 
-    def _block(self, block: int, attempt: int) -> list[tuple[float, ...]]:
+    def _block(self, block: int, attempt: int) -> list[tuple[Any, ...]]:
         rng = stream(self.seed, "truth", block, attempt)
         n = self.BLOCK
         shared = {
@@ -95,9 +105,60 @@ class Truth:
             u = rng.random(n) if source == "own" else shared[source]
             cols.append(u if dist is None else dist.ppf(u))
         cols[IS_INVALID] = shared["invalid"]
+        if self.resolved:
+            cols += self._resolve(cols)
         return list(zip(*(c.tolist() for c in cols)))
 
-    def row(self, key: int, attempt: int) -> tuple[float, ...]:
+    def _resolve(self, cols: list) -> list:
+        """Outcome, verdict, seconds to the verdict and to the answer (-1: none) of each row,
+        as :meth:`resolve` gives them one by one."""
+        u = cols[U_OUTCOME]
+        kind = np.searchsorted(np.array(self.thresholds), u, side="right")  # HUMAN ... FAX
+        answer = np.where(kind == HUMAN, cols[ANSWER_S], cols[MACHINE_ANSWER_S])
+        answers = (kind == HUMAN) | (kind == MACHINE) | (kind == FAX)
+        late = answers & (answer > self.ring_timeout)
+        answered = answers & ~late
+        kind = np.where(late, NO_ANSWER, kind)
+        if self.amd:
+            fp, fn = cols[U_AMD] < self.fp, cols[U_AMD] < self.fn
+            verdict = np.where(kind == HUMAN, np.where(fp, MACHINE, HUMAN), kind)
+            verdict = np.where(kind == MACHINE, np.where(fn, HUMAN, MACHINE), verdict)
+            to_verdict = answer + cols[DETECT_S]
+        else:
+            verdict = np.where(kind == MACHINE, HUMAN, kind)
+            to_verdict = answer
+        delay = np.where(answered, to_verdict, self.ring_timeout)
+        delay = np.where(kind == BUSY, cols[BUSY_S], delay)
+        invalid = cols[IS_INVALID]
+        kind = np.where(invalid, INVALID, kind)
+        verdict = np.where(invalid, INVALID, verdict)
+        delay = np.where(invalid, cols[INVALID_S], delay)
+        answered_after = np.where(answered & ~invalid, answer, -1.0)
+        return [kind, verdict, delay, answered_after]
+
+    def resolve(self, row: tuple, band: int) -> tuple[int, int, float, float]:
+        """(outcome, CPD verdict, seconds to the verdict, seconds to the answer or -1) of a dial,
+        under the shares of band ``band`` of ``population.by_hour`` (0: the population's)."""
+        if row[IS_INVALID]:
+            return INVALID, INVALID, row[INVALID_S], -1.0
+        kind = self.outcome_at(row, band)
+        if kind in (HUMAN, MACHINE, FAX):
+            answer = row[ANSWER_S] if kind == HUMAN else row[MACHINE_ANSWER_S]
+            if answer > self.ring_timeout:
+                return NO_ANSWER, NO_ANSWER, self.ring_timeout, -1.0
+            delay = answer + row[DETECT_S] if self.amd else answer
+            if kind == HUMAN:
+                verdict = MACHINE if self.amd and row[U_AMD] < self.fp else HUMAN
+            elif kind == MACHINE:
+                verdict = HUMAN if not self.amd or row[U_AMD] < self.fn else MACHINE
+            else:
+                verdict = FAX
+            return kind, verdict, delay, answer
+        if kind == BUSY:
+            return BUSY, BUSY, row[BUSY_S], -1.0
+        return NO_ANSWER, NO_ANSWER, self.ring_timeout, -1.0
+
+    def row(self, key: int, attempt: int) -> tuple[Any, ...]:
         """The truth of ``attempt`` (1-based) of record ``key``."""
         block, i = divmod(key, self.BLOCK)
         cache = self._cache
@@ -108,7 +169,7 @@ class Truth:
                 cache.popitem(last=False)
         return rows[i]
 
-    def outcome(self, row: tuple[float, ...]) -> int:
+    def outcome(self, row: tuple[Any, ...]) -> int:
         """What a dial to a valid number reaches (before the ring timeout is applied)."""
         u = row[U_OUTCOME]
         for kind, threshold in enumerate(self.thresholds):
@@ -116,7 +177,7 @@ class Truth:
                 return kind
         return FAX
 
-    def outcome_at(self, row: tuple[float, ...], band: int) -> int:
+    def outcome_at(self, row: tuple[Any, ...], band: int) -> int:
         """:meth:`outcome` under the shares of band ``band`` of ``population.by_hour``.
 
         The uniform is the same, so a record's attempt moves monotonically between outcomes
