@@ -852,17 +852,36 @@ def add_compare(sub) -> None:
 
 
 def add_bench(sub) -> None:
-    b = sub.add_parser("bench", help="performance benchmark against a bare SimPy model")
-    b.add_argument(
-        "--hours",
-        type=float,
-        nargs="+",
-        default=[6.0, 12.0],
-        help="simulated hours (two horizons show linear cost)",
+    b = sub.add_parser(
+        "bench",
+        help="simulated dials per second: every mode, and power mode against bare SimPy models",
     )
-    b.add_argument("--agents", type=int, default=200)
-    b.add_argument("--repeat", type=int, default=3, help="runs per measurement (best is kept)")
-    b.add_argument("--json", action="store_true")
+    b.add_argument(
+        "--modes",
+        default="preview,progressive,power,predictive,optimized,adaptive",
+        metavar="M,M",
+        help="modes to time on the campaign (default: all six; power is always measured)",
+    )
+    b.add_argument(
+        "--agents",
+        default="25,100,400,1000",
+        metavar="N,N",
+        help="team sizes (default 25,100,400,1000)",
+    )
+    b.add_argument("--hours", default="1", help="simulated hours per run (default 1)")
+    b.add_argument("--repeat", default="3", help="runs per measurement, best kept (default 3)")
+    b.add_argument(
+        "--campaign",
+        metavar="FILE",
+        help="the campaign the modes run on, with an endless list and no line limit "
+        "(default campaigns/b2c-renewals.yaml)",
+    )
+    b.add_argument(
+        "--floor",
+        metavar="FILE",
+        help="the shared floor model (default ../shared/bench/floor_power.py beside the project)",
+    )
+    b.add_argument("--json", action="store_true", help="print every figure as JSON")
     b.set_defaults(func=cmd_bench)
 
 

@@ -293,19 +293,34 @@ class FileList:
         # -- window classes: (zone, daily_from, daily_till cut to legal hours); zone index 0 is
         # the site's (an empty tz_dbid), then the mapped dbids in order, then unknown_tz_dbid's
         # (the last is never used unless set: the reader refuses unknown dbids otherwise)
+        # (the arrays are as long as the list: each step works in place and frees what it no
+        # longer needs, so that a 10-million-record list loads in little more than its columns)
         dbids = np.array(sorted(zone_of), dtype=np.int64)
         zones = [campaign.site_timezone, *(zone_of[int(d)] for d in dbids), unknown or "UTC"]
-        at = np.searchsorted(dbids, lf.tz_dbid)
-        known = at < len(dbids)
-        known[known] = dbids[at[known]] == lf.tz_dbid[known]
-        zi = np.where(lf.tz_dbid < 0, 0, np.where(known, at + 1, len(dbids) + 1))
-        lo = np.where(lf.daily_from < 0, cl.daily_from, lf.daily_from).astype(np.int64)
-        hi = np.where(lf.daily_till < 0, cl.daily_till, lf.daily_till).astype(np.int64)
+        zi = np.searchsorted(dbids, lf.tz_dbid)
+        known = zi < len(dbids)
+        known[known] = dbids[zi[known]] == lf.tz_dbid[known]
+        zi += 1
+        zi[~known] = len(dbids) + 1
+        zi[lf.tz_dbid < 0] = 0
+        del known
         legal = legal_window(campaign, 0, 24 * 3600)
-        lo, hi = np.maximum(lo, legal[0]), np.minimum(hi, legal[1])
-        hi = np.maximum(hi, lo)  # an empty window stays empty
-        keys, cls = np.unique((zi << 40) | (lo << 20) | hi, return_inverse=True)
-        self.cls = cls.astype(np.int32).reshape(-1)
+        key = np.where(lf.daily_from < 0, cl.daily_from, lf.daily_from).astype(np.int64)
+        np.maximum(key, legal[0], out=key)
+        hi = np.where(lf.daily_till < 0, cl.daily_till, lf.daily_till).astype(np.int64)
+        np.minimum(hi, legal[1], out=hi)
+        np.maximum(hi, key, out=hi)  # an empty window stays empty
+        key <<= 20
+        key |= hi
+        del hi
+        zi <<= 40
+        key |= zi
+        del zi
+        # the window classes are few: find them slice by slice (no sort of the whole list)
+        step = 1 << 20
+        keys = np.unique(np.concatenate([np.unique(key[i : i + step]) for i in range(0, n, step)]))
+        self.cls = np.searchsorted(keys, key).astype(np.int32)
+        del key
         self.classes = []
         for k in keys.tolist():
             zone, a, b = zones[k >> 40], (k >> 20) & 0xFFFFF, k & 0xFFFFF
@@ -320,22 +335,24 @@ class FileList:
             & ((lf.attempt < cl.max_attempts) | callback)
         )
         self.finished_at_start = int(n - self.open.sum())
-        order = np.lexsort((np.arange(n), lf.chain_n, lf.chain_id)).astype(np.int32)
+        # by chain, then chain_n, then file order (lexsort is stable)
+        order = np.lexsort((lf.chain_n, lf.chain_id)).astype(np.int32)
         self.chain_order = order
         self.chain_pos = np.empty(n, dtype=np.int32)
         self.chain_pos[order] = np.arange(n, dtype=np.int32)
-        sorted_chain = lf.chain_id[order]
-        group = np.cumsum(np.r_[True, sorted_chain[1:] != sorted_chain[:-1]])
         open_pos = np.flatnonzero(self.open[order])
-        _, first = np.unique(group[open_pos], return_index=True)
+        chains = lf.chain_id[order[open_pos]]  # nondecreasing: the first of each run is active
+        first = np.flatnonzero(np.r_[len(chains) > 0, chains[1:] != chains[:-1]])
+        del chains
         active = np.zeros(n, dtype=bool)
         active[order[open_pos[first]]] = True
+        del open_pos
         # -- queues per class: fresh records in file order, scheduled ones by time; callbacks
         # go to the OCS's callback queue (CallingList)
         sched = lf.dial_sched_time
         self._callbacks = np.flatnonzero(active & callback)
         active &= ~callback
-        self._fresh = self._per_class(np.flatnonzero(active & (sched <= 0)))
+        self._fresh = self._per_class(np.flatnonzero(active & (sched <= 0)).astype(np.int32))
         due = np.flatnonzero(active & (sched > 0))
         due = due[np.lexsort((due, sched[due], self.cls[due]))]
         self._sched = self._per_class(due, keep_order=True)
@@ -348,8 +365,8 @@ class FileList:
         self.changes: dict[int, tuple] = {}  # final state of finished records (write-back)
 
     def _per_class(self, rows: np.ndarray, keep_order: bool = False) -> list[np.ndarray]:
-        if not keep_order:
-            rows = rows[np.lexsort((rows, self.cls[rows]))]
+        if not keep_order:  # by class, in file order within each (a stable sort)
+            rows = rows[np.argsort(self.cls[rows], kind="stable")]
         bounds = np.searchsorted(self.cls[rows], np.arange(len(self.classes) + 1))
         return [rows[bounds[i] : bounds[i + 1]] for i in range(len(self.classes))]
 
