@@ -223,18 +223,21 @@ class Forecasting(Pacer):
 
     STEP = 0.01  # log(theta) moves by STEP x (1 - forecast / aimed rate) per dial placed
 
+    def too_soon(self, obs: Observation) -> bool:
+        """The last full decision is too recent (``dialing.decision_gap_s``): checked before
+        the rate is worked out, which most events do not need."""
+        return obs.now - self._full_at < self.gap
+
     def dials_at_rate(self, obs: Observation, rate: float, held_back: int = 0) -> int:
         """Dials whose forecast abandon probabilities average ``rate`` (once calibrated), with
         ``held_back`` agents left out of the forecast supply."""
         room = within_lines(obs, self.n_cap)
-        if room <= 0:
+        if room <= 0 or self.too_soon(obs):
             return 0
         aimed = rate / self.calibration.ratio
         no_risk = aimed < 1e-4
         free = obs.ready - obs.waiting - held_back
         last = self._last
-        if obs.now - self._full_at < self.gap:
-            return 0  # the last full decision is too recent (dialing.decision_gap_s)
         if (
             last is not None
             and not self._raised
@@ -281,6 +284,8 @@ class Predictive(Forecasting):
             return self.progressive(obs)
         if obs.logged_in < self.small_group and obs.in_flight > 0:
             return 0  # small group: the next batch waits for every dial of this one
+        if self.too_soon(obs):
+            return 0
         return self.dials_at_rate(obs, self.feedback_rate(self.target))
 
 
@@ -440,6 +445,8 @@ class Optimized(Forecasting):
             self._track_goal(obs)
         if self.warming_up(obs.now):
             return self.progressive(obs)
+        if self.too_soon(obs):
+            return 0
         # risk an abandon only while the window can absorb one more within the limit: in a
         # small window (few answers yet) a single abandon is already over it
         self._ratio = self._persons.ratio()
