@@ -112,6 +112,7 @@ class Forecasting(Pacer):
         # a dial's outcome is surely known after the ring timeout plus the longest detection
         detect = inputs.beliefs.detect_time_s
         longest = float(detect.ppf(np.array([0.999]))[0]) if inputs.amd else 0.0
+        self._warm = False
         self.history = DialHistory(inputs.history_length, inputs.ring_timeout_s + longest + 0.5)
         self._flight_span = int(self.history.max_age / FLIGHT_BIN_S) + 2
         self._human_by_age: np.ndarray | None = None
@@ -155,8 +156,11 @@ class Forecasting(Pacer):
         return min(2 * aim, max(0.0, aim + unspent / self.SPEND))
 
     def warming_up(self, now: float) -> bool:
+        if self._warm:
+            return False  # the window, once full, never holds fewer results
         self.history.mature(now)
-        return len(self.history) < self.warmup_results
+        self._warm = len(self.history) >= self.warmup_results
+        return not self._warm
 
     @staticmethod
     def progressive(obs: Observation) -> int:
@@ -251,6 +255,7 @@ class Forecasting(Pacer):
             # abandoned): the same decision again would place nothing, but for time passing,
             # which the next decision within tick_s takes into account.
             return 0
+        self.history.mature(obs.now)  # the results surely known by now, before they are read
         p = self.hit_ratio()
         snap = self.snapshot(obs, p, held_back)
         if no_risk:
