@@ -130,7 +130,9 @@ class Names(Spec):
     def parse(self, raw, key, problems):
         if isinstance(raw, str):
             raw = [raw]
-        if not isinstance(raw, list) or not raw or not all(isinstance(x, str) and x for x in raw):
+        if isinstance(raw, list) and not raw:
+            return problems.say(key, "expected a non-empty list of agent group names, got []")
+        if not isinstance(raw, list) or not all(isinstance(x, str) and x for x in raw):
             return problems.add(key, "a non-empty list of agent group names", raw)
         dupes = sorted({x for x in raw if raw.count(x) > 1})
         if dupes:

@@ -112,6 +112,10 @@ BASE = {
             "campaigns.0.active.till: missing (required)",
         ),
         ({"queues": [], "campaigns": []}, "campaigns: expected at least one campaign or one queue"),
+        (
+            {"campaigns": [{"name": "c", "groups": []}]},
+            "campaigns.0.groups: expected a non-empty list of agent group names, got []",
+        ),
     ],
 )
 def test_one_line_errors(change, expected):
