@@ -9,14 +9,14 @@ approximated from its cumulants; its error against the exact distribution is bou
 from __future__ import annotations
 
 import numpy as np
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from conftest import make_campaign
 from dialer.codes import TALKING, WRAP_UP
 from dialer.pacing.ages import Ages
 from dialer.pacing.base import BUSY_BIN_S, FLIGHT_BIN_S, Pacer
-from dialer.pacing.forecast import EXACT_TERMS, Snapshot
+from dialer.pacing.forecast import EXACT_TERMS, Snapshot, exact_wanted
 from dialer.pacing.simple import Power
 from dialer.sim.model import Model
 
@@ -102,6 +102,8 @@ def test_counts_by_age_equal_a_rebuild_at_any_moment(agents, delay, human, seed,
     p=st.floats(0.03, 0.5),
     seed=st.integers(0, 10_000),
 )
+# Found by Hypothesis: 33 terms of low probability, variance 2.7, an error of 0.011 at k = 0
+@example(busy=33, flight=0, shape="low", base=0, p=0.5, seed=5686)
 def test_the_approximation_beyond_the_exact_size_is_close_to_the_exact_forecast(
     busy, flight, shape, base, p, seed
 ):
@@ -113,7 +115,21 @@ def test_the_approximation_beyond_the_exact_size_is_close_to_the_exact_forecast(
     }[shape]
     h = rng.random(flight) * rng.random()
     exact = Snapshot(base, q, h)
+    if exact_wanted(busy + flight, exact.var):
+        return  # the pacer works this one out exactly (a lumpy M: many terms, small variance)
     approx = Snapshot.approximate(exact.mean, exact.var, exact.third)
     for k in range(0, 25, 3):
         # the chance that the (k+1)-th new dial's answer finds no agent
         assert abs(approx.marginal(k, p) - exact.marginal(k, p)) <= 0.01
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    base=st.integers(-15, 15),
+    plus=st.lists(st.floats(0.0, 1.0), max_size=20),
+    minus=st.lists(st.floats(0.0, 1.0), max_size=12),
+    k=st.integers(0, 40),
+)
+def test_the_cdf_by_slices_is_the_cdf_point_by_point(base, plus, minus, k):
+    snap = Snapshot(base, np.array(plus), np.array(minus))
+    assert np.array_equal(snap._cdf_up_to(k), snap.p_m_at_most(np.arange(k + 1)))

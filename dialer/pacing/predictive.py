@@ -62,6 +62,7 @@ from dialer.pacing.forecast import (
     Snapshot,
     bernoulli_cumulants,
     dials_marginal_rule,
+    exact_wanted,
     human_verdict_pmf,
     stack,
 )
@@ -197,11 +198,9 @@ class Forecasting(Pacer):
         """M = free agents when a new dial is answered minus answers still to come: exact with
         few uncertain terms, from its cumulants (read by elapsed time) with many."""
         base = obs.ready - obs.waiting - held_back
-        busy = sum(talk.n + wrap.n for talk, wrap in obs.busy)
-        if busy + obs.flight.n <= EXACT_TERMS:
-            qs, counts = self.agents.free_terms(obs.busy, obs.now)
-            h, h_counts = self.flight_terms(obs, p) if obs.flight.n else (None, None)
-            return Snapshot(base, stack(qs), h, stack(counts), h_counts)
+        terms = sum(talk.n + wrap.n for talk, wrap in obs.busy) + obs.flight.n
+        if terms <= EXACT_TERMS:
+            return self._exact(obs, p, base)
         free = self.agents.free_cumulants(obs.busy, obs.now)
         if obs.flight.n:
             self._flight_table(p)
@@ -210,7 +209,14 @@ class Forecasting(Pacer):
             free[0] -= human[0]
             free[1] += human[1]
             free[2] -= human[2]
+        if exact_wanted(terms, float(free[1])):
+            return self._exact(obs, p, base)  # many terms, but too lumpy for the normal
         return Snapshot.approximate(base + float(free[0]), float(free[1]), float(free[2]))
+
+    def _exact(self, obs: Observation, p: float, base: int) -> Snapshot:
+        qs, counts = self.agents.free_terms(obs.busy, obs.now)
+        h, h_counts = self.flight_terms(obs, p) if obs.flight.n else (None, None)
+        return Snapshot(base, stack(qs), h, stack(counts), h_counts)
 
     def human_in_flight(self, ages: np.ndarray, p: float) -> np.ndarray:
         """P(a dial still unresolved at each age will end in a human verdict): Bayes with the
