@@ -816,7 +816,10 @@ def add_run(sub) -> None:
 def add_compare(sub) -> None:
     c = sub.add_parser("compare", help="run dialing modes on paired seeds and say which wins")
     _campaign_args(c)
-    c.add_argument("--modes", help="comma-separated modes (default: all seven)")
+    c.add_argument(
+        "--modes",
+        help="comma-separated modes (default: every agent mode; threshold only in a centre with queues)",
+    )
     c.add_argument(
         "--variant",
         action="append",

@@ -525,3 +525,17 @@ def test_compare_sweep_and_plan_take_a_centre(tmp_path, capsys):
     assert plan["one_fewer"]["service"] is None or plan["one_fewer"]["service"]["successes"] < 2
     assert 0 <= n <= 15
     assert (tmp_path / "plan" / "report.html").is_file()
+
+
+def test_compare_leaves_the_threshold_rule_out_without_inbound_work():
+    from dialer.experiments.compare import variants_of
+
+    # it decides only when agents end calls: with outbound work alone it stalls once every
+    # dial in flight has failed; asked for by name, it is compared all the same
+    single = [label for label, _ in variants_of(make_campaign(), None)]
+    assert "threshold" not in single and "optimized" in single
+    assert [label for label, _ in variants_of(make_campaign(), ["threshold"])] == ["threshold"]
+    blended = centre({"x": 2}, queues=[queue()], campaigns=[{"name": "out", "groups": ["x"]}])
+    assert "threshold" in [label for label, _ in variants_of(blended, None)]
+    outbound_only = centre({"x": 2}, campaigns=[{"name": "out", "groups": ["x"]}])
+    assert "threshold" not in [label for label, _ in variants_of(outbound_only, None)]

@@ -26,6 +26,19 @@ def test_progressive_dials_for_an_agent_when_the_stat_server_reports_it_ready():
     assert dials(log0) == [(0, 1), (80, 2), (160, 3)]
 
 
+def test_the_threshold_rule_decides_when_the_stat_server_reports_an_agent_ready():
+    # Threshold (ratio 1, extra 0), one agent, every dial a person at 10 s, talk 60, wrap 10.
+    # With a 3 s delay the OCS sees no free agent when the run starts, nor when the agent ends
+    # its call at 83: it decides again when the Stat Server reports the agent ready (at 3, at
+    # 86), as ContactCenters' dialer is triggered when the agents it can dial for increase.
+    # Deciding only at the truth's moments, it never dialed at all.
+    base = {"dialing.mode": "threshold", "dialing.ratio": 1, "horizon_s": 200}
+    log, _, _ = event_log(make_campaign(**base, **{"stat_server.delay_s": 3}))
+    assert dials(log) == [(3, 1), (86, 2), (169, 3)]
+    log0, _, _ = event_log(make_campaign(**base))
+    assert dials(log0) == [(0, 1), (80, 2), (160, 3)]
+
+
 def test_power_dials_for_an_agent_the_stat_server_still_shows_ready():
     # Power, ratio 2, one agent, every dial a person at 10 s, abandon_after_s 2. With no delay:
     # two dials at 0; at 10 one connects and the OCS knows the agent is talking; the other is

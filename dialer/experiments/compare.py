@@ -91,6 +91,14 @@ def parse_variant(text: str) -> tuple[str, dict]:
     return name.strip(), changes
 
 
+def default_modes(inbound: bool = False) -> list[str]:
+    """The modes compared when none are named: every agent mode, but the threshold rule only
+    where there is inbound work. It decides only when an agent ends a call, so with outbound
+    work alone it stops for good once every dial in flight has failed with agents free (on the
+    B2C example at 6 agents: no dial at all in one replication of eight, under 400 in three)."""
+    return [m for m in MODES if inbound or m != "threshold"]
+
+
 def variants_of(
     scenario: Campaign | Centre,
     modes: list[str] | None,
@@ -103,7 +111,7 @@ def variants_of(
     if isinstance(scenario, Campaign):
         if campaign is not None:
             raise InputError("--campaign: expected a centre file (a campaign file is one campaign)")
-        out = [(m, {"dialing.mode": m}) for m in (modes or ([] if variants else list(MODES)))]
+        out = [(m, {"dialing.mode": m}) for m in (modes or ([] if variants else default_modes()))]
     else:
         names = [e.name for e in scenario.campaigns]
         if campaign is not None and campaign not in names:
@@ -115,7 +123,7 @@ def variants_of(
             )
         chosen = [campaign] if campaign else names
         if modes is None and not variants:
-            modes = list(MODES) if names else []
+            modes = default_modes(inbound=bool(scenario.queues)) if names else []
         for m in modes or []:
             out.append((m, {f"campaigns.{n}.dialing.mode": m for n in chosen}))
     out += variants or []

@@ -342,11 +342,18 @@ class Model:
         if self.single:
             if changed:
                 cg.pace()
+                if state == READY and cg.moments:  # the OCS learns of a free agent
+                    CampaignGroup.pace(cg)
             return
         assert self.centre_view is not None
         changed = self.centre_view.learn(index, state, since) or changed
         if changed:
             self._pace_group(self.agents[index].group)
+            if state == READY:
+                # the threshold rule decides when the agents it can dial for increase, as the
+                # OCS sees them: an agent who ended a call (or logged in) is reported ready
+                for moment_cg in self.moment_campaigns:
+                    CampaignGroup.pace(moment_cg)
 
     def _on_outage(self, event) -> None:
         """The OCS loses (False) or gets back (True) its Stat Server; back, it starts from
