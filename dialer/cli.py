@@ -938,7 +938,9 @@ def add_plan(sub) -> None:
         help="share of the list's records that must be finished (default 1)",
     )
     p.add_argument(
-        "--modes", metavar="A,B", help="dialing modes to plan (default: every available mode)"
+        "--modes",
+        metavar="A,B",
+        help="dialing modes to plan (default: every agent mode but threshold, as compare)",
     )
     p.add_argument(
         "--max-agents", type=int, default=200, metavar="N", help="largest count tried (default 200)"

@@ -250,3 +250,13 @@ def test_sigterm_keeps_the_finished_runs_and_the_plan_resumes(tmp_path):
     assert again.returncode == 0, again.stderr
     straight = plan_cli(tmp_path / "straight")
     assert json.loads(again.stdout) == json.loads(straight.stdout)
+
+
+def test_plan_leaves_the_threshold_rule_out_unless_named(tmp_path):
+    from dialer.experiments.capacity import plan
+
+    c = make_campaign(**{"calling_list.size": 20, "horizon_s": 600})
+    chosen = [r["mode"] for r in plan(c, deadline_s=600, finish=0.01, max_agents=1, replications=1)]
+    assert "threshold" not in chosen and "power" in chosen
+    named = plan(c, deadline_s=600, finish=0.01, max_agents=1, replications=1, modes=["threshold"])
+    assert [r["mode"] for r in named] == ["threshold"]

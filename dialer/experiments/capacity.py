@@ -272,7 +272,11 @@ def run_plan(
         )
     runnable = available_modes(base)
     if modes is None:
-        modes = runnable
+        # those of dialer compare: a single campaign has no inbound work, so not the threshold
+        # rule (it stalls once every dial in flight fails), unless named
+        from dialer.experiments.compare import default_modes
+
+        modes = [m for m in default_modes() if m in runnable]
     for m in modes:
         if m not in MODES:
             from dialer.schema import did_you_mean
