@@ -302,14 +302,20 @@ class Model:
         return self.campaigns[0].live
 
     # -- the records ---------------------------------------------------------------------------
-    def _record_interval(
-        self, agent: Agent, state: int, start: float, end: float, report: float | None
-    ) -> None:
+    def _known_at(self, start: float, end: float, report: float | None) -> float | None:
+        """When the OCS learned of a state interval (none: an outage hid it, or the report would
+        come after the run)."""
         known = report
         if self.stat_server.outages:
             known = self.stat_server.first_known(start, end, report)
         if known is not None and known >= self.horizon:
-            known = None  # the report would come after the run
+            return None
+        return known
+
+    def _record_interval(
+        self, agent: Agent, state: int, start: float, end: float, report: float | None
+    ) -> None:
+        known = self._known_at(start, end, report)
         cg = agent.cg
         self.tally.interval(state, start, end, known)
         ci = -1
@@ -563,11 +569,7 @@ class Model:
         self, agent: Agent, state: int, start: float, end: float, report: float | None
     ) -> None:
         """:meth:`_record_interval` for a single campaign (its tally is the run's)."""
-        known = report
-        if self.stat_server.outages:
-            known = self.stat_server.first_known(start, end, report)
-        if known is not None and known >= self.horizon:
-            known = None  # the report would come after the run
+        known = self._known_at(start, end, report)
         self.tally.interval(state, start, end, known)
         if self.on_interval is not None:
             self.on_interval(agent, state, start, end, known)
