@@ -233,16 +233,33 @@ class Forecasting(Pacer):
 
     STEP = 0.01  # log(theta) moves by STEP x (1 - forecast / aimed rate) per dial placed
 
-    def too_soon(self, obs: Observation) -> bool:
-        """The last full decision is too recent (``dialing.decision_gap_s``): checked before
-        the rate is worked out, which most events do not need."""
-        return obs.now - self._full_at < self.gap
+    def decide(self, obs: Observation) -> int:
+        """Progressive while warming up; then at most one full decision per
+        ``dialing.decision_gap_s``, checked before the rate is worked out (most events do not
+        need it)."""
+        self.observe(obs)
+        if self.warming_up(obs.now):
+            return self.progressive(obs)
+        if obs.now - self._full_at < self.gap or self.holding(obs):
+            return 0
+        return self.paced(obs)
+
+    def observe(self, obs: Observation) -> None:
+        """What must see every event, decided or not (nothing here)."""
+
+    def holding(self, obs: Observation) -> bool:
+        """No decision now, whatever the rate (never here)."""
+        return False
+
+    def paced(self, obs: Observation) -> int:
+        """The full decision: the dials at the rate this pacer aims for."""
+        raise NotImplementedError
 
     def dials_at_rate(self, obs: Observation, rate: float, held_back: int = 0) -> int:
         """Dials whose forecast abandon probabilities average ``rate`` (once calibrated), with
         ``held_back`` agents left out of the forecast supply."""
         room = within_lines(obs, self.n_cap)
-        if room <= 0 or self.too_soon(obs):
+        if room <= 0:
             return 0
         aimed = rate / self.calibration.ratio
         no_risk = aimed < 1e-4
@@ -290,13 +307,11 @@ class Predictive(Forecasting):
         self.target = inputs.target_abandon_rate
         self.small_group = inputs.small_group_agents
 
-    def decide(self, obs: Observation) -> int:
-        if self.warming_up(obs.now):
-            return self.progressive(obs)
-        if obs.logged_in < self.small_group and obs.in_flight > 0:
-            return 0  # small group: the next batch waits for every dial of this one
-        if self.too_soon(obs):
-            return 0
+    def holding(self, obs: Observation) -> bool:
+        # small group: the next batch waits for every dial of this one
+        return obs.logged_in < self.small_group and obs.in_flight > 0
+
+    def paced(self, obs: Observation) -> int:
         return self.dials_at_rate(obs, self.feedback_rate(self.target))
 
 
@@ -451,13 +466,11 @@ class Optimized(Forecasting):
         step = self.GOAL_GAIN * self.agents_total * error * dt / 60
         self.held_back = min(float(self.agents_total), max(0.0, self.held_back + step))
 
-    def decide(self, obs: Observation) -> int:
+    def observe(self, obs: Observation) -> None:
         if self.goal != "max_talk":
             self._track_goal(obs)
-        if self.warming_up(obs.now):
-            return self.progressive(obs)
-        if self.too_soon(obs):
-            return 0
+
+    def paced(self, obs: Observation) -> int:
         # risk an abandon only while the window can absorb one more within the limit: in a
         # small window (few answers yet) a single abandon is already over it
         self._ratio = self._persons.ratio()
