@@ -609,20 +609,9 @@ def cmd_plan_centre(args: argparse.Namespace, centre) -> int:
         )
     except (KeyboardInterrupt, ResultsUnwritable) as exc:
         return _stopped_runs(exc, "plan", args.out)
-    if args.out:
-        from dialer.reports.render import write_report
-
-        write_staffing(result, args.out)
-        write_report(args.out)
-    if args.json:
-        from dialer.outputs import _clean
-
-        print(json.dumps(_clean(result.to_json()), indent=2))
-    else:
-        print(format_staffing(result))
-        if args.out:
-            print(f"\nwrote {args.out}/plan.json, campaign.yaml, report.html")
-    return 0
+    return _plan_written(
+        args, lambda: write_staffing(result, args.out), result.to_json, format_staffing(result)
+    )
 
 
 def cmd_plan(args: argparse.Namespace) -> int:
@@ -663,17 +652,24 @@ def cmd_plan(args: argparse.Namespace) -> int:
         )
     except (KeyboardInterrupt, ResultsUnwritable) as exc:
         return _stopped_runs(exc, "plan", args.out)
+    return _plan_written(
+        args, lambda: write_plan(result, args.out), lambda: result.modes, format_plan(result)
+    )
+
+
+def _plan_written(args: argparse.Namespace, write, data, text: str) -> int:
+    """A plan's files (with --out) and what it prints: the JSON of ``data()`` or ``text``."""
     if args.out:
         from dialer.reports.render import write_report
 
-        write_plan(result, args.out)
+        write()
         write_report(args.out)
     if args.json:
         from dialer.outputs import _clean
 
-        print(json.dumps(_clean(result.modes), indent=2))
+        print(json.dumps(_clean(data()), indent=2))
     else:
-        print(format_plan(result))
+        print(text)
         if args.out:
             print(f"\nwrote {args.out}/plan.json, campaign.yaml, report.html")
     return 0
