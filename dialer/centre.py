@@ -45,7 +45,6 @@ from dialer.config import (
     read_mapping,
     set_dotted,
 )
-from dialer.config import from_dict as campaign_from_dict
 from dialer.errors import InputError, show
 from dialer.rng import Dist, derived_seed
 from dialer.schema import (
@@ -619,13 +618,6 @@ def campaigns_of(scenario: Scenario) -> list[Campaign]:
     if isinstance(scenario, Campaign):
         return [scenario]
     return [effective(scenario, e) for e in scenario.campaigns]
-
-
-def scenario_from_dict(raw: Any, source: str = "", base: str | os.PathLike | None = None):
-    """A campaign or a centre from a mapping, told by its keys."""
-    if is_centre(raw):
-        return centre_from_dict(raw, source, base)
-    return campaign_from_dict(raw, source, base)
 
 
 # -- what the model runs ---------------------------------------------------------------------------

@@ -68,7 +68,6 @@ NOT_IN_RECORDS = {
     "dialing.abandon_after_s": "the OCS's abandon timer is a setting, not a record",
     "cpd.amd_false_positive_estimate": "the centre's own estimate is a setting, not a record",
 }
-MIN_GROUP_SAMPLE = 20
 
 
 @dataclass

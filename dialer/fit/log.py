@@ -27,20 +27,6 @@ OUTCOMES = (
     "unknown",
 )
 OUTCOME_OF_NAME = {name: i for i, name in enumerate(OUTCOMES)}
-# What each recorded outcome means, for docs, errors and reports.
-OUTCOME_MEANING = {
-    "person": "a live person an agent talked to",
-    "abandoned": "classified human, no agent took it (abandoned or dropped)",
-    "agent_machine": "classified human, an agent found an answering machine",
-    "machine": "the CPD (AMD) detected a machine",
-    "fax": "a fax or modem answered",
-    "busy": "busy signal",
-    "no_answer": "nobody answered before the ring timeout",
-    "invalid": "SIT tones / disconnected number",
-    "unknown": "still in progress at the end of the log, or no outcome recorded",
-}
-# Outcomes in which something answered the call.
-ANSWERED = (PERSON, ABANDONED, AGENT_MACHINE, MACHINE, FAX)
 
 # Agent states as this project's agent_states.csv names them.
 AGENT_STATES = ("ready", "preview", "reserved", "talking", "wrap_up", "on_machine", "logged_out")

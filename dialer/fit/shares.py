@@ -108,7 +108,6 @@ class ShareFit:
     intervals: dict[str, tuple[float, float]]
     recorded: dict[str, int]  # dials per recorded category (+ invalid, unknown)
     dials: int
-    first_attempts: int | None
     invalid_method: str
     fn_evidence: tuple[int, int] | None  # (machines agents found, connected calls)
     bands: list[Band]
@@ -177,8 +176,6 @@ def _normalize(shares: dict[str, float], invalid: float, notes: list[str] | None
 def fit_shares(
     dials: list[Dial],
     corrections: Corrections,
-    *,
-    agent_machines_as_machines: bool = False,
 ) -> ShareFit:
     """The population's shares (overall and by hour) from the recorded outcomes."""
     notes: list[str] = []
@@ -230,7 +227,6 @@ def fit_shares(
         intervals,
         recorded,
         len(counted),
-        len(firsts) or None,
         invalid_method,
         (found, connected) if connected else None,
         bands if len(bands) > 1 else [],

@@ -18,7 +18,6 @@ the model wakes the OCS at each of them (:meth:`Callbacks.edges`). No SimPy here
 from __future__ import annotations
 
 import heapq
-import math
 from collections.abc import Iterator
 
 from dialer.codes import TYPE_CAMPAIGN_CALLBACK, TYPE_PERSONAL_CALLBACK
@@ -152,12 +151,3 @@ class Callbacks:
             heapq.heappush(self._campaign[record.cls], (due, record.key, record))
         for at in self.edges(record)[1:]:
             heapq.heappush(self._edges, (at, record.key, record))
-
-    def next_due(self, now: float) -> float | None:
-        """The earliest due time after ``now`` of a campaign callback (None: none)."""
-        best = math.inf
-        for ci in range(len(self._campaign)):
-            head = self.campaign_head(ci)
-            if head is not None and head[0] > now:
-                best = min(best, head[0])
-        return None if best == math.inf else best
