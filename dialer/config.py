@@ -598,8 +598,9 @@ class Callbacks:
     window_s: float | None = opt(
         Optional(Seconds(0, low_open=True)),
         3600.0,
-        "a callback not dialed this long after its time is missed (record_status 8 "
-        "MissedCallBack, not dialed again); null = never missed",
+        "a callback not taken for dialing this long after its time is missed (record_status 8 "
+        "MissedCallBack, not dialed again; one taken in time may still wait for a CPD port, "
+        "`cpd.port_wait_s`); null = never missed",
     )
     on_time_s: float = opt(
         Seconds(),
