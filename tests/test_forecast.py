@@ -133,3 +133,27 @@ def test_the_approximation_beyond_the_exact_size_is_close_to_the_exact_forecast(
 def test_the_cdf_by_slices_is_the_cdf_point_by_point(base, plus, minus, k):
     snap = Snapshot(base, np.array(plus), np.array(minus))
     assert np.array_equal(snap._cdf_up_to(k), snap.p_m_at_most(np.arange(k + 1)))
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    base=st.integers(-10, 10),
+    plus=st.lists(st.tuples(st.floats(0.0, 1.0), st.integers(0, 3)), max_size=12),
+    minus=st.lists(st.tuples(st.floats(0.0, 1.0), st.integers(0, 3)), max_size=8),
+)
+def test_terms_with_counts_are_the_terms_repeated(base, plus, minus):
+    """The pacers pass M's terms as (probability, count) per age bin, empty bins included, as
+    arrays or lists: the same distribution as each term listed once per count."""
+    pv, pc = [v for v, _ in plus], [c for _, c in plus]
+    mv, mc = [v for v, _ in minus], [c for _, c in minus]
+    counted = Snapshot(base, np.array(pv), np.array(mv), np.array(pc), np.array(mc))
+    listed = Snapshot(base, pv, mv, pc, mc)
+    flat = Snapshot(
+        base,
+        np.array([v for v, c in plus for _ in range(c)]),
+        np.array([v for v, c in minus for _ in range(c)]),
+    )
+    for snap in (counted, listed):
+        assert snap.lo == flat.lo
+        assert np.allclose(snap.cdf, flat.cdf, rtol=0, atol=1e-12)
+        assert np.allclose(snap.moments(), flat.moments(), rtol=0, atol=1e-9)

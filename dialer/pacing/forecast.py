@@ -143,20 +143,21 @@ class AgentForecast:
         return out
 
     def free_terms(self, busy: list[tuple[Ages, Ages]], now: float) -> tuple[list, list]:
-        """(probabilities, counts) of the busy agents, one pair per elapsed second."""
-        qs, counts = [], []
+        """(probabilities, counts) of the busy agents, one pair per elapsed second with an
+        agent in it."""
+        qs: list[float] = []
+        counts: list[int] = []
         for (talk, wrap), tables in zip(busy, self.tables, strict=True):
             for ages, table in ((talk, tables[0]), (wrap, tables[1])):
                 if ages.n == 0:
                     continue
                 seg, older = ages.at(now, table.span)
-                nz = np.flatnonzero(seg)
-                if len(nz):
-                    qs.append(table.q[nz])
-                    counts.append(seg[nz])
+                nz = seg.nonzero()[0]
+                qs += table.q[nz].tolist()
+                counts += seg[nz].tolist()
                 if older:
-                    qs.append(table.q[-1:])
-                    counts.append(np.array([older]))
+                    qs.append(float(table.q[-1]))
+                    counts.append(older)
         return qs, counts
 
 
@@ -242,11 +243,33 @@ CERTAIN = 1 - 1e-9
 _ROOT_2PI = math.sqrt(2 * math.pi)
 
 
-def _split(values: np.ndarray, counts: np.ndarray) -> tuple[int, np.ndarray, np.ndarray]:
-    """(certain count, uncertain values, their counts), negligible terms left out."""
-    certain = int(counts[values >= CERTAIN].sum())
-    keep = (values > NEGLIGIBLE) & (values < CERTAIN)
-    return certain, values[keep], counts[keep]
+def _split(
+    values: np.ndarray | list[float], counts: np.ndarray | list[int] | None
+) -> tuple[int, list, list]:
+    """(certain count, uncertain values, their counts) of terms given as (probability, count)
+    pairs, arrays or lists (counts None: one each); terms of count 0 and negligible ones are
+    left out. The terms are few (one per age bin with anybody in it, at most a few dozen on
+    the exact path), so they are sorted out as Python numbers."""
+    if isinstance(values, np.ndarray):
+        values = values.astype(float, copy=False)
+        if counts is None:
+            values, counts = values.tolist(), [1] * len(values)
+        else:
+            counts = np.asarray(counts)
+            nz = counts.nonzero()[0]
+            values, counts = values[nz].tolist(), counts[nz].astype(np.int64).tolist()
+    elif counts is None:
+        counts = [1] * len(values)
+    certain, kept, kept_counts = 0, [], []
+    for v, c in zip(values, counts, strict=True):
+        if c <= 0:
+            continue
+        if v >= CERTAIN:
+            certain += c
+        elif v > NEGLIGIBLE:
+            kept.append(v)
+            kept_counts.append(c)
+    return int(certain), kept, kept_counts
 
 
 def exact_wanted(terms: int, var: float) -> bool:
@@ -254,17 +277,13 @@ def exact_wanted(terms: int, var: float) -> bool:
     return terms <= EXACT_TERMS or (var < VAR_EXACT and terms <= EXACT_MAX_TERMS)
 
 
-def stack(parts: list) -> np.ndarray:
-    return np.concatenate(parts) if parts else np.zeros(0)
-
-
 @functools.lru_cache(maxsize=128)
-def _roots(size: int) -> np.ndarray:
-    """The ``size``-th roots of unity, where M's characteristic function is evaluated (the
-    same few sizes come back decision after decision)."""
-    roots = np.exp(2j * np.pi * np.arange(size) / size)
-    roots.flags.writeable = False
-    return roots
+def _steps(size: int) -> np.ndarray:
+    """z - 1 for the ``size``-th roots of unity z, where M's generating function is evaluated
+    (the same few sizes come back decision after decision)."""
+    steps = np.exp(2j * np.pi * np.arange(size) / size) - 1.0
+    steps.flags.writeable = False
+    return steps
 
 
 def _edgeworth_cdf(x: float, mean: float, var: float, third: float) -> float:
@@ -296,35 +315,39 @@ class Snapshot:
     def __init__(
         self,
         base: int,
-        plus: np.ndarray,
-        minus: np.ndarray | None = None,
-        plus_counts: np.ndarray | None = None,
-        minus_counts: np.ndarray | None = None,
+        plus: np.ndarray | list[float],
+        minus: np.ndarray | list[float] | None = None,
+        plus_counts: np.ndarray | list[int] | None = None,
+        minus_counts: np.ndarray | list[int] | None = None,
     ):
-        plus = np.asarray(plus, dtype=float)
-        pc = np.ones(len(plus)) if plus_counts is None else np.asarray(plus_counts, dtype=float)
-        minus = np.zeros(0) if minus is None else np.asarray(minus, dtype=float)
-        mc = np.ones(len(minus)) if minus_counts is None else np.asarray(minus_counts, dtype=float)
-        sure_plus, p, pc = _split(plus, pc)
-        sure_minus, m, mc = _split(minus, mc)
+        sure_plus, p, pc = _split(plus, plus_counts)
+        sure_minus, m, mc = _split([] if minus is None else minus, minus_counts)
         base += sure_plus - sure_minus
         self.exact = True
         self._moments: tuple[float, float, float] | None = None  # worked out when asked for
         self._terms = (base, p, pc, m, mc)
         self.lo, self.cdf = base, np.ones(1)
-        terms = int(pc.sum() + mc.sum())
-        if terms == 0:
+        # -Bernoulli(m) = Bernoulli(1 - m) - 1: every term a Bernoulli added, M shifted down by
+        # one per minus term
+        r: list[float] = []
+        for v, c in zip(p, pc, strict=True):
+            r += [v] * c
+        downs = 0
+        for v, c in zip(m, mc, strict=True):
+            r += [1.0 - v] * c
+            downs += c
+        size = len(r) + 1
+        if size == 1:
             return
-        size = terms + 1
-        z = _roots(size)
-        p, m = np.repeat(p, pc.astype(np.int64)), np.repeat(m, mc.astype(np.int64))
-        phi = np.prod(1 - p[:, None] + p[:, None] * z, axis=0) if len(p) else np.ones(size)
-        if len(m):
-            phi = phi * np.prod(1 - m[:, None] + m[:, None] / z, axis=0)
-        # H(z) = z^len(m) G(z) has only non-negative powers: its coefficients are FFT(H) / size
-        pmf = np.clip(np.fft.fft(phi * z ** len(m)).real / size, 0.0, None)
-        self.lo = base - len(m)
-        self.cdf = np.cumsum(pmf / pmf.sum())
+        # the generating function prod(1 - r + r z) at the size-th roots of unity; its
+        # coefficients (M's probabilities from lo up) are their discrete Fourier transform / size
+        terms = np.array(r)
+        pmf = np.fft.fft(np.prod(1.0 + terms[:, None] * _steps(size), axis=0)).real
+        np.clip(pmf, 0.0, None, out=pmf)
+        self.lo = base - downs
+        cdf = np.cumsum(pmf)
+        cdf /= cdf[-1]
+        self.cdf = cdf
 
     @classmethod
     def approximate(cls, mean: float, var: float, third: float) -> Snapshot:
@@ -338,7 +361,8 @@ class Snapshot:
         """M's mean, variance and third cumulant (the exact path does not need them: worked
         out the first time they are asked for)."""
         if self._moments is None:
-            base, p, pc, m, mc = self._terms
+            base, *terms = self._terms
+            p, pc, m, mc = (np.array(t, dtype=float) for t in terms)
             self._moments = (
                 base + float(pc @ p - mc @ m),
                 float(pc @ (p * (1 - p)) + mc @ (m * (1 - m))),

@@ -64,7 +64,6 @@ from dialer.pacing.forecast import (
     dials_marginal_rule,
     exact_wanted,
     human_verdict_pmf,
-    stack,
 )
 from dialer.pacing.inputs import PacerInputs
 from dialer.regulation import allowed_abandon_rate
@@ -186,13 +185,14 @@ class Forecasting(Pacer):
             self._table_at = history.changes
         return self._human_by_age
 
-    def flight_terms(self, obs: Observation, p: float) -> tuple[np.ndarray, np.ndarray]:
+    def flight_terms(self, obs: Observation, p: float) -> tuple[list, list]:
         """(probability of a human verdict, count) of the dials in flight, one pair per half
-        second of age (dials older than the longest verdict time: none is still a person)."""
+        second of age with a dial in it (dials older than the longest verdict time: none is
+        still a person)."""
         table = self._flight_table(p)
         seg, _older = obs.flight.at(obs.now, self._flight_span)
-        nz = np.flatnonzero(seg)
-        return table[nz], seg[nz]
+        nz = seg.nonzero()[0]
+        return table[nz].tolist(), seg[nz].tolist()
 
     def snapshot(self, obs: Observation, p: float, held_back: int) -> Snapshot:
         """M = free agents when a new dial is answered minus answers still to come: exact with
@@ -215,8 +215,8 @@ class Forecasting(Pacer):
 
     def _exact(self, obs: Observation, p: float, base: int) -> Snapshot:
         qs, counts = self.agents.free_terms(obs.busy, obs.now)
-        h, h_counts = self.flight_terms(obs, p) if obs.flight.n else (None, None)
-        return Snapshot(base, stack(qs), h, stack(counts), h_counts)
+        h, h_counts = self.flight_terms(obs, p) if obs.flight.n else ([], [])
+        return Snapshot(base, qs, h, counts, h_counts)
 
     def human_in_flight(self, ages: np.ndarray, p: float) -> np.ndarray:
         """P(a dial still unresolved at each age will end in a human verdict): Bayes with the
@@ -341,11 +341,13 @@ class PersonsEstimate:
         self.hung_up = 0  # the window's calls the called party hung up
         self.connects = 0  # the window's connects, and those agents found to be machines
         self.machine_connects = 0
+        self._ratio: float | None = None  # ratio() until the next result
 
     def _bin(self, age: float) -> int:
         return min(int(age / self.BIN_S), self.BINS - 1)
 
     def add(self, result: int, age: float) -> None:
+        self._ratio = None
         b = self._bin(age)
         if result == CONNECTED:
             self.persons[b] += 1  # until an agent says it was a machine
@@ -363,6 +365,11 @@ class PersonsEstimate:
 
     def ratio(self) -> float:
         """Persons-only rate / overdial rate so far (1 while there is little to go by)."""
+        if self._ratio is None:
+            self._ratio = self._worked_out()
+        return self._ratio
+
+    def _worked_out(self) -> float:
         m, p = self.machines, np.maximum(self.persons, 0.0)
         share = (m.sum() + 1) / (m.sum() + p.sum() + 10)  # machines among connects, overall
         machine = (m + self.PRIOR * share) / (m + p + self.PRIOR)
