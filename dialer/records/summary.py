@@ -177,15 +177,16 @@ def day_summary(
 def series(tally: Tally, fp_estimate: float) -> list[dict]:
     """15-minute time series for reports: counts, agent seconds by state, lines, rates."""
     state_b = tally.state_series
+    by_bucket = tally.series
     n = max(
-        max((len(v) for v in tally.series.values()), default=0),
+        max((len(v) for v in by_bucket.values()), default=0),
         max(len(v) for v in state_b),
     )
     lines, cum_live, cum_ab, cum_fin = tally.lines, 0, 0, 0
     rows = []
     for b in range(n):
         row: dict = {"t_s": b * BUCKET_S}
-        for k, v in tally.series.items():
+        for k, v in by_bucket.items():
             row[k] = v[b] if b < len(v) else 0
         for i, name in enumerate(AGENT_STATE_NAMES):
             row[f"agent_s_{name}"] = state_b[i][b] if b < len(state_b[i]) else 0.0

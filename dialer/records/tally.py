@@ -109,6 +109,55 @@ _BY_TRUTH = {
 }
 
 
+def _kind_names(
+    truth: int,
+    verdict: int,
+    ringing: bool,
+    connected: bool,
+    unanswered: bool,
+    result: int,
+    up: bool,
+) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The counts (COUNTS, and so SERIES) and the day counts (DAYS) a call of this kind adds
+    one to: ``ringing``, no CPD verdict by the horizon; ``connected``, an agent took it;
+    ``unanswered``, classified human and nobody took it; ``result``, the OCS's call_result;
+    ``up``, still up at the horizon."""
+    decided = connected or unanswered  # an agent took it, or none
+    days = ["dials"]
+    if truth == HUMAN and not ringing:
+        if verdict == HUMAN:
+            if decided:
+                days.append("live_answers")
+                if unanswered:
+                    days.append("abandoned")
+        elif verdict == MACHINE:
+            days.append("amd_false_positives")
+    counts = ["dials"]
+    if up:
+        counts.append("in_progress")
+    if ringing or (verdict == HUMAN and not decided):
+        counts.append("undecided")  # still ringing, or waiting for an agent, at the horizon
+        return tuple(counts), tuple(days)
+    if truth != HUMAN:
+        counts.append(_BY_TRUTH[truth])
+    if verdict != HUMAN:
+        if truth == HUMAN and verdict == MACHINE:
+            counts.append("amd_false_positives")
+        return tuple(counts), tuple(days)
+    counts.append("classified_human")
+    if unanswered:
+        if result == ABANDONED_CODE:
+            counts.append("ocs_abandoned")
+        elif result == DROPPED_CODE:
+            counts.append("ocs_dropped")
+    if truth == HUMAN:
+        counts.append("live_answers")
+        counts.append("abandoned" if unanswered else "connects")
+    elif truth == MACHINE:
+        counts.append("machines_dropped" if unanswered else "machines_to_agents")
+    return tuple(counts), tuple(days)
+
+
 class Tally:
     """Folds the stream of call records and agent-state intervals (see the module doc)."""
 
@@ -132,9 +181,18 @@ class Tally:
         self.lines = LinePeaks(warmup_s)  # fed by the model: a line is held from dial to hang-up
         self.flight_s = [0.0] * buckets  # dial-seconds in flight (before the verdict) per 15 min
         self.horizon = horizon_s
-        self.counts = dict.fromkeys(COUNTS, 0)
-        self.series: dict[str, list[int]] = {k: [0] * buckets for k in self.SERIES}
-        self.days: dict[str, list[int]] = {k: [0] * days for k in self.DAYS}
+        self._ndays, self._buckets = days, buckets
+        # the calls by kind (see call()): the key of each kind, the counts and day counts it
+        # adds to, whether it is a connect; per kind the calls after the warm-up, per 15
+        # minutes, and per day (warm-up included)
+        self._kinds: dict[tuple, int] = {}
+        self._kind_counts: list[tuple[str, ...]] = []
+        self._kind_day_names: list[tuple[str, ...]] = []
+        self._kind_connect: list[bool] = []
+        self._kind_n: list[int] = []
+        self._kind_series: list[list[int]] = []
+        self._kind_days: list[list[int]] = []
+        self._finished_series = [0] * buckets
         self.last_day = -1  # the last calendar day holding a dial (its windows end there)
         self.agent_wait = Histogram(1.0, 3600)
         self.answer_wait = Histogram(0.05, 1200)
@@ -168,32 +226,34 @@ class Tally:
             b += 1
 
     def call(self, call: Call) -> None:
-        """A call record: at its hang-up, or still up at the horizon."""
+        """A call record: at its hang-up, or still up at the horizon.
+
+        Each call is counted once under its *kind* (outcome, verdict, decided or not, who ended
+        it, still up or not): the named counts, series and day counts are sums over kinds
+        (:func:`_kind_names`), worked out when read."""
         t = call.dialed_at
-        truth, verdict, verdict_at = call.truth, call.verdict, call.verdict_at
-        unanswered = call.unanswered
-        decided = call.connected_at is not None or unanswered  # an agent took it, or none
+        verdict_at = call.verdict_at
+        key = (
+            call.truth,
+            call.verdict,
+            verdict_at is None,
+            call.connected_at is not None,
+            call.unanswered,
+            call.result,
+            call.ended_at is None,
+        )
+        k = self._kinds.get(key)
+        if k is None:
+            k = self._new_kind(key)
         d = self.day(t)
-        days = self.days
-        days["dials"][d] += 1  # the regulator's windows know no warm-up: every call counts
+        self._kind_days[k][d] += 1  # the regulator's windows know no warm-up: every call counts
         if d > self.last_day:
             self.last_day = d
-        if truth == HUMAN and verdict_at is not None:
-            if verdict == HUMAN:
-                if decided:
-                    days["live_answers"][d] += 1
-                    if unanswered:
-                        days["abandoned"][d] += 1
-            elif verdict == MACHINE:
-                days["amd_false_positives"][d] += 1
         if t < self.warmup:
             return
-        c, s = self.counts, self.series
         b = int(t // BUCKET_S)
-        c["dials"] += 1
-        s["dials"][b] += 1
-        if call.ended_at is None:
-            c["in_progress"] += 1
+        self._kind_n[k] += 1
+        self._kind_series[k][b] += 1
         resolved = self.horizon if verdict_at is None else verdict_at
         if resolved < (b + 1) * BUCKET_S:
             self.flight_s[b] += resolved - t
@@ -203,47 +263,60 @@ class Tally:
                 upto = min(resolved, (b + 1) * BUCKET_S)
                 _bump(self.flight_s, b, upto - a)
                 a, b = upto, b + 1
-            b = int(t // BUCKET_S)
-        if verdict_at is None or (verdict == HUMAN and not decided):
-            c["undecided"] += 1  # still ringing, or waiting for an agent, at the horizon
-            return
-        if truth != HUMAN:
-            c[_BY_TRUTH[truth]] += 1
-        if verdict != HUMAN:
-            if truth == HUMAN and verdict == MACHINE:
-                c["amd_false_positives"] += 1
-                s["amd_false_positives"][b] += 1
-            return
-        c["classified_human"] += 1
-        s["classified_human"][b] += 1
-        if unanswered:
-            if call.result == ABANDONED_CODE:
-                c["ocs_abandoned"] += 1
-            elif call.result == DROPPED_CODE:
-                c["ocs_dropped"] += 1
-        if truth == HUMAN:
-            c["live_answers"] += 1
-            s["live_answers"][b] += 1
-            if unanswered:
-                c["abandoned"] += 1
-                s["abandoned"][b] += 1
-            else:
-                c["connects"] += 1
-                s["connects"][b] += 1
-                self.contact_attempts += call.attempt
-                self.answer_wait.add(call.connected_at - verdict_at)  # type: ignore[operator]
-                if call.agent_wait is not None:
-                    self.agent_wait.add(call.agent_wait)
-        elif truth == MACHINE:
-            if unanswered:
-                c["machines_dropped"] += 1
-                s["machines_dropped"][b] += 1
-            else:
-                c["machines_to_agents"] += 1
+        if self._kind_connect[k]:
+            self.contact_attempts += call.attempt
+            self.answer_wait.add(call.connected_at - verdict_at)  # type: ignore[operator]
+            if call.agent_wait is not None:
+                self.agent_wait.add(call.agent_wait)
+
+    def _new_kind(self, key: tuple) -> int:
+        k = len(self._kind_n)
+        self._kinds[key] = k
+        counts, days = _kind_names(*key)
+        self._kind_counts.append(counts)
+        self._kind_day_names.append(days)
+        self._kind_connect.append("connects" in counts)
+        self._kind_n.append(0)
+        self._kind_series.append([0] * self._buckets)
+        self._kind_days.append([0] * self._ndays)
+        return k
+
+    @property
+    def counts(self) -> dict[str, int]:
+        """The calls after the warm-up by what became of them (COUNTS)."""
+        out = dict.fromkeys(COUNTS, 0)
+        for names, n in zip(self._kind_counts, self._kind_n, strict=True):
+            for name in names:
+                out[name] += n
+        return out
+
+    @property
+    def series(self) -> dict[str, list[int]]:
+        """The same per 15 minutes (SERIES), and the records finished."""
+        out = {k: [0] * self._buckets for k in self.SERIES}
+        for names, by_bucket in zip(self._kind_counts, self._kind_series, strict=True):
+            for name in names:
+                if name in out:
+                    target = out[name]
+                    for b, n in enumerate(by_bucket):
+                        target[b] += n
+        out["records_finished"] = list(self._finished_series)
+        return out
+
+    @property
+    def days(self) -> dict[str, list[int]]:
+        """Every call, warm-up included, per calendar day of the site (DAYS)."""
+        out = {k: [0] * self._ndays for k in self.DAYS}
+        for names, by_day in zip(self._kind_day_names, self._kind_days, strict=True):
+            for name in names:
+                target = out[name]
+                for d, n in enumerate(by_day):
+                    target[d] += n
+        return out
 
     def record_finished(self, now: float) -> None:
         """A list record was finished (by the clock: list penetration over time)."""
-        _bump(self.series["records_finished"], int(now // BUCKET_S))
+        _bump(self._finished_series, int(now // BUCKET_S))
 
     def close(self, now: float) -> None:
         self.horizon = now
