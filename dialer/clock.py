@@ -182,6 +182,16 @@ class Window:
         i = self.i
         return i < len(self.opens) and self.opens[i] <= t
 
+    def state(self, t: float) -> tuple[bool, float]:
+        """(open at ``t``, the time until which it stays so)."""
+        self._seek(t)
+        i = self.i
+        if i >= len(self.opens):
+            return False, math.inf
+        if self.opens[i] <= t:
+            return True, self.closes[i]
+        return False, self.opens[i]
+
     def next_open(self, t: float) -> float | None:
         """The first time >= t at which the window is open, or None after the last interval."""
         self._seek(t)

@@ -58,6 +58,8 @@ class CallingList:
         self.treatments = Treatments(campaign)
         self.epoch0 = calendar.epoch0
         self.version = 0  # counts the records put (back) in a queue: see Model.pace
+        self._open: list[int] = []  # the classes whose window is open, until _open_till
+        self._open_till = -math.inf
         # per class, a heap of (due time, key, record); record None stands for the source's
         # next scheduled record (made a Record only when it is taken)
         self.retries: list[list[tuple[float, int, Record | None]]] = [[] for _ in self.classes]
@@ -120,7 +122,7 @@ class CallingList:
         callbacks = self.callbacks
         if callbacks.pending:
             self.update(now)
-        classes, retries, source = self.classes, self.retries, self.source
+        retries, source = self.retries, self.source
         while True:
             if callbacks.pending and not callbacks.preview:
                 record = self.next_callback(now)
@@ -128,9 +130,7 @@ class CallingList:
                     return record
             best_retry, best_fresh, fresh_pos = -1, -1, math.inf
             retry_at, retry_key = math.inf, 0
-            for ci in range(len(classes)):
-                if not classes[ci].window.is_open(now):
-                    continue
+            for ci in self._open_classes(now):
                 heap = retries[ci]
                 if heap:
                     at, key = heap[0][0], heap[0][1]
@@ -159,6 +159,19 @@ class CallingList:
                     continue
             record.status = STATUS_RETRIEVED
             return record
+
+    def _open_classes(self, now: float) -> list[int]:
+        """The window classes open at ``now`` (worked out again at the next window edge)."""
+        if now < self._open_till:
+            return self._open
+        till, open_now = math.inf, []
+        for ci, c in enumerate(self.classes):
+            is_open, until = c.window.state(now)
+            if is_open:
+                open_now.append(ci)
+            till = min(till, until)
+        self._open, self._open_till = open_now, till
+        return open_now
 
     def _blocked(self, record: Record, now: float) -> bool:
         """The pre-dial DNC check (the list read at the start, then the OCS's memory of the
