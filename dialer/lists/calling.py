@@ -136,8 +136,8 @@ class CallingList:
                     at, key = heap[0][0], heap[0][1]
                     if at <= now and (at < retry_at or (at == retry_at and key < retry_key)):
                         best_retry, retry_at, retry_key = ci, at, key
-                if best_retry < 0 and not source.exhausted(ci):
-                    pos = source.position(ci)
+                if best_retry < 0:
+                    pos = source.position(ci)  # inf when the class has no fresh record left
                     if pos < fresh_pos:
                         best_fresh, fresh_pos = ci, pos
             if best_retry >= 0:

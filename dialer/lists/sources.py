@@ -155,8 +155,11 @@ class SyntheticList:
         ]
 
     def position(self, ci: int) -> float:
+        """Where the class's next fresh record sits in list order (inf: none left)."""
         c = self.classes[ci]
-        return (c.taken + 0.5) / c.share if c.share > 0 else math.inf
+        if c.share <= 0 or (c.total is not None and c.taken >= c.total):
+            return math.inf
+        return (c.taken + 0.5) / c.share
 
     def on_dnc(self, key: int) -> bool:
         """Whether the synthetic record's phone is on the DNC list (drawn once per record)."""
@@ -184,7 +187,7 @@ class SyntheticList:
         key = c.taken * len(self.classes) + ci
         c.taken += 1
         phone = f"+1555{key:07d}"  # as phone(key), inline: this is the hot path of endless lists
-        on_dnc = self.on_dnc(key)
+        on_dnc = self.dnc_share > 0 and self.on_dnc(key)
         if self.dnc_file is not None and not on_dnc:
             on_dnc = phone_digits(phone.encode()) in self.dnc_file.phones
         return Record(key, key + 1, phone, c.zone, ci, on_dnc)
@@ -372,6 +375,7 @@ class FileList:
 
     # -- the source interface of CallingList -------------------------------------------------
     def position(self, ci: int) -> float:
+        """Where the class's next fresh record sits in list order (inf: none left)."""
         fresh, i = self._fresh[ci], self._fp[ci]
         return float(fresh[i]) if i < len(fresh) else math.inf
 

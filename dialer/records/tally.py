@@ -316,7 +316,11 @@ class Tally:
 
     def record_finished(self, now: float) -> None:
         """A list record was finished (by the clock: list penetration over time)."""
-        _bump(self._finished_series, int(now // BUCKET_S))
+        b, series = int(now // BUCKET_S), self._finished_series
+        if b < len(series):
+            series[b] += 1
+        else:
+            _bump(series, b)
 
     def close(self, now: float) -> None:
         self.horizon = now
