@@ -22,7 +22,9 @@ The cost of a forecast does not grow with the team: busy agents and dials in fli
 counts by elapsed time (:mod:`dialer.pacing.ages`), so the terms of M come as (probability,
 count) pairs, at most one pair per elapsed second of the tables. With up to ``EXACT_TERMS``
 uncertain terms (or more while its variance is small: :func:`exact_wanted`) M's distribution
-is exact (the inverse FFT of its characteristic function); beyond, a normal with its exact mean, variance and skewness (an Edgeworth correction), whose
+is exact (every term a Bernoulli added, M shifted by the minus terms: one discrete Fourier
+transform of the generating function at the roots of unity); beyond, a normal with its exact
+mean, variance and skewness (an Edgeworth correction), whose
 error against the exact distribution a test bounds.
 """
 
