@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -138,3 +139,20 @@ def test_bad_options_are_one_line_exit_2(args, message, found):
     lines = r.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith(f"dialer: {message}") and found in lines[0]
     assert r.stdout == "" and "Traceback" not in r.stderr
+
+
+def test_the_decision_cost_script_prints_a_row_per_forecasting_mode():
+    """experiments/decision_cost.py, whose table docs/performance.md quotes, runs and counts
+    the full decisions it times (a few, on a short run)."""
+    root = Path(__file__).resolve().parents[1]
+    r = subprocess.run(
+        [sys.executable, "experiments/decision_cost.py", "--agents", "10", "--hours", "0.5"]
+        + ["--repeat", "1"],
+        capture_output=True,
+        text=True,
+        cwd=root,
+        check=True,
+    )
+    rows = [line.split("|") for line in r.stdout.splitlines() if line.startswith("| 10 |")]
+    assert [row[2].strip() for row in rows] == ["predictive", "optimized"]
+    assert all(int(row[4].replace(",", "")) > 0 for row in rows)  # full decisions were timed
