@@ -342,7 +342,8 @@ class Snapshot:
         if size == 1:
             return
         # the generating function prod(1 - r + r z) at the size-th roots of unity; its
-        # coefficients (M's probabilities from lo up) are their discrete Fourier transform / size
+        # coefficients (M's probabilities from lo up) are their discrete Fourier transform over
+        # size (the factor goes with the normalisation of the cumulative sum below)
         terms = np.array(r)
         pmf = np.fft.fft(np.prod(1.0 + terms[:, None] * _steps(size), axis=0)).real
         np.clip(pmf, 0.0, None, out=pmf)
