@@ -13,7 +13,7 @@ class Preview(Pacer):
     """An agent takes a record, previews it, dials it and waits on it (one per ready agent)."""
 
     name = "preview"
-    reserve = "preview"
+    reserve: str | None = "preview"
 
     def decide(self, obs: Observation) -> int:
         return obs.ready
@@ -23,7 +23,7 @@ class Progressive(Pacer):
     """One dial per ready agent, the agent reserved for it ("6 agents ready, 6 numbers dialed")."""
 
     name = "progressive"
-    reserve = "progressive"
+    reserve: str | None = "progressive"
 
     def decide(self, obs: Observation) -> int:
         return obs.ready

@@ -10,7 +10,7 @@ comparing modes on one seed is a paired comparison.
 from __future__ import annotations
 
 from collections import OrderedDict
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -55,8 +55,8 @@ class Truth:
     and kept in a small LRU cache: a block evicted and needed again is drawn again, identical.
     """
 
-    BLOCK = 256
-    CACHE = 256
+    BLOCK: ClassVar[int] = 256
+    CACHE: ClassVar[int] = 256
 
     def __init__(self, campaign: Campaign):
         pop, cpd = campaign.population, campaign.cpd
@@ -214,8 +214,8 @@ class Asks:
     same thing in every mode and setting (a paired comparison). Rows as in :class:`Truth`.
     """
 
-    BLOCK = Truth.BLOCK
-    CACHE = 64
+    BLOCK: ClassVar[int] = Truth.BLOCK
+    CACHE: ClassVar[int] = 64
 
     def __init__(self, campaign: Campaign):
         pop, ivr = campaign.population, campaign.ivr
