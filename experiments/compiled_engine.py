@@ -88,10 +88,11 @@ def hashes(folder: Path) -> dict[str, str]:
     r = subprocess.run(
         [sys.executable, "-c", HASHES, str(ROOT), ",".join(MODES)],
         cwd=folder,
-        check=True,
         capture_output=True,
         text=True,
     )
+    if r.returncode:
+        raise SystemExit(f"compiled_engine: the runs in {folder} failed:\n{r.stderr}")
     return json.loads(r.stdout)
 
 

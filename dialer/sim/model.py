@@ -48,7 +48,9 @@ import simpy
 from dialer.centre import Campaign, Centre, Layout, layout
 from dialer.clock import Calendar
 from dialer.codes import AGENT_STATE_NAMES, LOGGED_OUT, READY, TALKING, WRAP_UP
-from dialer.pacing.base import Pacer
+from dialer.lists.calling import CallingList
+from dialer.pacing.ages import Ages
+from dialer.pacing.base import Observation, Pacer
 from dialer.records.calls import InboundCall
 from dialer.records.centre import QueueTally, WorkTime
 from dialer.records.tally import Tally
@@ -268,7 +270,7 @@ class Model:
 
     # compatibility for a single campaign: its list, pacer and view are the run's
     @property
-    def calling_list(self):
+    def calling_list(self) -> CallingList:
         return self.campaigns[0].calling_list
 
     @property
@@ -280,17 +282,17 @@ class Model:
         return self.campaigns[0].view
 
     @property
-    def obs(self):
+    def obs(self) -> Observation:
         return self.campaigns[0].obs
 
-    def observe(self):
+    def observe(self) -> Observation:
         """What the (first) campaign's OCS sees now."""
         obs = self.campaigns[0].obs
         obs.now = self.env.now
         return obs
 
     @property
-    def flight(self):
+    def flight(self) -> Ages | None:
         return self.campaigns[0].flight
 
     @property
