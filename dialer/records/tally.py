@@ -158,6 +158,21 @@ def _kind_names(
     return tuple(counts), tuple(days)
 
 
+def _sums(
+    keys: tuple[str, ...], length: int, names: list[tuple[str, ...]], rows: list[list[int]]
+) -> dict[str, list[int]]:
+    """For each key, the element-wise sum of the rows (per 15 minutes, or per day) of the
+    kinds whose names include it."""
+    out = {k: [0] * length for k in keys}
+    for kind_names, row in zip(names, rows, strict=True):
+        for name in kind_names:
+            target = out.get(name)
+            if target is not None:
+                for i, n in enumerate(row):
+                    target[i] += n
+    return out
+
+
 class Tally:
     """Folds the stream of call records and agent-state intervals (see the module doc)."""
 
@@ -293,26 +308,14 @@ class Tally:
     @property
     def series(self) -> dict[str, list[int]]:
         """The same per 15 minutes (SERIES), and the records finished."""
-        out = {k: [0] * self._buckets for k in self.SERIES}
-        for names, by_bucket in zip(self._kind_counts, self._kind_series, strict=True):
-            for name in names:
-                if name in out:
-                    target = out[name]
-                    for b, n in enumerate(by_bucket):
-                        target[b] += n
+        out = _sums(self.SERIES, self._buckets, self._kind_counts, self._kind_series)
         out["records_finished"] = list(self._finished_series)
         return out
 
     @property
     def days(self) -> dict[str, list[int]]:
         """Every call, warm-up included, per calendar day of the site (DAYS)."""
-        out = {k: [0] * self._ndays for k in self.DAYS}
-        for names, by_day in zip(self._kind_day_names, self._kind_days, strict=True):
-            for name in names:
-                target = out[name]
-                for d, n in enumerate(by_day):
-                    target[d] += n
-        return out
+        return _sums(self.DAYS, self._ndays, self._kind_day_names, self._kind_days)
 
     def record_finished(self, now: float) -> None:
         """A list record was finished (by the clock: list penetration over time)."""
