@@ -1,8 +1,8 @@
 """What compiling the engine's hot modules with mypyc would give: an experiment, not an install.
 
 Copies the ``dialer`` package to ``--out`` (default ``results/compiled``), compiles the modules
-a dial passes through (the calling list, the truth, the campaign group's dial, the Stat
-Server's view, the tally; ``HOT``) there with mypyc (part of mypy, in the ``test`` extra; needs
+a dial passes through (the calling list, the truth, the campaign group's dial, the model's
+agents, the Stat Server's view, the tally; ``HOT``) there with mypyc (part of mypy, in the ``test`` extra; needs
 a C compiler and the Python headers), then
 
 1. checks that the compiled copy gives the same summary, bit for bit, as the project for every
@@ -38,6 +38,7 @@ HOT = [
     "dialer/sim/statserver.py",
     "dialer/sim/truth.py",
     "dialer/sim/campaign.py",
+    "dialer/sim/model.py",
 ]
 MODES = ("preview", "progressive", "power", "predictive", "optimized", "adaptive")
 

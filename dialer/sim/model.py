@@ -130,11 +130,15 @@ class Model:
         self.centre_view: AgentView | None = None
         self.queues: list[InboundQueue] = []
         # the hot path of a single campaign, without the centre's rules
+        self._set_state: Callable[..., None]  # (agent, state, work=-1)
+        self._record_interval: Callable[..., None]  # (agent, state, start, end, report)
         if self.single:
-            self._set_state = self._set_state_alone  # type: ignore[method-assign]
-            self._record_interval = self._record_interval_alone  # type: ignore[method-assign]
+            self._set_state = self._set_state_alone
+            self._record_interval = self._record_interval_alone
             self._agent_ready = self._agent_ready_alone
         else:
+            self._set_state = self._set_state_centre
+            self._record_interval = self._record_interval_centre
             self._agent_ready = self._agent_ready_shared
         for i, role in enumerate(lay.campaigns):
             self.campaigns.append(CampaignGroup(self, i, role, pacer if i == 0 else None))
@@ -266,7 +270,7 @@ class Model:
     def outage_s(self) -> float:
         """Seconds after the warm-up during which the OCS had no Stat Server (no new dial)."""
         w = self.warmup
-        return sum(max(0.0, b - max(a, w)) for a, b in self.stat_server.outages)
+        return sum((max(0.0, b - max(a, w)) for a, b in self.stat_server.outages), 0.0)
 
     # compatibility for a single campaign: its list, pacer and view are the run's
     @property
@@ -314,7 +318,7 @@ class Model:
             return None
         return known
 
-    def _record_interval(
+    def _record_interval_centre(
         self, agent: Agent, state: int, start: float, end: float, report: float | None
     ) -> None:
         known = self._known_at(start, end, report)
@@ -554,7 +558,7 @@ class Model:
 
     # -- agents ------------------------------------------------------------------------------------
     def _set_state_alone(self, agent: Agent, state: int, work: int = -1) -> None:
-        """:meth:`_set_state` for a single campaign (its view is the only one)."""
+        """:meth:`_set_state_centre` for a single campaign (its view is the only one)."""
         now = self.env.now
         self._record_interval(agent, agent.state, agent.since, now, agent.report)
         agent.state = state
@@ -570,13 +574,13 @@ class Model:
     def _record_interval_alone(
         self, agent: Agent, state: int, start: float, end: float, report: float | None
     ) -> None:
-        """:meth:`_record_interval` for a single campaign (its tally is the run's)."""
+        """:meth:`_record_interval_centre` for a single campaign (its tally is the run's)."""
         known = self._known_at(start, end, report)
         self.tally.interval(state, start, end, known)
         if self.on_interval is not None:
             self.on_interval(agent, state, start, end, known)
 
-    def _set_state(self, agent: Agent, state: int, work: int = -1) -> None:
+    def _set_state_centre(self, agent: Agent, state: int, work: int = -1) -> None:
         """The agent's state changes: its last interval is recorded and the change reported.
         ``work``: the queue of the inbound call the new state is work on (or -1)."""
         now = self.env.now
