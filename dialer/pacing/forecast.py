@@ -403,6 +403,11 @@ class Snapshot:
             q = k * p * (1 - p)
             mean = k * p - m_mean
             return 1.0 - _edgeworth_cdf(-0.5, mean, q + m_var, q * (1 - 2 * p) - m_third)
+        if k == 0:  # P(M <= 0), read off (the first new dial: most decisions stop there)
+            i = -self.lo
+            if i < 0:
+                return 0.0
+            return float(self.cdf[i]) if i < len(self.cdf) - 1 else 1.0
         if binom is None:
             binom = np.array([math.comb(k, x) * p**x * (1 - p) ** (k - x) for x in range(k + 1)])
         return float(np.dot(binom, self._cdf_up_to(k)))
