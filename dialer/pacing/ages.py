@@ -77,9 +77,13 @@ class Ages:
         hi = int(now / self.width)
         lo = hi - span + 1
         if lo > self.lo:
-            a, b = self.lo - self.base, lo - self.base
-            if a < len(self.counts):
-                self.older += int(self.counts[a : min(b, len(self.counts))].sum())
+            counts = self.counts
+            a, b = self.lo - self.base, min(lo - self.base, len(counts))
+            if b - a <= 8:  # a few bins (a read a second or so after the last): one by one
+                for i in range(a, b):
+                    self.older += int(counts[i])
+            elif a < b:
+                self.older += int(counts[a:b].sum())
             self.lo = lo
         a = self.lo - self.base
         b = hi + 1 - self.base

@@ -346,7 +346,7 @@ class Snapshot:
         # size (the factor goes with the normalisation of the cumulative sum below)
         terms = np.array(r)
         pmf = np.fft.fft(np.prod(1.0 + terms[:, None] * _steps(size), axis=0)).real
-        np.clip(pmf, 0.0, None, out=pmf)
+        np.maximum(pmf, 0.0, out=pmf)  # rounding can leave tiny negatives
         self.lo = base - downs
         cdf = np.cumsum(pmf)
         cdf /= cdf[-1]
