@@ -79,7 +79,12 @@ def compile_copy(out: Path) -> None:
         shutil.rmtree(out)
     out.mkdir(parents=True)
     shutil.copytree(ROOT / "dialer", out / "dialer", ignore=shutil.ignore_patterns("__pycache__"))
-    subprocess.run([sys.executable, "-m", "mypyc", *HOT], cwd=out, check=True, capture_output=True)
+    r = subprocess.run(
+        [sys.executable, "-m", "mypyc", *HOT], cwd=out, capture_output=True, text=True
+    )
+    if r.returncode:  # no mypy in this environment, no C compiler, or a module mypyc refuses
+        tail = "\n".join((r.stdout + r.stderr).strip().splitlines()[-5:])
+        raise SystemExit(f"compiled_engine: mypyc failed (pip install mypy; gcc):\n{tail}")
     built = sorted(p.name for p in (out / "dialer").rglob("*.so"))
     if len(built) != len(HOT):
         raise SystemExit(f"compiled_engine: expected {len(HOT)} compiled modules, found {built}")
