@@ -37,11 +37,12 @@ from pathlib import Path
 from typing import Any
 
 import simpy
-from simpy.events import NORMAL, Event
+from simpy.events import Event
 
 from dialer.config import Campaign, from_dict, load_campaign
 from dialer.errors import InputError
 from dialer.schema import did_you_mean
+from dialer.sim.core import Step  # the model's one kind of event: the reference uses it too
 
 MODES = ("preview", "progressive", "power", "predictive", "optimized", "adaptive")
 ROOT = Path(__file__).resolve().parents[2]  # the project (a source checkout)
@@ -99,17 +100,6 @@ def flow_campaign(
     )
 
 
-class _Step(Event):
-    """One step of a dial: SimPy's Timeout with its single callback given at birth."""
-
-    def __init__(self, env: simpy.Environment, delay: float, callback: Any, value: Any):
-        self.env = env
-        self.callbacks = [callback]
-        self._value = value
-        self._ok = True
-        env.schedule(self, NORMAL, delay)
-
-
 def lean_reference(
     agents: int, hours: float, ratio: float = FLOW["ratio"], seed: int = int(FLOW["seed"])
 ) -> dict:
@@ -145,9 +135,9 @@ def lean_reference(
             dials += need
             for _ in range(need):
                 if draw() < human:
-                    _Step(env, expo(per_answer), on_result, True)
+                    Step(env, expo(per_answer), on_result, True)
                 else:
-                    _Step(env, expo(per_fail), on_result, False)
+                    Step(env, expo(per_fail), on_result, False)
 
     def on_result(event: Event) -> None:
         nonlocal in_flight, answers, free, dropped, busy_since
@@ -157,13 +147,13 @@ def lean_reference(
             if free > 0:
                 free -= 1
                 busy_since += env.now
-                _Step(env, expo(per_talk), on_talk_end, env.now)
+                Step(env, expo(per_talk), on_talk_end, env.now)
             else:
                 dropped += 1
         top_up()
 
     def on_talk_end(event: Event) -> None:
-        _Step(env, wrap, on_wrap_end, event._value)
+        Step(env, wrap, on_wrap_end, event._value)
 
     def on_wrap_end(event: Event) -> None:
         nonlocal busy_s, busy_since, free
