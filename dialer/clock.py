@@ -178,9 +178,7 @@ class Window:
         self.i = i
 
     def is_open(self, t: float) -> bool:
-        self._seek(t)
-        i = self.i
-        return i < len(self.opens) and self.opens[i] <= t
+        return self.state(t)[0]
 
     def state(self, t: float) -> tuple[bool, float]:
         """(open at ``t``, the time until which it stays so)."""

@@ -20,6 +20,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from dialer.errors import InputError  # noqa: E402
 from dialer.experiments.bench import EXAMPLE, modes_campaign  # noqa: E402
 from dialer.experiments.run import simulate  # noqa: E402
 from dialer.pacing import predictive  # noqa: E402
@@ -67,6 +68,11 @@ def main() -> None:
     ap.add_argument("--hours", type=float, default=2.0)
     ap.add_argument("--repeat", type=int, default=3)
     args = ap.parse_args()
+    try:  # the campaign's problems as one line, before anything is timed
+        modes_campaign(args.campaign, "power", 1, args.hours)
+    except InputError as exc:
+        print(f"decision_cost: {exc}", file=sys.stderr)
+        raise SystemExit(2) from None
     clock = DecisionClock()
     print(
         "| agents | mode | time × power | full decisions | their share of the time | µs each "
