@@ -620,6 +620,16 @@ def campaigns_of(scenario: Scenario) -> list[Campaign]:
     return [effective(scenario, e) for e in scenario.campaigns]
 
 
+def read_list_files(scenario: Scenario) -> None:
+    """Read every campaign's list and DNC files now, so that a bad row is reported before
+    anything runs or is written (the parses are cached: the runs do not read them again)."""
+    from dialer.lists.sources import read_files
+
+    for campaign in campaigns_of(scenario):
+        if campaign.calling_list.file or campaign.dnc.file:
+            read_files(campaign)
+
+
 # -- what the model runs ---------------------------------------------------------------------------
 
 

@@ -51,14 +51,9 @@ def _load(args: argparse.Namespace, extra: dict | None = None):
 
 
 def _read_lists(scenario) -> None:
-    """Read every campaign's list and DNC files now, so that a bad row shows up before
-    anything is written."""
-    from dialer.centre import campaigns_of
-    from dialer.lists.sources import read_files
+    from dialer.centre import read_list_files
 
-    for campaign in campaigns_of(scenario):
-        if campaign.calling_list.file or campaign.dnc.file:
-            read_files(campaign)
+    read_list_files(scenario)
 
 
 def cmd_check(args: argparse.Namespace) -> int:
