@@ -353,7 +353,7 @@ def inline(raw: dict, base: str | os.PathLike) -> dict:
             raise InputError([f"campaigns.{i}.campaign: {p}" for p in exc.problems]) from None
         if is_centre(text):
             raise InputError(f"campaigns.{i}.campaign: {path} is a centre file, not a campaign")
-        _file_fields(Campaign, text, str(path.parent))
+        _file_fields(Campaign, text, os.path.abspath(path.parent))
         merged = _merge(text, {k: v for k, v in item.items() if k != "campaign"})
         merged["campaign"] = None  # read in: the entry is inline now
         entries[i] = merged

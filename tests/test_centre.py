@@ -38,6 +38,25 @@ def test_the_example_centre_loads_with_its_campaign_file_read_in():
     assert centre_from_dict(c.to_dict()) == c
 
 
+def test_a_campaign_files_list_is_found_from_any_working_folder(tmp_path, monkeypatch):
+    # campaigns/c.yaml names lists/multi-zone.csv (beside it); the centre names c.yaml; read
+    # from the folder above (relative paths), the list must be found where the campaign says
+    import shutil
+
+    folder = tmp_path / "campaigns"
+    shutil.copytree("campaigns/lists", folder / "lists")
+    shutil.copy("campaigns/multi-zone-list.yaml", folder / "c.yaml")
+    (folder / "centre.yaml").write_text(
+        "name: x\nagents:\n  groups:\n    - {name: a, count: 3}\n"
+        "campaigns:\n  - {name: c, campaign: c.yaml, groups: [a]}\n",
+        encoding="utf-8",
+    )
+    monkeypatch.chdir(tmp_path)
+    (entry,) = load("campaigns/centre.yaml").campaigns
+    assert Path(entry.campaign.calling_list.file).resolve() == folder / "lists" / "multi-zone.csv"
+    assert main(["check", "campaigns/centre.yaml"]) == 0
+
+
 def test_a_campaign_file_is_still_a_campaign_and_load_campaign_refuses_a_centre():
     assert not isinstance(load("campaigns/smoke.yaml"), Centre)
     with pytest.raises(InputError, match="a centre file"):
