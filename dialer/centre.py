@@ -43,6 +43,7 @@ from dialer.config import (
     is_centre,
     lognormal,
     read_mapping,
+    refuse_sweep,
     set_dotted,
 )
 from dialer.errors import InputError, show
@@ -592,6 +593,7 @@ def centre_from_dict(raw: Any, source: str = "", base: str | os.PathLike | None 
 def load(path: str | os.PathLike, overrides: list[str] | dict[str, Any] | None = None) -> Scenario:
     """Read, override and validate a campaign file or a centre file (told by its keys)."""
     raw = read_mapping(path)
+    refuse_sweep(raw, path)
     base = Path(path).parent
     if not is_centre(raw):
         from dialer.config import from_dict

@@ -977,21 +977,69 @@ def from_dict(raw: Any, source: str = "", base: str | os.PathLike | None = None)
     return campaign
 
 
+class DuplicateKey(yaml.YAMLError):
+    """A key given twice in one mapping (YAML would keep the last one silently)."""
+
+    def __init__(self, key: Any, line: int, first: int):
+        super().__init__(f"duplicate key {key!r}")
+        self.key, self.line, self.first = key, line, first
+
+
+class _StrictLoader(yaml.SafeLoader):
+    """PyYAML's safe loader, refusing a key given twice in one mapping: a second ``dialing:``
+    block would otherwise replace the first one without a word."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict:
+        seen: dict[Any, int] = {}
+        for key_node, _value in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                continue  # "<<: *anchor" merges are YAML's own way to repeat keys
+            key = self.construct_object(key_node, deep=True)
+            try:
+                first = seen.setdefault(key, key_node.start_mark.line)
+            except TypeError:
+                continue  # an unhashable key: the base class says so
+            if first != key_node.start_mark.line:
+                raise DuplicateKey(key, key_node.start_mark.line + 1, first + 1)
+        return super().construct_mapping(node, deep)
+
+
 def read_yaml(path: str | os.PathLike) -> Any:
     path = Path(path)
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise InputError(f"{path}: no such file") from None
-    except (IsADirectoryError, PermissionError, UnicodeDecodeError) as exc:
-        raise InputError(f"{path}: cannot read ({exc.__class__.__name__})") from None
+    except IsADirectoryError:
+        raise InputError(f"{path}: expected a YAML file, got a folder") from None
+    except PermissionError:
+        raise InputError(f"{path}: cannot read (permission denied)") from None
+    except UnicodeDecodeError as exc:
+        raise InputError(
+            f"{path}: expected a YAML text file (UTF-8), got a byte {exc.object[exc.start]:#04x} "
+            f"at offset {exc.start} that is not UTF-8 text"
+        ) from None
     try:
-        return yaml.safe_load(text)
+        return yaml.load(text, Loader=_StrictLoader)
+    except DuplicateKey as exc:
+        raise InputError(
+            f"{path} line {exc.line}: duplicate key {exc.key!r} (first at line {exc.first}): "
+            "expected each key once in a mapping"
+        ) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" line {mark.line + 1}" if mark else ""
         what = getattr(exc, "problem", None) or "invalid YAML"
         raise InputError(f"{path}{where}: expected valid YAML, got {what}") from None
+
+
+def refuse_sweep(raw: dict, path: str | os.PathLike) -> None:
+    """A sweep file given where a campaign or centre file belongs: say so, not ten unknown keys."""
+    if "factors" in raw and "campaign" in raw:
+        raise InputError(
+            f"{path}: expected a campaign or centre file, got a sweep file (it has factors and "
+            f"campaign): run it with `dialer sweep {path}`"
+        )
 
 
 CENTRE_KEYS = ("campaigns", "queues")  # a file with either is a centre (dialer.centre)
@@ -1030,10 +1078,12 @@ def load_campaign(
     :func:`dialer.centre.load`, which reads both kinds.
     """
     raw = read_mapping(path)
+    refuse_sweep(raw, path)
     if is_centre(raw):
         raise InputError(
-            f"{path}: a centre file (it has {' and '.join(k for k in CENTRE_KEYS if k in raw)}): "
-            "read it with dialer.load (every dialer command takes both kinds)"
+            f"{path}: expected one campaign, got a centre file (it has "
+            f"{' and '.join(k for k in CENTRE_KEYS if k in raw)}); this takes a campaign file "
+            "(from Python, dialer.load reads both kinds)"
         )
     apply_overrides(raw, overrides)
     return from_dict(raw, str(path), Path(path).parent)

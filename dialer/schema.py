@@ -473,7 +473,8 @@ def build(cls: type, raw: Any, key: str, problems: Problems) -> Any:
     before = len(problems)
     for k in raw:
         if k not in names:
-            problems.say(join(key, k), "unknown key" + did_you_mean(k, names))
+            hint = did_you_mean(k, names) or _one_level_down(cls, k, key)
+            problems.say(join(key, k), "unknown key" + hint)
     values = {}
     for f in fields(cls):
         if f.name in raw:
@@ -487,6 +488,19 @@ def build(cls: type, raw: Any, key: str, problems: Problems) -> Any:
     if check is not None:
         check(key, problems)
     return BAD if len(problems) > before else obj
+
+
+def _one_level_down(cls: type, word: Any, key: str) -> str:
+    """A hint for a key written a level too high: ``ratio`` at the top is ``dialing.ratio``."""
+    found = []
+    for f in fields(cls):
+        spec = f.metadata["spec"]
+        inner = getattr(spec, "inner", spec)  # an optional section is still a section
+        if isinstance(inner, Section) and word in {g.name for g in fields(inner.cls)}:
+            found.append(join(join(key, f.name), str(word)))
+    if not found:
+        return ""
+    return " (did you mean " + " or ".join(f"'{w}'" for w in found[:3]) + "?)"
 
 
 def dump(obj: Any) -> dict:

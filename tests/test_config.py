@@ -95,6 +95,38 @@ def test_unquoted_time_from_a_yaml_file(tmp_path):
         load_campaign(f)
 
 
+def one_problem(path) -> str:
+    with pytest.raises(InputError) as exc:
+        load_campaign(path)
+    assert len(exc.value.problems) == 1, exc.value.problems
+    return exc.value.problems[0]
+
+
+def test_a_key_given_twice_is_refused_with_both_lines(tmp_path):
+    f = tmp_path / "c.yaml"
+    # YAML alone would keep the second dialing block and drop mode and ratio without a word
+    f.write_text("dialing:\n  mode: power\n  ratio: 3\nseed: 1\ndialing:\n  lines: 20\n")
+    assert "line 5: duplicate key 'dialing' (first at line 1)" in one_problem(f)
+    f.write_text("calling_list:\n  size: 100\n  size: 1000\n")
+    assert "line 3: duplicate key 'size' (first at line 2)" in one_problem(f)
+    # a merge key is YAML's own way to repeat keys: still allowed
+    f.write_text("dialing:\n  <<: {mode: power, ratio: 2}\n  ratio: 3\n")
+    assert (load_campaign(f).dialing.mode, load_campaign(f).dialing.ratio) == ("power", 3)
+
+
+def test_a_key_one_level_too_high_gets_its_full_name(tmp_path):
+    assert "ratio: unknown key (did you mean 'dialing.ratio'?)" in problems({"ratio": 2})[0]
+
+
+def test_a_folder_a_binary_file_and_a_sweep_file_are_named_as_such(tmp_path):
+    assert "expected a YAML file, got a folder" in one_problem(tmp_path)
+    f = tmp_path / "c.yaml"
+    f.write_bytes(b"seed: 1\n\xff\xfe\x00")
+    assert "expected a YAML text file (UTF-8), got a byte 0xff at offset 8" in one_problem(f)
+    f.write_text("campaign: c.yaml\nfactors:\n  dialing.ratio: [1, 2]\n")
+    assert "got a sweep file" in one_problem(f) and "dialer sweep" in one_problem(f)
+
+
 def test_dotted_overrides_by_index_and_by_name():
     c = load_campaign(
         "campaigns/b2c-renewals.yaml", ["agents.groups.renewals.count=30", "dialing.ratio=2.5"]
