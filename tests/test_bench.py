@@ -129,6 +129,8 @@ BAD = [
     (["--repeat", "0"], "--repeat: expected a whole number of runs >= 1", "'0'"),
     (["--campaign", "nowhere.yaml"], "--campaign: no such file", "nowhere.yaml"),
     (["--floor", "nowhere.py"], "--floor: no such file", "nowhere.py"),
+    (["--floor", "tests"], "--floor tests: expected a file, got a folder", "folder"),
+    (["--floor", "README.md"], "--floor README.md: expected a floor model", "SyntaxError"),
 ]
 
 
@@ -139,6 +141,18 @@ def test_bad_options_are_one_line_exit_2(args, message, found):
     lines = r.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith(f"dialer: {message}") and found in lines[0]
     assert r.stdout == "" and "Traceback" not in r.stderr
+
+
+@pytest.mark.parametrize(
+    "script, found",
+    [("pass", "got: no output"), ("print('{\"dials\": 1}')", "without occupancy")],
+)
+def test_a_floor_model_that_prints_no_result_is_one_line(tmp_path, script, found):
+    floor = tmp_path / "floor.py"
+    floor.write_text(script + "\n")
+    r = dialer("--floor", str(floor), "--agents", "2", "--modes", "power")
+    assert r.returncode == 2 and len(r.stderr.strip().splitlines()) == 1, r.stderr
+    assert "expected a floor model" in r.stderr and found in r.stderr and r.stdout == ""
 
 
 def test_the_decision_cost_script_prints_a_row_per_forecasting_mode():

@@ -239,7 +239,14 @@ def _child(argv: list[str]) -> dict:
             err.seek(0)
             tail = err.read().decode(errors="replace").strip().splitlines()[-1:] or ["no output"]
             raise RuntimeError(f"{' '.join(argv[:3])} ... failed: {tail[0]}")
-    row = json.loads(out.decode().strip().splitlines()[-1])
+    lines = out.decode(errors="replace").strip().splitlines()
+    try:
+        row = json.loads(lines[-1])
+    except (IndexError, ValueError):
+        got = f"a last line {lines[-1][:60]!r}" if lines else "no output"
+        raise RuntimeError(f"{argv[1]}: {got}") from None
+    if not isinstance(row, dict):
+        raise RuntimeError(f"{argv[1]}: a JSON {type(row).__name__} instead of an object")
     kib = usage.ru_maxrss / (1024 if sys.platform == "darwin" else 1)  # macOS says bytes
     row["peak_rss_mb"] = round(kib / 1024, 1)
     return row
@@ -250,10 +257,17 @@ def _measure(job: dict) -> dict:
     return _rounded(row)
 
 
+FLOOR_KEYS = ("dials", "occupancy", "abandon_rate", "wall_s")  # what the floor model prints
+
+
 def _floor(path: Path, agents: int, hours: float, repeat: int) -> dict:
     """The shared floor model, once per repeat (it runs once a process); the best run."""
     args = {"c": agents, "k": FLOW["ratio"], "horizon": hours * 3600, "seed": FLOW["seed"]}
     runs = [_child([sys.executable, str(path), json.dumps(args)]) for _ in range(repeat)]
+    for run in runs:
+        missing = [k for k in FLOOR_KEYS if k not in run]
+        if missing:
+            raise RuntimeError(f"{path}: an object without {', '.join(missing)}")
     best = min(runs, key=lambda r: r["wall_s"])
     best["peak_rss_mb"] = max(r["peak_rss_mb"] for r in runs)
     return _rounded(
@@ -435,15 +449,23 @@ def options(args: Any) -> dict:
     if repeat < 1:
         raise InputError(f"--repeat: expected a whole number of runs >= 1, got {args.repeat!r}")
     campaign = Path(args.campaign) if args.campaign else EXAMPLE
-    if not campaign.is_file():
-        raise InputError(f"--campaign: no such file {str(campaign)!r}")
+    _a_file("--campaign", campaign)
     load_campaign(campaign)  # its problems now, as one line each, not in a child
     campaign = campaign.resolve()
     floor = find_floor()
     if args.floor:
-        if not Path(args.floor).is_file():
-            raise InputError(f"--floor: no such file {args.floor!r}")
+        _a_file("--floor", Path(args.floor))
         floor = Path(args.floor).resolve()
+        try:  # a tiny run now: a broken script is one line here, not a traceback mid-bench
+            _floor(floor, 2, 60 / 3600, 1)
+        except RuntimeError as exc:
+            why = str(exc)
+            why = why.split(" failed: ")[-1] if " failed: " in why else why.split(": ", 1)[-1]
+            raise InputError(
+                f"--floor {args.floor}: expected a floor model that prints one JSON object "
+                f"with {', '.join(FLOOR_KEYS)} (as ../shared/bench/floor_power.py), got: "
+                f"{why}"
+            ) from None
     return {
         "modes": modes,
         "agents": agents,
@@ -452,6 +474,13 @@ def options(args: Any) -> dict:
         "campaign": campaign,
         "floor": floor,
     }
+
+
+def _a_file(option: str, path: Path) -> None:
+    if path.is_dir():
+        raise InputError(f"{option} {path}: expected a file, got a folder")
+    if not path.is_file():
+        raise InputError(f"{option}: no such file {str(path)!r}")
 
 
 def main(args: Any) -> int:
