@@ -338,6 +338,24 @@ def test_an_unknown_tz_dbid_names_the_row_the_value_and_the_keys(tmp_path):
     assert r.returncode == 0 and r.stdout.startswith("ok: c.yaml"), r.stderr
 
 
+@pytest.mark.parametrize(
+    "column, value",
+    [("tz_dbid", b"America/Chicago"), ("tz_dbid", b"2.0"), ("record_id", b"abc")]
+    + [("daily_till", b"9pm"), ("record_id", b"99999999999999999999")],
+)
+def test_a_bad_number_is_one_line_not_two(tmp_path, column, value):
+    # the bad field is reported once; the checks across fields (a tz_dbid the campaign maps,
+    # daily_till after daily_from, a record id given) do not read it again as a number
+    (tmp_path / "lists").mkdir()
+    (tmp_path / "lists/x.csv").write_bytes(with_field(3, column, value))
+    (tmp_path / "lists/dnc.csv").write_bytes(DNC)
+    (tmp_path / "c.yaml").write_text(CAMPAIGN)
+    r = dialer("check", "c.yaml", cwd=tmp_path)
+    assert r.returncode == 2 and len(r.stderr.splitlines()) == 1, r.stderr
+    assert f"row 3: {column}: expected an integer" in r.stderr or "seconds" in r.stderr
+    assert repr(value.decode()) in r.stderr
+
+
 def test_many_tz_dbid_keys_are_shortened(tmp_path):
     path = tmp_path / "x.csv"
     path.write_bytes(with_field(2, "tz_dbid", b"7"))

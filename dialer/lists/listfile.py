@@ -281,6 +281,9 @@ def _text(a: np.ndarray, s: int, e: int) -> str:
     return a[s:e].tobytes().decode("utf-8", "replace")
 
 
+REPORTED = np.iinfo(np.int64).min  # a field found bad (and reported): no check across fields
+
+
 class _Problems:
     """Row-level problems of one file, at most MAX_PROBLEMS of them shown."""
 
@@ -394,9 +397,12 @@ class _Fields:
                 problems.add(int(self.rows[k]), column, what, self.raw(j, int(k)))
         if column in _DTYPES:  # kept in a narrower integer: a larger value would wrap around
             top = int(np.iinfo(_DTYPES[column]).max)
-            for k in problems.each(np.flatnonzero(ok & (value > top))):
+            wide = np.flatnonzero(ok & (value > top))
+            for k in problems.each(wide):
                 what = f"an integer of at most {top}"
                 problems.add(int(self.rows[k]), column, what, self.raw(j, int(k)))
+            value[wide] = REPORTED
+        value[bad] = REPORTED  # what the checks across fields skip: it is reported already
         return value
 
     def _strings(self, j: int, limit: int) -> tuple[np.ndarray, np.ndarray]:
@@ -766,7 +772,7 @@ def _check_chunk(
 ) -> None:
     """Checks across a record's fields; ``dbids`` None: any tz_dbid has a zone."""
     rid = got["record_id"]
-    for k in problems.each(np.flatnonzero(rid < 0)):
+    for k in problems.each(np.flatnonzero(rid == -1)):  # empty (a bad one: reported)
         problems.add(int(rows[k]), "record_id", "an integer record id", "")
     lo, hi = got["daily_from"], got["daily_till"]
     for k in problems.each(np.flatnonzero((lo >= 0) & (hi >= 0) & (hi <= lo))):
