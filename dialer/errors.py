@@ -22,7 +22,14 @@ def show(value: object, limit: int = 60) -> str:
     if isinstance(value, dict):
         text = "a mapping"
     elif isinstance(value, list):
-        text = "a list"
+        if not value:
+            text = "an empty list"
+        else:  # the items as written, so the bad one can be seen
+            items = ", ".join(
+                "{...}" if isinstance(v, dict) else "[...]" if isinstance(v, list) else show(v, 20)
+                for v in value[:8]
+            )
+            text = f"[{items}{', ...' if len(value) > 8 else ''}]"
     elif value is None:
         text = "nothing (null)"
     return text if len(text) <= limit else text[: limit - 3] + "..."

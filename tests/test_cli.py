@@ -137,7 +137,7 @@ def test_bad_input_is_one_line_exit_2_no_traceback(args, message):
 def test_bad_yaml_files(tmp_path):
     cases = {
         "broken.yaml": ("name: [unclosed\n", "expected valid YAML"),
-        "list.yaml": ("- a\n- b\n", "expected a mapping of campaign keys, got a list"),
+        "list.yaml": ("- a\n- b\n", "expected a mapping of campaign keys, got ['a', 'b']"),
         "unquoted.yaml": ("calling_list:\n  daily_from: 9:30\n", 'write "09:30"'),
         "dist.yaml": (
             "agents:\n  groups:\n    - name: a\n      talk_time_s: {dist: lognormal, mean: -3, sd: 1}\n",

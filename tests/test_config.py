@@ -70,7 +70,7 @@ def test_defaults_build_and_round_trip():
             {"agents": {"groups": [{"name": "x"}, {"name": "x"}]}},
             "agents.groups: expected unique names, got 'x' twice",
         ),
-        ({"agents": {"groups": []}}, "agents.groups: expected a non-empty list, got a list"),
+        ({"agents": {"groups": []}}, "agents.groups: expected a non-empty list, got an empty list"),
         ({"horizon_s": -5}, "horizon_s: expected a number > 0, got -5"),
         ({"warmup_s": 30000}, "warmup_s: expected a warm-up shorter than horizon_s"),
         ({"treatments": {"bussy": {"retries": 1}}}, "treatments.bussy: unknown result"),
