@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from dialer.config import (
+    MAX_AGENTS,
     AgentGroup,
     Agents,
     Campaign,
@@ -193,7 +194,9 @@ class CentreGroup:
     """An agent group of the centre: how many agents and when they work."""
 
     name: str = opt(Text(), "agents", "group name (addressable as agents.groups.<name>)")
-    count: int = opt(Number(0, integer=True), 10, "agents in the group")
+    count: int = opt(
+        Number(0, MAX_AGENTS, integer=True), 10, "agents in the group (at most 100,000)"
+    )
     shift: Shift | None = opt(
         Optional(Section(Shift)),
         None,

@@ -53,6 +53,7 @@ MODES = ("preview", "progressive", "power", "predictive", "optimized", "adaptive
 IVR_MODES = ("power_ivr", "progressive_ivr")
 ASM_MODES = ("progressive", "predictive", "optimized")  # Genesys "with seizing" modes
 OUTCOMES = ("human", "machine", "busy", "no_answer", "fax", "invalid")
+MAX_AGENTS = 100_000  # per group: beyond any real centre (a 100-million typo would fill memory)
 # Results a treatment can be attached to (see docs/treatments.md).
 TREATABLE = ("busy", "no_answer", "answering_machine", "fax", "invalid", "abandoned", "dropped")
 
@@ -339,7 +340,9 @@ class Shift:
 @dataclass(frozen=True)
 class AgentGroup:
     name: str = opt(Text(), "agents", "group name (addressable in --set as agents.groups.<name>)")
-    count: int = opt(Number(0, integer=True), 10, "agents in the group")
+    count: int = opt(
+        Number(0, MAX_AGENTS, integer=True), 10, "agents in the group (at most 100,000)"
+    )
     talk_time_s: Dist = opt(Duration(), lognormal(180, 120), "talk time of a connected call")
     wrap_time_s: Dist = opt(Duration(), exponential(20), "after-call work (wrap-up) time")
     machine_time_s: Dist = opt(

@@ -232,7 +232,11 @@ class FilePath(Spec):
         path = os.path.join(problems.base or os.getcwd(), os.path.expanduser(raw))
         if not os.path.isfile(path):
             what = "a folder, not a file" if os.path.isdir(path) else "no such file"
-            return problems.say(key, f"{what} {show(raw)}")
+            where = os.path.relpath(path) if not os.path.isabs(raw) else raw
+            seen = ""
+            if os.path.normpath(where) != os.path.normpath(raw):  # read from the file's folder
+                seen = f" (relative to the file's folder: {show(where)})"
+            return problems.say(key, f"{what} {show(raw)}{seen}")
         return os.path.abspath(path)
 
 

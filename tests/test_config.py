@@ -71,6 +71,10 @@ def test_defaults_build_and_round_trip():
             "agents.groups: expected unique names, got 'x' twice",
         ),
         ({"agents": {"groups": []}}, "agents.groups: expected a non-empty list, got an empty list"),
+        (
+            {"agents": {"groups": [{"name": "a", "count": 10**8}]}},
+            "agents.groups.0.count: expected an integer in [0, 100000], got 100000000",
+        ),
         ({"horizon_s": -5}, "horizon_s: expected a number > 0, got -5"),
         ({"warmup_s": 30000}, "warmup_s: expected a warm-up shorter than horizon_s"),
         ({"treatments": {"bussy": {"retries": 1}}}, "treatments.bussy: unknown result"),

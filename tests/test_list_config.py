@@ -123,7 +123,9 @@ def test_files_are_read_from_the_campaign_files_folder(tmp_path, monkeypatch):
         and c.override({"seed": 3}).calling_list.file == c.calling_list.file
     )
     with pytest.raises(
-        InputError, match="camp/c.yaml: calling_list.file: no such file 'lists/y.csv'"
+        InputError,
+        match=r"camp/c.yaml: calling_list.file: no such file 'lists/y.csv' \(relative to the "
+        r"file's folder: 'camp/lists/y.csv'\)",
     ):
         load_campaign("camp/c.yaml", ["calling_list.file=lists/y.csv"])
     assert os.getcwd() == str(tmp_path)
