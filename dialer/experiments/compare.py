@@ -198,6 +198,11 @@ def compare(
                     c = campaign.override({"dialing.mode": mode, knob: value, "seed": seed})
                     assert isinstance(c, Campaign)
                     items.append((("frontier", mode, value, r), c))
+    from dialer.experiments.run import check_list_files
+
+    # a bad list or DNC file (the campaign's or a variant's) ends here, before a worker starts
+    # or the folder is made
+    check_list_files(c for _, c in items)
     results: dict[tuple, dict] = {}
     errors: list[str] = []
     bar = Progress(len(items), "compare", enabled=progress)

@@ -1,0 +1,63 @@
+"""A bad list or DNC file ends every command that runs a campaign before any run: one line
+naming the file and the row, exit 2, no output folder (compare, plan, a centre's plan, sweep);
+a comparison whose runs all fail says so; a sweep folder's garbage runs.csv is refused."""
+
+from __future__ import annotations
+
+import pytest
+
+from dialer.cli import main
+
+HEAD = (
+    "record_id,contact_info,record_type,record_status,call_result,attempt,dial_sched_time,"
+    "call_time,daily_from,daily_till,tz_dbid,chain_id,chain_n"
+)
+GOOD_ROWS = ["1,15550000001,2,1,0,0,,,,,,1,0", "2,15550000002,2,1,0,0,,,,,,2,0"]
+# row 3's tz_dbid 9 is mapped to no zone
+BAD_ROWS = ["1,15550000001,2,1,0,0,,,,,,1,0", "2,15550000002,2,1,0,0,,,,,9,2,0"]
+TZ_PROBLEM = "bad.csv row 3: tz_dbid: expected an empty tz_dbid"
+DNC_PROBLEM = "dnc.csv row 2: phone: expected a phone number, got 'not-a-phone!!'"
+CAMPAIGN = "horizon_s: 600\ncalling_list:\n  file: {list}\n"
+RUNS = ["--replications", "2", "--workers", "1"]
+
+
+@pytest.fixture
+def files(tmp_path, monkeypatch):
+    """good.csv, bad.csv, dnc.csv (a junk phone) and campaigns on them, in the working folder:
+    good.yaml, bad.yaml (bad.csv), dnc.yaml (good.csv, dnc.csv)."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "good.csv").write_text("\n".join([HEAD, *GOOD_ROWS]) + "\n")
+    (tmp_path / "bad.csv").write_text("\n".join([HEAD, *BAD_ROWS]) + "\n")
+    (tmp_path / "dnc.csv").write_text("phone\nnot-a-phone!!\n")
+    (tmp_path / "good.yaml").write_text(CAMPAIGN.format(list="good.csv"))
+    (tmp_path / "bad.yaml").write_text(CAMPAIGN.format(list="bad.csv"))
+    (tmp_path / "dnc.yaml").write_text(CAMPAIGN.format(list="good.csv") + "dnc:\n  file: dnc.csv\n")
+    return tmp_path
+
+
+def refused(capsys, code: int, problem: str) -> str:
+    """Exit 2 and one stderr line, holding ``problem``; the line."""
+    err = capsys.readouterr().err.splitlines()
+    assert code == 2, err
+    assert len(err) == 1 and problem in err[0], err
+    return err[0]
+
+
+# -- compare -------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("campaign, problem", [("dnc.yaml", DNC_PROBLEM), ("bad.yaml", TZ_PROBLEM)])
+def test_compare_refuses_a_bad_list_or_dnc_file(files, capsys, campaign, problem):
+    code = main(["compare", campaign, "--modes", "power"] + RUNS + ["--out", "cmp"])
+    refused(capsys, code, problem)
+    assert not (files / "cmp").exists()
+
+
+def test_compare_reads_the_list_of_a_variant(files, capsys):
+    code = main(
+        ["compare", "good.yaml", "--modes", "power", "--variant", "other:calling_list.file=bad.csv"]
+        + RUNS
+        + ["--out", "cmp"]
+    )
+    refused(capsys, code, TZ_PROBLEM)
+    assert not (files / "cmp").exists()
