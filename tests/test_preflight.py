@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pytest
 
+import dialer.experiments.run as run
 from dialer.cli import main
 
 HEAD = (
@@ -61,3 +62,30 @@ def test_compare_reads_the_list_of_a_variant(files, capsys):
     )
     refused(capsys, code, TZ_PROBLEM)
     assert not (files / "cmp").exists()
+
+
+@pytest.mark.parametrize(
+    "failing, says",
+    [
+        (
+            {"power", "progressive"},
+            "Every run of every mode failed, so there is nothing to compare "
+            "(the first: power replication 0: RuntimeError: boom).",
+        ),
+        ({"power"}, "Every run of power failed (see the errors)."),
+    ],
+)
+def test_compare_whose_runs_fail_says_so(files, capsys, monkeypatch, failing, says):
+    real = run.simulate
+
+    def simulate(campaign, **kw):
+        if campaign.dialing.mode in failing:
+            raise RuntimeError("boom")
+        return real(campaign, **kw)
+
+    monkeypatch.setattr(run, "simulate", simulate)
+    code = main(["compare", "good.yaml", "--modes", "power,progressive"] + RUNS)
+    out = capsys.readouterr().out
+    assert code == 0
+    assert says in out
+    assert "Over the limit" not in out  # a mode that failed was not over the limit
