@@ -19,6 +19,12 @@ BAD_ROWS = ["1,15550000001,2,1,0,0,,,,,,1,0", "2,15550000002,2,1,0,0,,,,,9,2,0"]
 TZ_PROBLEM = "bad.csv row 3: tz_dbid: expected an empty tz_dbid"
 DNC_PROBLEM = "dnc.csv row 2: phone: expected a phone number, got 'not-a-phone!!'"
 CAMPAIGN = "horizon_s: 600\ncalling_list:\n  file: {list}\n"
+# a centre whose one campaign dials from {list}
+CENTRE = (
+    "name: tc\nhorizon_s: 600\nagents:\n  groups:\n    - {{name: out, count: 2}}\n"
+    "campaigns:\n  - name: sales\n    campaign: good.yaml\n    groups: [out]\n"
+    "    calling_list: {{file: {list}}}\n"
+)
 RUNS = ["--replications", "2", "--workers", "1"]
 
 
@@ -42,6 +48,51 @@ def refused(capsys, code: int, problem: str) -> str:
     assert code == 2, err
     assert len(err) == 1 and problem in err[0], err
     return err[0]
+
+
+# -- plan ----------------------------------------------------------------------------------------
+
+
+def test_plan_refuses_a_bad_list_before_any_run(files, capsys):
+    code = main(
+        ["plan", "bad.yaml", "--deadline-s", "600", "--modes", "power", "--max-agents", "4"]
+        + RUNS
+        + ["--out", "p"]
+    )
+    refused(capsys, code, TZ_PROBLEM)
+    assert not (files / "p").exists()
+
+
+def test_centre_plan_refuses_a_campaigns_bad_list(files, capsys):
+    (files / "centre.yaml").write_text(CENTRE.format(list="bad.csv"))
+    code = main(["plan", "centre.yaml", "--deadline-s", "600", "--max-agents", "4"] + RUNS)
+    refused(capsys, code, TZ_PROBLEM)
+    code = main(
+        ["plan", "centre.yaml", "--deadline-s", "600", "--max-agents", "4"] + RUNS + ["--out", "p"]
+    )
+    refused(capsys, code, TZ_PROBLEM)
+    assert not (files / "p").exists()
+
+
+def test_plan_whose_runs_all_fail_says_so(files, capsys, monkeypatch):
+    def fail(campaign, **kw):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(run, "simulate", fail)
+    code = main(["plan", "good.yaml", "--deadline-s", "600", "--modes", "power"] + RUNS)
+    out = capsys.readouterr().out
+    assert code == 0
+    # not the campaign's calling_list.size (10,000) for a list file of 2 records
+    assert "10,000" not in out
+    assert "Every run failed, so no mode can be judged (the first error: RuntimeError: boom)" in out
+    (files / "centre.yaml").write_text(CENTRE.format(list="good.csv"))
+    code = main(["plan", "centre.yaml", "--deadline-s", "600", "--max-agents", "4"] + RUNS)
+    out = capsys.readouterr().out
+    assert code == 0
+    assert (
+        "Every run failed, so no staffing can be judged (the first error: RuntimeError: boom)"
+        in out
+    )
 
 
 # -- compare -------------------------------------------------------------------------------------

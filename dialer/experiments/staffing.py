@@ -199,6 +199,11 @@ def plan_centre(
             )
     if service_level is None and not centre.campaigns:
         raise InputError("--service-level: expected a goal for a centre with queues only")
+    from dialer.experiments.run import check_list_files
+
+    # a bad list or DNC file of any campaign ends here, before a worker starts or the folder
+    # is made (the probes change the agent counts only)
+    check_list_files([centre])
     # the deadline is the horizon; every call counts; lines never limit the search
     base = centre.override({"horizon_s": float(deadline_s), "warmup_s": 0.0, "lines": None})
     seeds = [replication_seed(centre.seed, r) for r in range(replications)]
@@ -296,6 +301,10 @@ def recommend(r: StaffingResult) -> str:
     if r.centre.campaigns:
         goal.append(f"{r.finish:.0%} of every list worked with the abandon rate legal")
     within = f"within {r.deadline_s / 3600:g} h"
+    if r.counts is None and r.probes and all(p.errors == p.replications for p in r.probes):
+        # nothing came back: more agents would fail the same way
+        first = next(p.error for p in r.probes if p.error)
+        return f"Every run failed, so no staffing can be judged (the first error: {first})."
     if r.counts is None:
         return (
             f"No staffing up to {r.max_agents} agents per group meets {' and '.join(goal)} "
