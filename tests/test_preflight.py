@@ -140,3 +140,34 @@ def test_compare_whose_runs_fail_says_so(files, capsys, monkeypatch, failing, sa
     assert code == 0
     assert says in out
     assert "Over the limit" not in out  # a mode that failed was not over the limit
+
+
+# -- sweep ---------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "spec, problem",
+    [
+        (
+            "campaign: bad.yaml\nreplications: 2\nfactors:\n  dialing.ratio: [1.5, 2]\n",
+            f"sweep.yaml: campaign: {TZ_PROBLEM}",
+        ),
+        (
+            "campaign: good.yaml\nreplications: 2\nfactors:\n"
+            "  calling_list.file: [good.csv, bad.csv]\n",
+            f"sweep.yaml: cell 1 (calling_list.file=bad.csv): {TZ_PROBLEM}",
+        ),
+        (
+            "campaign: good.yaml\nreplications: 2\nfactors:\n  dnc.file: [null, dnc.csv]\n",
+            f"sweep.yaml: cell 1 (dnc.file=dnc.csv): {DNC_PROBLEM}",
+        ),
+    ],
+)
+def test_sweep_refuses_a_bad_list_before_any_run(files, capsys, spec, problem):
+    (files / "sweep.yaml").write_text(spec)
+    code = main(["sweep", "sweep.yaml", "--workers", "1", "--out", "sw"])
+    refused(capsys, code, problem)
+    assert not (files / "sw").exists()
+    code = main(["sweep", "sweep.yaml", "--workers", "1"])  # the default folder, results/sweep
+    refused(capsys, code, problem)
+    assert not (files / "results").exists()
