@@ -171,3 +171,34 @@ def test_sweep_refuses_a_bad_list_before_any_run(files, capsys, spec, problem):
     code = main(["sweep", "sweep.yaml", "--workers", "1"])  # the default folder, results/sweep
     refused(capsys, code, problem)
     assert not (files / "results").exists()
+
+
+# -- report --------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "runs_csv, problem",
+    [
+        ("garbage,stuff\n\x01junk\n", "sw/runs.csv: expected columns replication, error"),
+        ("", "sw/runs.csv: expected columns replication, error"),
+        (
+            "cell,replication,error\n0,x,\n",
+            "sw/runs.csv: row 2: replication: expected a number, got 'x'",
+        ),
+        (
+            "cell,replication,error\n0,1.5,\n",
+            "sw/runs.csv: row 2: replication: expected a whole number >= 0, got '1.5'",
+        ),
+    ],
+)
+def test_report_refuses_a_garbage_runs_csv(files, capsys, runs_csv, problem):
+    (files / "sweep.yaml").write_text(
+        "campaign: good.yaml\nreplications: 2\nfactors:\n  dialing.ratio: [1.5, 2]\n"
+    )
+    assert main(["sweep", "sweep.yaml", "--workers", "1", "--out", "sw"]) == 0
+    assert main(["report", "sw"]) == 0
+    (files / "sw" / "report.html").unlink()
+    (files / "sw" / "runs.csv").write_text(runs_csv)
+    capsys.readouterr()
+    refused(capsys, main(["report", "sw"]), problem)
+    assert not (files / "sw" / "report.html").exists()
