@@ -1,6 +1,7 @@
 """A bad list or DNC file ends every command that runs a campaign before any run: one line
 naming the file and the row, exit 2, no output folder (compare, plan, a centre's plan, sweep);
-a comparison whose runs all fail says so; a sweep folder's garbage runs.csv is refused."""
+a comparison or a plan whose runs all fail says so; a sweep folder's garbage runs.csv is
+refused. And a centre's plan never tries a staffing of no agent in all (its file refuses it)."""
 
 from __future__ import annotations
 
@@ -93,6 +94,15 @@ def test_plan_whose_runs_all_fail_says_so(files, capsys, monkeypatch):
         "Every run failed, so no staffing can be judged (the first error: RuntimeError: boom)"
         in out
     )
+
+
+def test_centre_plan_of_its_only_group_stops_at_one_agent(files, capsys):
+    # one agent works the two records: the search must not go on to no agent in all
+    (files / "centre.yaml").write_text(CENTRE.format(list="good.csv"))
+    code = main(["plan", "centre.yaml", "--deadline-s", "600", "--max-agents", "4"] + RUNS)
+    captured = capsys.readouterr()
+    assert code == 0, captured.err
+    assert "out 1 (1 agents planned) meet" in captured.out
 
 
 # -- compare -------------------------------------------------------------------------------------

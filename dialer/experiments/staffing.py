@@ -249,6 +249,13 @@ def plan_centre(
             return probe
 
         counts = {g.name: g.count for g in centre.agents.groups if g.name in groups}
+        fixed = sum(g.count for g in centre.agents.groups if g.name not in groups)
+
+        def floor(g: str, counts: dict[str, int]) -> int:
+            """The largest count of ``g`` known to fail: -1, or 0 where it would be the
+            centre's only agents (no agent in all is no centre: its file refuses it)."""
+            return -1 if fixed + sum(n for h, n in counts.items() if h != g) > 0 else 0
+
         chosen: dict[str, int] | None = None
         while True:
             if run(counts).enough(confidence):
@@ -261,7 +268,7 @@ def plan_centre(
             for _ in range(3):  # passes over the groups until none can lose an agent alone
                 lowered = False
                 for g in groups:
-                    lo, hi = -1, chosen[g]  # lo fails (or is below 0), hi is enough
+                    lo, hi = floor(g, chosen), chosen[g]  # lo fails (or is below 0), hi is enough
                     while hi - lo > 1:
                         mid = (lo + hi) // 2
                         if run({**chosen, g: mid}).enough(confidence):
@@ -274,7 +281,7 @@ def plan_centre(
                 if not lowered:
                     break
             for g in groups:  # what one agent fewer in each group gives, for the answer
-                if chosen[g] > 0:
+                if chosen[g] - 1 > floor(g, chosen):
                     run({**chosen, g: chosen[g] - 1})
     result = StaffingResult(
         centre,
