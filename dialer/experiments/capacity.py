@@ -292,6 +292,11 @@ def run_plan(
             )
     if not modes:
         raise InputError("--modes: expected at least one mode")
+    from dialer.experiments.run import check_list_files
+
+    # a bad list or DNC file ends here, before a worker starts or the folder is made (the
+    # probes change the agents, the mode and the horizon only: the files are the campaign's)
+    check_list_files([base])
 
     others = sum(g.count for g in base.agents.groups if g.name != group)
     # The deadline is the horizon; every dial counts (no warm-up); lines never limit the search.
@@ -357,7 +362,8 @@ def run_plan(
 
     answers = {m: _answer(s, others, confidence) for m, s in searches.items()}
     records = max((t.records or 0 for s in searches.values() for t in s.trials.values()), default=0)
-    records = records or base.calling_list.size or 0
+    # no run came back: a list file's size is its own (calling_list.size is not it)
+    records = records or (None if base.calling_list.file else base.calling_list.size) or 0
     return PlanResult(
         base,
         source,
@@ -417,6 +423,14 @@ def _recommend(
         if a["feasible"]
     ]
     records = f"{size:,} records" if size else "the list"
+    failed = [a["error"] for a in answers.values() if a.get("error")]
+    if not feasible and failed and len(failed) == len(answers):
+        # nothing came back: more agents or a later deadline would fail the same way
+        return {
+            "mode": None,
+            "agents": None,
+            "text": f"Every run failed, so no mode can be judged (the first error: {failed[0]}).",
+        }
     if not feasible:
         most = max((a["at_agents"] for a in answers.values()), default=0)
         text = (

@@ -198,6 +198,11 @@ def compare(
                     c = campaign.override({"dialing.mode": mode, knob: value, "seed": seed})
                     assert isinstance(c, Campaign)
                     items.append((("frontier", mode, value, r), c))
+    from dialer.experiments.run import check_list_files
+
+    # a bad list or DNC file (the campaign's or a variant's) ends here, before a worker starts
+    # or the folder is made
+    check_list_files(c for _, c in items)
     results: dict[tuple, dict] = {}
     errors: list[str] = []
     bar = Progress(len(items), "compare", enabled=progress)
@@ -343,16 +348,26 @@ def verdict(c: dict) -> str:
     limit = c["limit"]
     regime = {"fcc": "FCC", "ofcom": "Ofcom"}.get(c["regime"], "campaigns'")
     best_by = c.get("best_by", BEST_BY)
-    illegal = [m for m in c["modes"] if m not in c["legal"]]
-    over = f" Over the limit in some replication: {', '.join(illegal)}." if illegal else ""
+    noun = "variant" if c.get("centre") else "mode"
+    # a mode none of whose runs came back has no figures: it failed, it was not over the limit
+    ran = [m for m in c["modes"] if (get(c["table"], m, "compliance_ok", "n") or 0) > 0]
+    failed = [m for m in c["modes"] if m not in ran]
+    if not ran:
+        errors = c.get("errors") or []
+        first = f" (the first: {errors[0]})" if errors else ""
+        return f"Every run of every {noun} failed, so there is nothing to compare{first}."
+    lost = f" Every run of {', '.join(failed)} failed (see the errors)." if failed else ""
     best = c["baseline"]
     if best is None:
-        worst = min(c["modes"], key=lambda m: get(c["table"], m, "compliance_worst_rate") or 1.0)
-        return (
-            f"No mode stayed within the {limit:.0%} {regime} limit in every replication; the "
-            f"lowest worst-window abandon rate was {get(c['table'], worst, 'compliance_worst_rate'):.2%} "
-            f"({worst})."
-        )
+        text = f"No {noun} stayed within the {limit:.0%} {regime} limit in every replication"
+        rated = [m for m in ran if get(c["table"], m, "compliance_worst_rate") is not None]
+        if rated:
+            worst = min(rated, key=lambda m: get(c["table"], m, "compliance_worst_rate"))
+            rate = get(c["table"], worst, "compliance_worst_rate")
+            text += f"; the lowest worst-window abandon rate was {rate:.2%} ({worst})"
+        return text + "." + lost
+    illegal = [m for m in ran if m not in c["legal"]]
+    over = f" Over the limit in some replication: {', '.join(illegal)}." if illegal else ""
     talk = get(c["table"], best, best_by)
     occ = get(c["table"], best, "occupancy")
     if c.get("centre"):
@@ -365,22 +380,28 @@ def verdict(c: dict) -> str:
         )
         text = (
             f"Within every campaign's abandon limit, {best} gives the most outbound connects: "
-            f"{talk:.1f} per hour{inbound}."
+            f"{_num(talk, '.1f')} per hour{inbound}."
         )
     else:
         text = (
-            f"At the {limit:.0%} {regime} limit, {best} gives the most talk time: {talk:.1f} talk "
-            f"minutes per agent-hour (occupancy {occ:.1%})."
+            f"At the {limit:.0%} {regime} limit, {best} gives the most talk time: "
+            f"{_num(talk, '.1f')} talk minutes per agent-hour (occupancy {_num(occ, '.1%')})."
         )
     others = [m for m in c["legal"] if m != best]
     if others:
         second = max(others, key=lambda m: get(c["table"], m, best_by) or 0.0)
-        d = -get(c["diffs"], second, best_by, "mean_diff")
+        d = get(c["diffs"], second, best_by, "mean_diff")
         lo, hi = (
             get(c["diffs"], second, best_by, "ci_low"),
             get(c["diffs"], second, best_by, "ci_high"),
         )
-        ci = f" (95% CI {-hi:.1f} to {-lo:.1f})" if lo is not None and hi is not None else ""
-        what, noun = ("per hour", "variant") if c.get("centre") else ("per agent-hour", "mode")
-        text += f" That is {d:.1f} more {what} than {second}, the next best legal {noun}{ci}."
-    return text + over
+        if d is not None:  # None: no replication where both runs came back
+            ci = f" (95% CI {-hi:.1f} to {-lo:.1f})" if lo is not None and hi is not None else ""
+            what = "per hour" if c.get("centre") else "per agent-hour"
+            text += f" That is {-d:.1f} more {what} than {second}, the next best legal {noun}{ci}."
+    return text + over + lost
+
+
+def _num(x: float | None, spec: str) -> str:
+    """A figure of the verdict, or "unknown" where no run gave it."""
+    return "unknown" if x is None else format(x, spec)

@@ -17,11 +17,11 @@ from __future__ import annotations
 import os
 import platform
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from dialer.centre import Centre
+from dialer.centre import Centre, campaigns_of, read_list_files
 from dialer.config import Campaign
 from dialer.lists.donotcall import OUTSIDE
 from dialer.pacing.base import Pacer
@@ -128,6 +128,25 @@ def simulate(
             for name, work in zip(model.group_names, model.group_work, strict=True)
         },
     )
+
+
+def list_files_key(scenario: Campaign | Centre) -> str:
+    """What a scenario's list and DNC files are read with (every campaign's ``calling_list``
+    and ``dnc`` sections): two scenarios with one key read the same files the same way."""
+    return repr([(c.calling_list, c.dnc) for c in campaigns_of(scenario)])
+
+
+def check_list_files(scenarios: Iterable[Campaign | Centre]) -> None:
+    """Read the list and DNC files of every scenario a command will run
+    (:func:`dialer.centre.read_list_files`), each distinct set of them once, so that a bad
+    file ends as an InputError before a worker starts or an output folder is made (instead of
+    every run failing with it). Runs in this process then find the parses cached."""
+    seen: set[str] = set()
+    for scenario in scenarios:
+        key = list_files_key(scenario)
+        if key not in seen:
+            seen.add(key)
+            read_list_files(scenario)
 
 
 def _waits(tally) -> dict:

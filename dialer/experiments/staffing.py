@@ -199,6 +199,11 @@ def plan_centre(
             )
     if service_level is None and not centre.campaigns:
         raise InputError("--service-level: expected a goal for a centre with queues only")
+    from dialer.experiments.run import check_list_files
+
+    # a bad list or DNC file of any campaign ends here, before a worker starts or the folder
+    # is made (the probes change the agent counts only)
+    check_list_files([centre])
     # the deadline is the horizon; every call counts; lines never limit the search
     base = centre.override({"horizon_s": float(deadline_s), "warmup_s": 0.0, "lines": None})
     seeds = [replication_seed(centre.seed, r) for r in range(replications)]
@@ -244,6 +249,13 @@ def plan_centre(
             return probe
 
         counts = {g.name: g.count for g in centre.agents.groups if g.name in groups}
+        fixed = sum(g.count for g in centre.agents.groups if g.name not in groups)
+
+        def floor(g: str, counts: dict[str, int]) -> int:
+            """The largest count of ``g`` known to fail: -1, or 0 where it would be the
+            centre's only agents (no agent in all is no centre: its file refuses it)."""
+            return -1 if fixed + sum(n for h, n in counts.items() if h != g) > 0 else 0
+
         chosen: dict[str, int] | None = None
         while True:
             if run(counts).enough(confidence):
@@ -256,7 +268,7 @@ def plan_centre(
             for _ in range(3):  # passes over the groups until none can lose an agent alone
                 lowered = False
                 for g in groups:
-                    lo, hi = -1, chosen[g]  # lo fails (or is below 0), hi is enough
+                    lo, hi = floor(g, chosen), chosen[g]  # lo fails (or is below 0), hi is enough
                     while hi - lo > 1:
                         mid = (lo + hi) // 2
                         if run({**chosen, g: mid}).enough(confidence):
@@ -269,7 +281,7 @@ def plan_centre(
                 if not lowered:
                     break
             for g in groups:  # what one agent fewer in each group gives, for the answer
-                if chosen[g] > 0:
+                if chosen[g] - 1 > floor(g, chosen):
                     run({**chosen, g: chosen[g] - 1})
     result = StaffingResult(
         centre,
@@ -296,6 +308,10 @@ def recommend(r: StaffingResult) -> str:
     if r.centre.campaigns:
         goal.append(f"{r.finish:.0%} of every list worked with the abandon rate legal")
     within = f"within {r.deadline_s / 3600:g} h"
+    if r.counts is None and r.probes and all(p.errors == p.replications for p in r.probes):
+        # nothing came back: more agents would fail the same way
+        first = next(p.error for p in r.probes if p.error)
+        return f"Every run failed, so no staffing can be judged (the first error: {first})."
     if r.counts is None:
         return (
             f"No staffing up to {r.max_agents} agents per group meets {' and '.join(goal)} "

@@ -9,9 +9,10 @@ random numbers.
 
 The file is checked whole before anything runs, with the campaign's own one-line problems:
 an unknown key with a did-you-mean hint, a factor key that is not a campaign key, a value the
-campaign refuses (naming the cell). Running is :mod:`dialer.pool`'s part, the results folder
-:mod:`dialer.store`'s, cell statistics :mod:`dialer.aggregate`'s; :func:`sweep` ties them
-together and returns the rows.
+campaign refuses (naming the cell); and, before the backend starts or the results folder is
+made, the list and DNC files of every cell (:func:`read_sweep_files`). Running is
+:mod:`dialer.pool`'s part, the results folder :mod:`dialer.store`'s, cell statistics
+:mod:`dialer.aggregate`'s; :func:`sweep` ties them together and returns the rows.
 """
 
 from __future__ import annotations
@@ -590,6 +591,28 @@ def _check_baseline(baseline: dict | None, axes: tuple, source: str) -> dict:
     return out
 
 
+def read_sweep_files(sw: Sweep) -> None:
+    """Read the list and DNC files of every cell (a factor may change ``calling_list.file`` or
+    ``dnc.file``), each distinct set once, so that a bad one ends the sweep before any run or
+    any file of its folder: one line naming the sweep file, the cell if the files are its own,
+    and the list file's row."""
+    from dialer.centre import read_list_files
+    from dialer.experiments.run import list_files_key
+
+    base = list_files_key(sw.base)
+    seen: set[str] = set()
+    for cell in sw.cells:
+        key = list_files_key(cell.campaign)
+        if key in seen:
+            continue
+        seen.add(key)
+        try:
+            read_list_files(cell.campaign)
+        except InputError as exc:
+            where = "campaign" if key == base else f"cell {cell.index} ({cell.label()})"
+            raise InputError([f"{sw.source}: {where}: {p}" for p in exc.problems]) from None
+
+
 # -- running ---------------------------------------------------------------------------------
 
 
@@ -689,6 +712,7 @@ def run_sweep(
     else:
         sw = load_sweep(spec, max_runs=max_runs)
 
+    read_sweep_files(sw)
     t0 = time.perf_counter()
     store = SweepStore(Path(out), sw) if out is not None else None
     lock: AbstractContextManager = FolderLock(store.out, "sweep") if store else nullcontext()

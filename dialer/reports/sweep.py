@@ -2,9 +2,10 @@
 
 Read from a ``sweep --out`` folder: ``manifest.json`` (the spec: factors as dotted keys and
 their values, replications) and ``cells.csv`` (long format: one row per cell and metric, with
-n, mean, sd and the 95% interval); ``runs.csv`` only for counting runs and failures. Each
-metric gets a line chart against the factor with the most numeric values, one line (and band)
-per value of the other factors; a two-factor sweep also gets heatmaps of the key metrics.
+n, mean, sd and the 95% interval); ``runs.csv`` only for counting runs and failures (its
+columns replication and error are checked; a folder without it counts none). Each metric
+gets a line chart against the factor with the most numeric values, one line (and band) per
+value of the other factors; a two-factor sweep also gets heatmaps of the key metrics.
 """
 
 from __future__ import annotations
@@ -43,6 +44,8 @@ MAX_METRIC_FIGURES = 6
 MAX_LINES = 12
 MAX_TABLE_ROWS = 60
 STATS = ["metric", "n", "mean", "sd", "ci_low", "ci_high"]
+# the columns of runs.csv the page needs (it counts the runs and the failed ones)
+RUN_COLUMNS = ("replication", "error")
 
 
 def _norm(v):
@@ -101,8 +104,15 @@ class Sweep:
             self.cells[m][at] = stats
         self.runs, self.failed = 0, 0
         rpath = folder / "runs.csv"
-        if rpath.is_file():
-            _, runs = read_csv(rpath, [])
+        if rpath.is_file():  # absent: a sweep stopped before its tables were written
+            _, runs = read_csv(rpath, list(RUN_COLUMNS))
+            for i, row in enumerate(runs, start=2):
+                r = number(row["replication"], rpath, f"row {i}: replication", optional=False)
+                if r < 0 or r != int(r):
+                    raise InputError(
+                        f"{rpath}: row {i}: replication: expected a whole number >= 0, "
+                        f"got {row['replication']!r}"
+                    )
             self.runs = len(runs)
             self.failed = sum(1 for r in runs if (r.get("error") or "").strip())
 
