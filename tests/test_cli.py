@@ -168,3 +168,18 @@ def test_help_is_fast_and_lazy():
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert r.stdout.strip() == "[]"
     assert dialer("--help").returncode == 0
+
+
+@pytest.mark.parametrize(
+    "args, found",
+    [
+        (["sweep", SMOKE], "expected a sweep file (campaign: and factors:), got a campaign file"),
+        (["sweep", "campaigns/east-centre.yaml"], "got a centre file"),
+        (["run", "experiments/modes-agents.yaml"], "got a sweep file"),
+        (["check", "experiments/stat-server.yaml"], "got a sweep file"),
+    ],
+)
+def test_a_file_of_the_other_kind_is_named_as_such(args, found):
+    r = dialer(*args)
+    assert r.returncode == 2 and len(r.stderr.splitlines()) == 1, r.stderr
+    assert found in r.stderr and r.stdout == ""

@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from dialer.centre import Centre, load
-from dialer.config import TREATABLE, Campaign, Treatment, load_yaml_mapping
+from dialer.config import TREATABLE, Campaign, Treatment, is_centre, load_yaml_mapping
 from dialer.errors import InputError, show
 from dialer.schema import (
     BAD,
@@ -368,7 +368,17 @@ class Sweep:
 def load_sweep(path: str | os.PathLike, max_runs: int | None = MAX_RUNS) -> Sweep:
     """Read and check a sweep file; every problem raised as one InputError."""
     raw = load_yaml_mapping(path)
+    if "campaign" not in raw and "factors" not in raw and any(k in raw for k in _SCENARIO_KEYS):
+        kind = "centre" if is_centre(raw) else "campaign"
+        raise InputError(
+            f"{path}: expected a sweep file (campaign: and factors:), got a {kind} file: run it "
+            f"with `dialer run {path}`, or name it in a sweep file's campaign:"
+        )
     return sweep_from_mapping(raw, str(path), Path(path).parent, max_runs=max_runs)
+
+
+# keys only a campaign or a centre file has: a sweep file named for one is a mix-up of the two
+_SCENARIO_KEYS = ("agents", "dialing", "calling_list", "population", "queues", "campaigns")
 
 
 def sweep_from_mapping(
