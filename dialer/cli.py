@@ -99,6 +99,52 @@ def _writable(option: str, path: str) -> str:
     return path
 
 
+RUN_FILES = (
+    "summary.json",
+    "calls.csv",
+    "agent_states.csv",
+    "campaign.yaml",
+    "series.json",
+    "report.html",
+)
+
+
+def _inputs(path: str, scenario) -> list[tuple[str, str]]:
+    """Every file a command on ``scenario`` (read from ``path``) reads, as (what, path): the
+    campaign or centre file, every campaign's calling list and DNC list and, for a centre, the
+    campaign files it names."""
+    from dialer.centre import Centre, campaigns_of
+    from dialer.lists.listfile import shown_path
+
+    centre = isinstance(scenario, Centre)
+    found = [(f"the {'centre' if centre else 'campaign'} file {path}", path)]
+    if centre:
+        import os
+
+        from dialer.config import read_mapping
+
+        entries = read_mapping(path).get("campaigns")
+        for item in entries if isinstance(entries, list) else []:
+            if isinstance(item, dict) and isinstance(item.get("campaign"), str):
+                file = os.path.join(os.path.dirname(path), os.path.expanduser(item["campaign"]))
+                found.append((f"the campaign file {file} of centre {path}", file))
+    for c in campaigns_of(scenario):
+        of = f" of campaign '{c.name}'" if centre else ""
+        if c.calling_list.file:
+            shown = shown_path(c.calling_list.file)
+            found.append((f"the calling list {shown}{of} (calling_list.file)", c.calling_list.file))
+        if c.dnc.file:
+            found.append((f"the DNC list {shown_path(c.dnc.file)}{of} (dnc.file)", c.dnc.file))
+    return found
+
+
+def _check_out(args: argparse.Namespace, scenario, names: tuple[str, ...]) -> None:
+    """``--out``'s files must not replace the campaign's (or centre's) files."""
+    from dialer.outputs import check_written, written_in
+
+    check_written(written_in("--out", args.out, names), _inputs(args.campaign, scenario))
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     from dialer.experiments.run import simulate
     from dialer.outputs import ensure_dir
@@ -123,6 +169,19 @@ def cmd_run(args: argparse.Namespace) -> int:
             )
     if args.dnc_out:
         _writable("--dnc-out", args.dnc_out)
+    from dialer.outputs import check_written, written_file, written_in
+
+    own = [] if centre else [campaign]
+    check_written(
+        (written_in("--out", args.out, RUN_FILES) if args.out else [])
+        + (written_file("--list-out", args.list_out) if args.list_out else [])
+        + (written_file("--dnc-out", args.dnc_out) if args.dnc_out else []),
+        _inputs(args.campaign, campaign),
+        # written back over themselves: the list (resuming a worked list), the DNC file (the
+        # run's requests appended to it, its own rows kept byte for byte)
+        allowed=[("--list-out", c.calling_list.file) for c in own if c.calling_list.file]
+        + [("--dnc-out", c.dnc.file) for c in own if c.dnc.file],
+    )
     _read_lists(campaign)  # a bad list or DNC file ends here, before --out is created
     if args.out:
         from dialer.clock import Calendar
@@ -194,6 +253,14 @@ def cmd_make_list(args: argparse.Namespace) -> int:
     _writable("--out", args.out)
     if args.dnc_out:
         _writable("--dnc-out", args.dnc_out)
+    from dialer.outputs import check_written, written_file
+
+    # the campaign's own list and DNC files may be the ones being made: only the campaign file
+    check_written(
+        written_file("--out", args.out)
+        + (written_file("--dnc-out", args.dnc_out) if args.dnc_out else []),
+        [(f"the campaign file {args.campaign}", args.campaign)],
+    )
     made = make_list(campaign, args.out, args.dnc_out, args.chain_share)
     here = os.path.dirname(os.path.abspath(args.campaign))
     rel = lambda p: os.path.relpath(os.path.abspath(p), here)  # noqa: E731 - paths as the campaign sees them
@@ -340,6 +407,8 @@ def cmd_compare(args: argparse.Namespace) -> int:
     variants = [parse_variant(v) for v in args.variant]
     modes = parse_modes(args.modes) if args.modes or not variants else None
     campaign = _load(args)
+    if args.out:
+        _check_out(args, campaign, ("compare.json", "compare.csv", "campaign.yaml", "report.html"))
     from dialer.experiments.store import ResultsUnwritable
 
     try:
@@ -537,6 +606,23 @@ def cmd_sweep(args: argparse.Namespace) -> int:
 
     sw = load_sweep(args.spec, max_runs=None if args.yes else MAX_RUNS)
     out = Path(args.out) if args.out else Path("results") / sw.name
+    from dialer.outputs import check_written, written_in
+
+    check_written(
+        written_in(
+            "--out",
+            out,
+            (
+                "manifest.json",
+                "campaign.yaml",
+                "runs.csv",
+                "cells.csv",
+                "paired.csv",
+                "report.html",
+            ),
+        ),
+        [(f"the sweep file {args.spec}", args.spec)],
+    )
     resume = "run the same command again to resume"
     try:
         result = run_sweep(sw, workers=args.workers, scheduler=args.scheduler, out=out)
@@ -615,6 +701,8 @@ def cmd_plan(args: argparse.Namespace) -> int:
     from dialer.experiments.capacity import format_plan, run_plan, write_plan
 
     scenario = _load(args)
+    if args.out:
+        _check_out(args, scenario, ("plan.json", "campaign.yaml", "report.html"))
     if isinstance(scenario, Centre):
         if args.modes or args.group:
             raise InputError(
@@ -677,13 +765,40 @@ def _pair(option: str, text: str) -> tuple[str, str]:
     return key.strip(), value.strip()
 
 
+FIT_FILES = ("fit.json", "campaign.yaml", "report.html")
+# the files of a results folder --format dialer reads (dialer.fit.dialer_format.find_files)
+RECORD_FILES = ("calls.csv", "agent_states.csv", "campaign.yaml")
+
+
+def _fit_inputs(args: argparse.Namespace) -> list[tuple[str, str]]:
+    """The files ``dialer fit`` reads: the records (a folder's record files too), the mapping."""
+    import os
+
+    found = []
+    for p in args.records:
+        found.append((f"the records {p}", p))
+        if os.path.isdir(p):
+            names = (os.path.join(p, n) for n in RECORD_FILES)
+            found += [(f"the records {f}", f) for f in names if os.path.isfile(f)]
+    if args.mapping:
+        found.append((f"the mapping {args.mapping}", args.mapping))
+    return found
+
+
 def cmd_fit(args: argparse.Namespace) -> int:
     from dialer.config import load_campaign, parse_override
     from dialer.fit.campaign import fit_log, to_yaml
     from dialer.fit.formats import read_records
-    from dialer.outputs import write_text
+    from dialer.outputs import check_written, write_text, written_file, written_in
 
     _writable("--out", args.out)
+    check_written(
+        written_file("--out", args.out)
+        + (written_in("--report", args.report, FIT_FILES) if args.report else []),
+        _fit_inputs(args),
+        apart=[(f"--report {args.report}", args.report)] if args.report else [],
+        apart_from=[(f"the records {p}", p) for p in args.records],
+    )
     given = dict(parse_override(o) for o in args.overrides)
     log = read_records(
         args.records,
