@@ -786,10 +786,12 @@ def _fit_inputs(args: argparse.Namespace) -> list[tuple[str, str]]:
 
 
 def cmd_fit(args: argparse.Namespace) -> int:
+    from contextlib import nullcontext
+
     from dialer.config import load_campaign, parse_override
     from dialer.fit.campaign import fit_log, to_yaml
     from dialer.fit.formats import read_records
-    from dialer.outputs import check_written, write_text, written_file, written_in
+    from dialer.outputs import check_written, staged, write_text, written_file, written_in
 
     _writable("--out", args.out)
     check_written(
@@ -800,31 +802,34 @@ def cmd_fit(args: argparse.Namespace) -> int:
         apart_from=[(f"the records {p}", p) for p in args.records],
     )
     given = dict(parse_override(o) for o in args.overrides)
-    log = read_records(
-        args.records,
-        args.format,
-        statuses=dict(_pair("--status", s) for s in args.status),
-        columns=dict(_pair("--column", c) for c in args.column),
-        mapping=args.mapping,
-    )
-    fit = fit_log(log, given, mode=args.mode)
-    write_text(args.out, to_yaml(fit))
-    load_campaign(args.out)  # what was written must read back as a valid campaign
-    if log.unknown_statuses:
-        shown = ", ".join(f"{k} ({v})" for k, v in log.unknown_statuses.most_common(12))
-        print(
-            f"dialer: warning: {sum(log.unknown_statuses.values())} calls with statuses no "
-            f"mapping knows were left out: {shown}; map them with --status CODE=OUTCOME",
-            file=sys.stderr,
+    # --report's folder is made (or found unwritable) before anything is written, and goes
+    # again if the fit fails or is stopped
+    with staged(args.report, "--report") if args.report else nullcontext() as report:
+        log = read_records(
+            args.records,
+            args.format,
+            statuses=dict(_pair("--status", s) for s in args.status),
+            columns=dict(_pair("--column", c) for c in args.column),
+            mapping=args.mapping,
         )
-    validation = None
-    if args.report:
-        from dialer.fit.evidence import write_folder
-        from dialer.fit.validation import validate
+        fit = fit_log(log, given, mode=args.mode)
+        if log.unknown_statuses:
+            shown = ", ".join(f"{k} ({v})" for k, v in log.unknown_statuses.most_common(12))
+            print(
+                f"dialer: warning: {sum(log.unknown_statuses.values())} calls with statuses no "
+                f"mapping knows were left out: {shown}; map them with --status CODE=OUTCOME",
+                file=sys.stderr,
+            )
+        validation = None
+        if report is not None:
+            from dialer.fit.evidence import write_folder
+            from dialer.fit.validation import validate
 
-        if args.replications > 0:
-            validation = validate(fit.campaign, log, args.replications)
-        write_folder(fit, validation, args.report)
+            if args.replications > 0:
+                validation = validate(fit.campaign, log, args.replications)
+            write_folder(fit, validation, report)
+        write_text(args.out, to_yaml(fit))
+        load_campaign(args.out)  # what was written must read back as a valid campaign
     print(format_fit(fit, validation))
     print(
         f"\nwrote {args.out}"

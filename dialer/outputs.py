@@ -11,6 +11,7 @@ import csv
 import json
 import math
 import os
+import shutil
 import tempfile
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -24,14 +25,16 @@ _UMASK = os.umask(0)
 os.umask(_UMASK)
 
 
-def ensure_dir(path: str | os.PathLike) -> Path:
+def ensure_dir(path: str | os.PathLike, option: str = "") -> Path:
+    """The results folder, made if need be; ``option`` (``--out``) is named in the errors."""
     out = Path(path)
+    named = f"{option} {out}" if option else str(out)
     if out.exists() and not out.is_dir():
-        raise InputError(f"{out}: expected a folder for results, found a file")
+        raise InputError(f"{named}: expected a folder for results, found a file")
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise InputError(f"{out}: cannot create the results folder ({exc.strerror})") from None
+        raise InputError(f"{named}: cannot create the results folder ({exc.strerror})") from None
     return out
 
 
@@ -117,6 +120,46 @@ def check_written(
                 raise InputError(
                     f"{option}: expected a folder apart from {what}, got the folder that holds it"
                 )
+
+
+@contextmanager
+def staged(folder: str | os.PathLike, option: str = "") -> Iterator[Path]:
+    """A command's results folder, filled all at once: yields a temporary folder inside
+    ``folder`` to write every file into; when the block ends well each file is moved into
+    ``folder`` (replacing one of its name), else the temporary folder is removed, and so are
+    ``folder`` and the parents this created (a stopped or failed command leaves nothing).
+    ``option`` (``--out``) is named when the folder cannot be made."""
+    out = Path(folder)
+    created = []
+    parent = out.absolute()
+    while not parent.exists() and parent != parent.parent:
+        created.append(parent)
+        parent = parent.parent
+    ensure_dir(out, option)
+    moved: list[Path] = []
+    stage: Path | None = None
+    try:
+        try:
+            stage = Path(tempfile.mkdtemp(prefix=".dialer-", suffix=".tmp", dir=out))
+        except OSError as exc:
+            raise _naming(exc, out) from exc
+        yield stage
+        for item in sorted(stage.iterdir()):
+            os.replace(item, out / item.name)
+            moved.append(out / item.name)
+        stage.rmdir()
+    except BaseException:
+        if stage is not None:
+            shutil.rmtree(stage, ignore_errors=True)
+        if created:
+            for path in moved:
+                path.unlink(missing_ok=True)
+            for made in created:  # the deepest first
+                try:
+                    made.rmdir()
+                except OSError:
+                    break
+        raise
 
 
 @contextmanager

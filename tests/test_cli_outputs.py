@@ -270,3 +270,38 @@ def test_fit_report_in_a_new_folder_beside_the_records_is_allowed(results, proje
     args = ["fit", "R", "--format", "dialer", "--out", "R/fitted.yaml"]
     assert main(args + ["--report", "R/fit", "--replications", "0"]) == 0
     assert (results / "fitted.yaml").is_file() and (results / "fit/fit.json").is_file()
+
+
+@pytest.mark.parametrize(
+    "report, message",
+    [
+        ("taken.txt", "--report taken.txt: expected a folder for results, found a file"),
+        ("taken.txt/rep", "--report taken.txt/rep: cannot create the results folder"),
+    ],
+)
+def test_fit_report_unwritable_writes_no_campaign(results, project, capsys, report, message):
+    """--report is checked (its folder made) before --out is written."""
+    (project / "taken.txt").write_text("x")
+    line = unchanged(
+        ["fit", "R", "--format", "dialer", "--replications", "0", "--out", "f.yaml"]
+        + ["--report", report],
+        capsys,
+        project,
+    )
+    assert message in line
+
+
+def test_fit_stopped_during_validation_leaves_nothing(results, project, capsys, monkeypatch):
+    """A fit stopped (Ctrl-C) while it validates: no campaign, and the report folder it made,
+    with its parents, is gone."""
+    import dialer.fit.validation
+
+    def stop(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(dialer.fit.validation, "validate", stop)
+    before = files(project)
+    args = ["fit", "R", "--format", "dialer", "--out", "f.yaml", "--report", "new/rep"]
+    assert main(args) == 130
+    assert "interrupted" in capsys.readouterr().err
+    assert files(project) == before
