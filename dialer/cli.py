@@ -12,6 +12,7 @@ import json
 import signal
 import sys
 from pathlib import Path
+from typing import NoReturn
 
 from dialer.errors import InputError
 from dialer.version import __version__
@@ -1196,8 +1197,18 @@ COMMANDS = [
 ]
 
 
+class _Parser(argparse.ArgumentParser):
+    """A parser whose errors are one line, as every other bad input's: ``dialer: run: argument
+    --seed: invalid int value: 'abc'`` (not the usage block first); ``--help`` is unchanged.
+    Subcommands' parsers are of the same class (argparse makes them so)."""
+
+    def error(self, message: str) -> NoReturn:
+        command = self.prog.partition(" ")[2]
+        raise InputError(f"{command}: {message}" if command else message)
+
+
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
+    p = _Parser(
         prog="dialer",
         description="Discrete-event simulator of outbound call-centre dialing (Genesys-style OCS).",
     )
@@ -1210,7 +1221,16 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    try:
+        args, extra = parser.parse_known_args(argv)
+        if extra:  # named with the command they were given to
+            parser.error(
+                f"{args.command + ': ' if args.command else ''}unrecognized arguments: "
+                + " ".join(extra)
+            )
+    except InputError as exc:
+        print(f"dialer: {exc}", file=sys.stderr)
+        return EXIT_INPUT
     if not getattr(args, "func", None):
         parser.print_help()
         return 0

@@ -305,3 +305,40 @@ def test_fit_stopped_during_validation_leaves_nothing(results, project, capsys, 
     assert main(args) == 130
     assert "interrupted" in capsys.readouterr().err
     assert files(project) == before
+
+
+# -- the command line's own errors: one line too ---------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["run", "g.yaml", "--seed", "abc"], "run: argument --seed: invalid int value: 'abc'"),
+        (
+            ["plan", "g.yaml", "--deadline-s", "8h"],
+            "plan: argument --deadline-s: expected a number",
+        ),
+        (
+            ["make-list", "g.yaml", "--out", "x.csv", "--chain-share", "lots"],
+            "make-list: argument --chain-share: invalid float value: 'lots'",
+        ),
+        (["plan", "g.yaml"], "plan: the following arguments are required: --deadline-s"),
+        (["run", "g.yaml", "--bogus"], "run: unrecognized arguments: --bogus"),
+        (
+            ["fit", "R", "--format", "xml", "--out", "f.yaml"],
+            "fit: argument --format: invalid choice",
+        ),
+        (["frobnicate"], "argument COMMAND: invalid choice: 'frobnicate'"),
+    ],
+)
+def test_argument_errors_are_one_line(project, capsys, args, message):
+    line = unchanged(args, capsys, project)
+    assert line.startswith(f"dialer: {message}"), line
+
+
+def test_help_still_shows_the_usage(capsys):
+    with pytest.raises(SystemExit) as stop:
+        main(["run", "--help"])
+    assert stop.value.code == 0
+    out = capsys.readouterr().out
+    assert out.startswith("usage: dialer run") and "--list-out FILE" in out
