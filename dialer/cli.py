@@ -1028,6 +1028,17 @@ def _share(text: str) -> float:
         raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
 
 
+def _count(text: str) -> int:
+    """A whole number >= 0 (a count that may be none)."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = -1
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 0, got {text!r}")
+    return value
+
+
 def add_plan(sub) -> None:
     p = sub.add_parser(
         "plan",
@@ -1149,7 +1160,7 @@ def add_fit(sub) -> None:
     )
     f.add_argument(
         "--replications",
-        type=int,
+        type=_count,
         default=5,
         metavar="R",
         help="runs of the fitted campaign for the report's validation (default 5; 0: none)",

@@ -342,3 +342,16 @@ def test_help_still_shows_the_usage(capsys):
     assert stop.value.code == 0
     out = capsys.readouterr().out
     assert out.startswith("usage: dialer run") and "--list-out FILE" in out
+
+
+@pytest.mark.parametrize("value", ["-1", "two", "1.5"])
+def test_fit_replications_must_be_a_count(results, project, capsys, value):
+    line = unchanged(
+        ["fit", "R", "--format", "dialer", "--out", "f.yaml", "--report", "rep"]
+        + ["--replications", value],
+        capsys,
+        project,
+    )
+    assert (
+        line == f"dialer: fit: argument --replications: expected a whole number >= 0, got '{value}'"
+    )
