@@ -148,7 +148,6 @@ def _check_out(args: argparse.Namespace, scenario, names: tuple[str, ...]) -> No
 
 def cmd_run(args: argparse.Namespace) -> int:
     from dialer.experiments.run import simulate
-    from dialer.outputs import ensure_dir
 
     extra = {}
     if args.mode:
@@ -187,39 +186,45 @@ def cmd_run(args: argparse.Namespace) -> int:
     if args.out:
         from dialer.clock import Calendar
         from dialer.config import dump_yaml
-        from dialer.outputs import write_json, write_text
+        from dialer.outputs import staged, write_json, write_text
         from dialer.records.files import RecordWriter
 
-        out = ensure_dir(args.out)
-        writer = RecordWriter(
-            out,
-            Calendar(campaign.start, campaign.site_timezone, campaign.horizon_s),
-            [g.name for g in campaign.agents.groups],
-            [q.name for q in campaign.queues] if centre else (),
-        )
-        try:
-            result = simulate(campaign, writer=writer, list_out=args.list_out, dnc_out=args.dnc_out)
-        except BaseException as exc:
-            writer.abort(exc)
-            raise
-        writer.commit()
-        write_json(out / "summary.json", result.to_json())
-        write_text(out / "campaign.yaml", dump_yaml(campaign.to_dict()))
-        write_json(
-            out / "series.json",
-            {
-                "bucket_s": 900,
-                "rows": result.series,
-                "windows": result.windows,
-                "waits": result.waits,
-                **(
-                    {"queues": result.queue_series, "groups": result.group_series} if centre else {}
-                ),
-            },
-        )
-        from dialer.reports.render import write_report
+        # every file goes to a temporary folder inside --out and moves into place at the end;
+        # a failed or stopped run removes it, and --out itself if the run made it
+        with staged(args.out, "--out") as out:
+            writer = RecordWriter(
+                out,
+                Calendar(campaign.start, campaign.site_timezone, campaign.horizon_s),
+                [g.name for g in campaign.agents.groups],
+                [q.name for q in campaign.queues] if centre else (),
+            )
+            try:
+                result = simulate(
+                    campaign, writer=writer, list_out=args.list_out, dnc_out=args.dnc_out
+                )
+            except BaseException as exc:
+                writer.abort(exc)
+                raise
+            writer.commit()
+            write_json(out / "summary.json", result.to_json())
+            write_text(out / "campaign.yaml", dump_yaml(campaign.to_dict()))
+            write_json(
+                out / "series.json",
+                {
+                    "bucket_s": 900,
+                    "rows": result.series,
+                    "windows": result.windows,
+                    "waits": result.waits,
+                    **(
+                        {"queues": result.queue_series, "groups": result.group_series}
+                        if centre
+                        else {}
+                    ),
+                },
+            )
+            from dialer.reports.render import write_report
 
-        write_report(out)
+            write_report(out)
     else:
         result = simulate(campaign, list_out=args.list_out, dnc_out=args.dnc_out)
     if args.json:

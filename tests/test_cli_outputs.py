@@ -355,3 +355,90 @@ def test_fit_replications_must_be_a_count(results, project, capsys, value):
     assert (
         line == f"dialer: fit: argument --replications: expected a whole number >= 0, got '{value}'"
     )
+
+
+# -- run --out: all or nothing -----------------------------------------------------------------
+
+
+def stop_after_calls(monkeypatch, n: int = 10) -> None:
+    """`dialer run` is stopped by SIGTERM after ``n`` calls (records half streamed)."""
+    import signal
+
+    import dialer.experiments.run
+    from dialer.experiments.pool import Stopped
+
+    real = dialer.experiments.run.simulate
+
+    def simulate(campaign, **kwargs):
+        calls = []
+
+        def on_call(call):
+            calls.append(call)
+            if len(calls) == n:
+                raise Stopped(signal.SIGTERM)
+
+        return real(campaign, on_call=on_call, **kwargs)
+
+    monkeypatch.setattr(dialer.experiments.run, "simulate", simulate)
+
+
+def test_run_stopped_removes_the_out_folder_it_made(project, capsys, monkeypatch):
+    stop_after_calls(monkeypatch)
+    before = files(project)
+    assert main(["run", "g.yaml", "--out", "new/o"]) == 143
+    assert "stopped by SIGTERM" in capsys.readouterr().err
+    assert files(project) == before  # neither new/o nor new
+
+
+def test_run_stopped_keeps_an_existing_out_folder_as_it_was(project, capsys, monkeypatch):
+    assert main(["run", "g.yaml", "--out", "o"]) == 0
+    (project / "o/notes.txt").write_text("mine")
+    before = files(project)
+    stop_after_calls(monkeypatch)
+    assert main(["run", "g.yaml", "--seed", "9", "--out", "o"]) == 143
+    assert files(project) == before  # the earlier results whole, no temporary file or folder
+
+
+def test_run_out_with_a_folder_in_place_of_a_file_is_refused_up_front(project, capsys):
+    (project / "o/report.html").mkdir(parents=True)
+    line = unchanged(["run", "g.yaml", "--out", "o"], capsys, project)
+    assert line == "dialer: --out o: expected o/report.html to be a file or absent, found a folder"
+
+
+def test_run_failing_at_the_end_leaves_no_out_folder(project, capsys, monkeypatch):
+    """A run whose last file cannot be written (here the report) leaves no half folder."""
+    import dialer.reports.render
+
+    def broken(folder, images=False):
+        raise OSError(28, "No space left on device", str(folder))
+
+    monkeypatch.setattr(dialer.reports.render, "write_report", broken)
+    before = files(project)
+    assert main(["run", "g.yaml", "--out", "o"]) == 1
+    assert "No space left on device" in capsys.readouterr().err
+    assert files(project) == before
+
+
+def test_run_stopped_by_a_real_sigterm(tmp_path):
+    """The whole process: SIGTERM while the run streams its records; no o/ left."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    command = [sys.executable, "-m", "dialer", "run", str(ROOT / "campaigns/b2c-renewals.yaml")]
+    command += ["--set", "calling_list.size=null", "--set", "horizon_s=2592000", "--out", "o"]
+    proc = subprocess.Popen(command, cwd=tmp_path, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 120
+        while not list((tmp_path / "o").rglob(".calls.csv.*")):  # streaming the records
+            assert proc.poll() is None and time.monotonic() < deadline, "the run never started"
+            time.sleep(0.05)
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=120)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 143, err
+    assert err.strip() == "dialer: stopped by SIGTERM"
+    assert list(tmp_path.iterdir()) == []
