@@ -722,6 +722,14 @@ def cmd_plan(args: argparse.Namespace) -> int:
         )
 
     modes = [m.strip() for m in args.modes.split(",") if m.strip()] if args.modes else None
+    from dialer.config import IVR_MODES, MODES
+
+    ivr = next((m for m in modes or [] if m in IVR_MODES), None)
+    if ivr:  # a mode, but not one whose agents plan can count
+        raise InputError(
+            f"--modes: '{ivr}' is an agentless IVR mode (plan sizes agent groups); expected "
+            f"modes among {', '.join(MODES)}"
+        )
     from dialer.experiments.store import ResultsUnwritable
 
     try:

@@ -442,3 +442,30 @@ def test_run_stopped_by_a_real_sigterm(tmp_path):
     assert proc.returncode == 143, err
     assert err.strip() == "dialer: stopped by SIGTERM"
     assert list(tmp_path.iterdir()) == []
+
+
+# -- modes -------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (
+            ["compare", "g.yaml", "--modes", "progresive,power"],
+            "--modes: expected modes among preview, progressive, power, predictive, optimized, "
+            "adaptive, threshold, got 'progresive' (did you mean 'progressive'?)",
+        ),
+        (
+            ["compare", "g.yaml", "--modes", "power,power_ivr"],
+            "got 'power_ivr' (an agentless IVR mode)",
+        ),
+        (
+            ["plan", "g.yaml", "--deadline-s", "600", "--modes", "power_ivr"],
+            "--modes: 'power_ivr' is an agentless IVR mode (plan sizes agent groups); expected "
+            "modes among preview, progressive, power, predictive, optimized, adaptive, threshold",
+        ),
+    ],
+)
+def test_modes_say_what_the_command_takes(project, capsys, args, message):
+    line = unchanged(args, capsys, project)
+    assert message in line and "not a dialing mode" not in line
