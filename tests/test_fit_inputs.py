@@ -216,3 +216,44 @@ def test_the_truth_is_never_read(records, tmp_path):
     again = to_yaml(fit_log(read_records([str(scrambled)], "dialer")))
     strip = lambda text: text.replace(str(scrambled), "X").replace(str(records), "X")  # noqa: E731
     assert strip(again) == strip(fitted)
+
+
+def _folder_copy(records: Path, into: Path, edit: dict[str, tuple[str, str]]) -> Path:
+    """A copy of the records folder with a header name replaced in some files."""
+    into.mkdir()
+    for name in ("calls.csv", "agent_states.csv", "campaign.yaml"):
+        text = (records / name).read_text()
+        if name in edit:
+            old, new = edit[name]
+            head, _, rest = text.partition("\n")
+            assert old in head.split(",")
+            text = ",".join(new if c == old else c for c in head.split(",")) + "\n" + rest
+        (into / name).write_text(text)
+    return into
+
+
+@pytest.mark.parametrize(
+    "name, old, new",
+    [
+        ("calls.csv", "dialed_at_s", "dialled_at_s"),
+        ("calls.csv", "cpd_verdict", "verdict"),
+        ("agent_states.csv", "state", "stat"),
+        ("agent_states.csv", "start_s", "start"),
+    ],
+)
+@pytest.mark.parametrize("given", ["folder", "files", "renamed files"])
+def test_a_results_folder_missing_a_column_names_it(
+    records, tmp_path, capsys, name, old, new, given
+):
+    folder = _folder_copy(records, tmp_path / "R", {name: (old, new)})
+    if given == "folder":
+        paths = [str(folder)]
+    else:
+        paths = [str(folder / "calls.csv"), str(folder / "agent_states.csv")]
+        if given == "renamed files":
+            paths = [str(Path(p).rename(folder / f"x-{Path(p).name}")) for p in paths]
+    bad = next(p for p in paths if p.endswith(name)) if given != "folder" else str(folder / name)
+    out = tmp_path / "x.yaml"
+    (line,) = fails(["fit", *paths, "--format", "dialer", "--out", str(out)], capsys)
+    assert line.startswith(f"dialer: {bad}: missing column {old}; "), line
+    assert not out.exists()
