@@ -257,3 +257,40 @@ def test_a_results_folder_missing_a_column_names_it(
     (line,) = fails(["fit", *paths, "--format", "dialer", "--out", str(out)], capsys)
     assert line.startswith(f"dialer: {bad}: missing column {old}; "), line
     assert not out.exists()
+
+
+def test_a_bad_date_in_a_csv_log_is_one_line_per_row(tmp_path, capsys):
+    log = _write(
+        tmp_path / "log.csv",
+        ["dialed_at", "status"],
+        [["2026-13-01 10:00:00", "person"], ["2026-01-01 10:00:00", "person"], ["", "busy"]]
+        + [["bad", "busy"]],
+    )
+    lines = fails(["fit", str(log), "--format", "csv", "--out", str(tmp_path / "x.yaml")], capsys)
+    assert lines == [
+        f'dialer: {log} row 2: dialed_at: expected a date and time "YYYY-MM-DD HH:MM:SS", '
+        "got '2026-13-01 10:00:00'",
+        f"dialer: {log} row 4: dialed_at: expected when the dial was placed, got nothing",
+        f'dialer: {log} row 5: dialed_at: expected a date and time "YYYY-MM-DD HH:MM:SS", '
+        "got 'bad'",
+    ]
+
+
+@pytest.mark.parametrize(
+    "fmt, found",
+    [
+        ('"%Q"', "got '%Q' ('Q' is a bad directive in format '%Q')"),
+        ('"%d/%m/%Y %"', "got '%d/%m/%Y %' (stray % in format '%d/%m/%Y %')"),
+        ("12", "got 12"),
+    ],
+)
+def test_a_bad_time_format_is_a_mapping_error(tmp_path, capsys, fmt, found):
+    log = _write(tmp_path / "log.csv", ["dialed_at", "status"], [["02/03/2026 09:00:00", "person"]])
+    mapping = tmp_path / "mapping.yaml"
+    mapping.write_text(f"time_format: {fmt}\n")
+    args = ["fit", str(log), "--format", "csv", "--mapping", str(mapping)]
+    (line,) = fails(args + ["--out", str(tmp_path / "x.yaml")], capsys)
+    assert line == (
+        f'dialer: {mapping}: time_format: expected a strptime format such as "%d/%m/%Y %H:%M:%S", '
+        + found
+    )
