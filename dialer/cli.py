@@ -803,7 +803,7 @@ def cmd_fit(args: argparse.Namespace) -> int:
     from contextlib import nullcontext
 
     from dialer.config import load_campaign, parse_override
-    from dialer.fit.campaign import fit_log, to_yaml
+    from dialer.fit.campaign import check_given, fit_log, to_yaml
     from dialer.fit.formats import read_records
     from dialer.outputs import check_written, staged, write_text, written_file, written_in
 
@@ -816,6 +816,7 @@ def cmd_fit(args: argparse.Namespace) -> int:
         apart_from=[(f"the records {p}", p) for p in args.records],
     )
     given = dict(parse_override(o) for o in args.overrides)
+    check_given(given, args.mode)  # before the records are read
     # --report's folder is made (or found unwritable) before anything is written, and goes
     # again if the fit fails or is stopped
     with staged(args.report, "--report") if args.report else nullcontext() as report:

@@ -294,3 +294,25 @@ def test_a_bad_time_format_is_a_mapping_error(tmp_path, capsys, fmt, found):
         f'dialer: {mapping}: time_format: expected a strptime format such as "%d/%m/%Y %H:%M:%S", '
         + found
     )
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (
+            ["--mode", "powr"],
+            "--mode: expected one of preview, progressive, power, predictive, optimized, adaptive, "
+            "threshold, power_ivr, progressive_ivr, got 'powr' (did you mean 'power'?)",
+        ),
+        (["--set", "dialing.ratoi=2"], "--set dialing.ratoi: unknown key (did you mean 'ratio'?)"),
+        (
+            ["--set", "cpd.amd_false_positive=abc"],
+            "--set cpd.amd_false_positive: expected a number in [0, 1], got 'abc'",
+        ),
+    ],
+)
+def test_a_bad_mode_or_key_is_named_with_its_option(records, tmp_path, capsys, args, message):
+    out = tmp_path / "x.yaml"
+    (line,) = fails(["fit", str(records), "--format", "dialer", "--out", str(out), *args], capsys)
+    assert line == f"dialer: {message}"
+    assert not out.exists()
