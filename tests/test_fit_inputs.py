@@ -316,3 +316,20 @@ def test_a_bad_mode_or_key_is_named_with_its_option(records, tmp_path, capsys, a
     (line,) = fails(["fit", str(records), "--format", "dialer", "--out", str(out), *args], capsys)
     assert line == f"dialer: {message}"
     assert not out.exists()
+
+
+@pytest.mark.parametrize("fmt", ["vicidial", "csv"])
+def test_a_folder_for_a_format_that_reads_files(records, tmp_path, capsys, fmt):
+    out = str(tmp_path / "x.yaml")
+    (line,) = fails(["fit", str(records), "--format", fmt, "--out", out], capsys)
+    assert line.startswith(
+        f"dialer: {records}: expected a file, got a folder: --format {fmt} reads"
+    )
+    assert "it holds calls.csv: this project's results are read with --format dialer" in line
+    if fmt == "vicidial":
+        assert "vicidial_log (columns lead_id, call_date" in line
+    exports = tmp_path / "exports"
+    exports.mkdir()
+    (exports / "vicidial_log.csv").write_text("lead_id\n")
+    (line,) = fails(["fit", str(exports), "--format", fmt, "--out", out], capsys)
+    assert line.endswith("; it holds vicidial_log.csv: give those files")

@@ -37,7 +37,7 @@ from dialer.fit.log import (
     Dial,
     GroupTime,
 )
-from dialer.fit.table import Problems, Table, read_table, seconds, timestamp
+from dialer.fit.table import Problems, Table, not_a_folder, read_table, seconds, timestamp
 
 # field -> what it holds (docs and errors)
 FIELDS = {
@@ -130,6 +130,7 @@ def _check_time_format(fmt: Any, where: str) -> None:
 def read(paths: list[str], mapping: dict) -> CallLog:
     if len(paths) != 1:
         raise InputError(f"--format csv: expected one call log file, got {len(paths)}")
+    not_a_folder(paths[0], "--format csv reads one call log, a CSV file with a row per dial")
     t = read_table(paths[0])
     cols = {f: mapping["columns"].get(f, f) for f in FIELDS}
     missing = [f for f in REQUIRED if cols[f] not in t.columns]
