@@ -616,7 +616,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
 
     check_written(
         written_in(
-            "--out",
+            "--out" if args.out else "the results folder",
             out,
             (
                 "manifest.json",

@@ -469,3 +469,13 @@ def test_run_stopped_by_a_real_sigterm(tmp_path):
 def test_modes_say_what_the_command_takes(project, capsys, args, message):
     line = unchanged(args, capsys, project)
     assert message in line and "not a dialing mode" not in line
+
+
+def test_sweep_out_over_its_sweep_file(project, capsys):
+    (project / "o").mkdir()
+    (project / "o/campaign.yaml").write_text(
+        f"campaign: {ROOT / 'campaigns/smoke.yaml'}\nreplications: 2\n"
+        "factors:\n  dialing.mode: [power, progressive]\n"
+    )
+    line = unchanged(["sweep", "o/campaign.yaml", "--out", "o"], capsys, project)
+    assert "--out o: its campaign.yaml would overwrite the sweep file o/campaign.yaml" in line
