@@ -12,6 +12,7 @@ import json
 import signal
 import sys
 from pathlib import Path
+from typing import NoReturn
 
 from dialer.errors import InputError
 from dialer.version import __version__
@@ -99,9 +100,54 @@ def _writable(option: str, path: str) -> str:
     return path
 
 
+RUN_FILES = (
+    "summary.json",
+    "calls.csv",
+    "agent_states.csv",
+    "campaign.yaml",
+    "series.json",
+    "report.html",
+)
+
+
+def _inputs(path: str, scenario) -> list[tuple[str, str]]:
+    """Every file a command on ``scenario`` (read from ``path``) reads, as (what, path): the
+    campaign or centre file, every campaign's calling list and DNC list and, for a centre, the
+    campaign files it names."""
+    from dialer.centre import Centre, campaigns_of
+    from dialer.lists.listfile import shown_path
+
+    centre = isinstance(scenario, Centre)
+    found = [(f"the {'centre' if centre else 'campaign'} file {path}", path)]
+    if centre:
+        import os
+
+        from dialer.config import read_mapping
+
+        entries = read_mapping(path).get("campaigns")
+        for item in entries if isinstance(entries, list) else []:
+            if isinstance(item, dict) and isinstance(item.get("campaign"), str):
+                file = os.path.join(os.path.dirname(path), os.path.expanduser(item["campaign"]))
+                found.append((f"the campaign file {file} of centre {path}", file))
+    for c in campaigns_of(scenario):
+        of = f" of campaign '{c.name}'" if centre else ""
+        if c.calling_list.file:
+            shown = shown_path(c.calling_list.file)
+            found.append((f"the calling list {shown}{of} (calling_list.file)", c.calling_list.file))
+        if c.dnc.file:
+            found.append((f"the DNC list {shown_path(c.dnc.file)}{of} (dnc.file)", c.dnc.file))
+    return found
+
+
+def _check_out(args: argparse.Namespace, scenario, names: tuple[str, ...]) -> None:
+    """``--out``'s files must not replace the campaign's (or centre's) files."""
+    from dialer.outputs import check_written, written_in
+
+    check_written(written_in("--out", args.out, names), _inputs(args.campaign, scenario))
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     from dialer.experiments.run import simulate
-    from dialer.outputs import ensure_dir
 
     extra = {}
     if args.mode:
@@ -123,43 +169,62 @@ def cmd_run(args: argparse.Namespace) -> int:
             )
     if args.dnc_out:
         _writable("--dnc-out", args.dnc_out)
+    from dialer.outputs import check_written, written_file, written_in
+
+    own = [] if centre else [campaign]
+    check_written(
+        (written_in("--out", args.out, RUN_FILES) if args.out else [])
+        + (written_file("--list-out", args.list_out) if args.list_out else [])
+        + (written_file("--dnc-out", args.dnc_out) if args.dnc_out else []),
+        _inputs(args.campaign, campaign),
+        # written back over themselves: the list (resuming a worked list), the DNC file (the
+        # run's requests appended to it, its own rows kept byte for byte)
+        allowed=[("--list-out", c.calling_list.file) for c in own if c.calling_list.file]
+        + [("--dnc-out", c.dnc.file) for c in own if c.dnc.file],
+    )
     _read_lists(campaign)  # a bad list or DNC file ends here, before --out is created
     if args.out:
         from dialer.clock import Calendar
         from dialer.config import dump_yaml
-        from dialer.outputs import write_json, write_text
+        from dialer.outputs import staged, write_json, write_text
         from dialer.records.files import RecordWriter
 
-        out = ensure_dir(args.out)
-        writer = RecordWriter(
-            out,
-            Calendar(campaign.start, campaign.site_timezone, campaign.horizon_s),
-            [g.name for g in campaign.agents.groups],
-            [q.name for q in campaign.queues] if centre else (),
-        )
-        try:
-            result = simulate(campaign, writer=writer, list_out=args.list_out, dnc_out=args.dnc_out)
-        except BaseException as exc:
-            writer.abort(exc)
-            raise
-        writer.commit()
-        write_json(out / "summary.json", result.to_json())
-        write_text(out / "campaign.yaml", dump_yaml(campaign.to_dict()))
-        write_json(
-            out / "series.json",
-            {
-                "bucket_s": 900,
-                "rows": result.series,
-                "windows": result.windows,
-                "waits": result.waits,
-                **(
-                    {"queues": result.queue_series, "groups": result.group_series} if centre else {}
-                ),
-            },
-        )
-        from dialer.reports.render import write_report
+        # every file goes to a temporary folder inside --out and moves into place at the end;
+        # a failed or stopped run removes it, and --out itself if the run made it
+        with staged(args.out, "--out") as out:
+            writer = RecordWriter(
+                out,
+                Calendar(campaign.start, campaign.site_timezone, campaign.horizon_s),
+                [g.name for g in campaign.agents.groups],
+                [q.name for q in campaign.queues] if centre else (),
+            )
+            try:
+                result = simulate(
+                    campaign, writer=writer, list_out=args.list_out, dnc_out=args.dnc_out
+                )
+            except BaseException as exc:
+                writer.abort(exc)
+                raise
+            writer.commit()
+            write_json(out / "summary.json", result.to_json())
+            write_text(out / "campaign.yaml", dump_yaml(campaign.to_dict()))
+            write_json(
+                out / "series.json",
+                {
+                    "bucket_s": 900,
+                    "rows": result.series,
+                    "windows": result.windows,
+                    "waits": result.waits,
+                    **(
+                        {"queues": result.queue_series, "groups": result.group_series}
+                        if centre
+                        else {}
+                    ),
+                },
+            )
+            from dialer.reports.render import write_report
 
-        write_report(out)
+            write_report(out)
     else:
         result = simulate(campaign, list_out=args.list_out, dnc_out=args.dnc_out)
     if args.json:
@@ -194,6 +259,14 @@ def cmd_make_list(args: argparse.Namespace) -> int:
     _writable("--out", args.out)
     if args.dnc_out:
         _writable("--dnc-out", args.dnc_out)
+    from dialer.outputs import check_written, written_file
+
+    # the campaign's own list and DNC files may be the ones being made: only the campaign file
+    check_written(
+        written_file("--out", args.out)
+        + (written_file("--dnc-out", args.dnc_out) if args.dnc_out else []),
+        [(f"the campaign file {args.campaign}", args.campaign)],
+    )
     made = make_list(campaign, args.out, args.dnc_out, args.chain_share)
     here = os.path.dirname(os.path.abspath(args.campaign))
     rel = lambda p: os.path.relpath(os.path.abspath(p), here)  # noqa: E731 - paths as the campaign sees them
@@ -340,6 +413,8 @@ def cmd_compare(args: argparse.Namespace) -> int:
     variants = [parse_variant(v) for v in args.variant]
     modes = parse_modes(args.modes) if args.modes or not variants else None
     campaign = _load(args)
+    if args.out:
+        _check_out(args, campaign, ("compare.json", "compare.csv", "campaign.yaml", "report.html"))
     from dialer.experiments.store import ResultsUnwritable
 
     try:
@@ -537,6 +612,23 @@ def cmd_sweep(args: argparse.Namespace) -> int:
 
     sw = load_sweep(args.spec, max_runs=None if args.yes else MAX_RUNS)
     out = Path(args.out) if args.out else Path("results") / sw.name
+    from dialer.outputs import check_written, written_in
+
+    check_written(
+        written_in(
+            "--out" if args.out else "the results folder",
+            out,
+            (
+                "manifest.json",
+                "campaign.yaml",
+                "runs.csv",
+                "cells.csv",
+                "paired.csv",
+                "report.html",
+            ),
+        ),
+        [(f"the sweep file {args.spec}", args.spec)],
+    )
     resume = "run the same command again to resume"
     try:
         result = run_sweep(sw, workers=args.workers, scheduler=args.scheduler, out=out)
@@ -615,6 +707,8 @@ def cmd_plan(args: argparse.Namespace) -> int:
     from dialer.experiments.capacity import format_plan, run_plan, write_plan
 
     scenario = _load(args)
+    if args.out:
+        _check_out(args, scenario, ("plan.json", "campaign.yaml", "report.html"))
     if isinstance(scenario, Centre):
         if args.modes or args.group:
             raise InputError(
@@ -628,6 +722,14 @@ def cmd_plan(args: argparse.Namespace) -> int:
         )
 
     modes = [m.strip() for m in args.modes.split(",") if m.strip()] if args.modes else None
+    from dialer.config import IVR_MODES, MODES
+
+    ivr = next((m for m in modes or [] if m in IVR_MODES), None)
+    if ivr:  # a mode, but not one whose agents plan can count
+        raise InputError(
+            f"--modes: '{ivr}' is an agentless IVR mode (plan sizes agent groups); expected "
+            f"modes among {', '.join(MODES)}"
+        )
     from dialer.experiments.store import ResultsUnwritable
 
     try:
@@ -677,39 +779,72 @@ def _pair(option: str, text: str) -> tuple[str, str]:
     return key.strip(), value.strip()
 
 
+FIT_FILES = ("fit.json", "campaign.yaml", "report.html")
+# the files of a results folder --format dialer reads (dialer.fit.dialer_format.find_files)
+RECORD_FILES = ("calls.csv", "agent_states.csv", "campaign.yaml")
+
+
+def _fit_inputs(args: argparse.Namespace) -> list[tuple[str, str]]:
+    """The files ``dialer fit`` reads: the records (a folder's record files too), the mapping."""
+    import os
+
+    found = []
+    for p in args.records:
+        found.append((f"the records {p}", p))
+        if os.path.isdir(p):
+            names = (os.path.join(p, n) for n in RECORD_FILES)
+            found += [(f"the records {f}", f) for f in names if os.path.isfile(f)]
+    if args.mapping:
+        found.append((f"the mapping {args.mapping}", args.mapping))
+    return found
+
+
 def cmd_fit(args: argparse.Namespace) -> int:
+    from contextlib import nullcontext
+
     from dialer.config import load_campaign, parse_override
-    from dialer.fit.campaign import fit_log, to_yaml
+    from dialer.fit.campaign import check_given, fit_log, to_yaml
     from dialer.fit.formats import read_records
-    from dialer.outputs import write_text
+    from dialer.outputs import check_written, staged, write_text, written_file, written_in
 
     _writable("--out", args.out)
-    given = dict(parse_override(o) for o in args.overrides)
-    log = read_records(
-        args.records,
-        args.format,
-        statuses=dict(_pair("--status", s) for s in args.status),
-        columns=dict(_pair("--column", c) for c in args.column),
-        mapping=args.mapping,
+    check_written(
+        written_file("--out", args.out)
+        + (written_in("--report", args.report, FIT_FILES) if args.report else []),
+        _fit_inputs(args),
+        apart=[(f"--report {args.report}", args.report)] if args.report else [],
+        apart_from=[(f"the records {p}", p) for p in args.records],
     )
-    fit = fit_log(log, given, mode=args.mode)
-    write_text(args.out, to_yaml(fit))
-    load_campaign(args.out)  # what was written must read back as a valid campaign
-    if log.unknown_statuses:
-        shown = ", ".join(f"{k} ({v})" for k, v in log.unknown_statuses.most_common(12))
-        print(
-            f"dialer: warning: {sum(log.unknown_statuses.values())} calls with statuses no "
-            f"mapping knows were left out: {shown}; map them with --status CODE=OUTCOME",
-            file=sys.stderr,
+    given = dict(parse_override(o) for o in args.overrides)
+    check_given(given, args.mode)  # before the records are read
+    # --report's folder is made (or found unwritable) before anything is written, and goes
+    # again if the fit fails or is stopped
+    with staged(args.report, "--report") if args.report else nullcontext() as report:
+        log = read_records(
+            args.records,
+            args.format,
+            statuses=dict(_pair("--status", s) for s in args.status),
+            columns=dict(_pair("--column", c) for c in args.column),
+            mapping=args.mapping,
         )
-    validation = None
-    if args.report:
-        from dialer.fit.evidence import write_folder
-        from dialer.fit.validation import validate
+        fit = fit_log(log, given, mode=args.mode)
+        if log.unknown_statuses:
+            shown = ", ".join(f"{k} ({v})" for k, v in log.unknown_statuses.most_common(12))
+            print(
+                f"dialer: warning: {sum(log.unknown_statuses.values())} calls with statuses no "
+                f"mapping knows were left out: {shown}; map them with --status CODE=OUTCOME",
+                file=sys.stderr,
+            )
+        validation = None
+        if report is not None:
+            from dialer.fit.evidence import write_folder
+            from dialer.fit.validation import validate
 
-        if args.replications > 0:
-            validation = validate(fit.campaign, log, args.replications)
-        write_folder(fit, validation, args.report)
+            if args.replications > 0:
+                validation = validate(fit.campaign, log, args.replications)
+            write_folder(fit, validation, report)
+        write_text(args.out, to_yaml(fit))
+        load_campaign(args.out)  # what was written must read back as a valid campaign
     print(format_fit(fit, validation))
     print(
         f"\nwrote {args.out}"
@@ -907,6 +1042,17 @@ def _share(text: str) -> float:
         raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
 
 
+def _count(text: str) -> int:
+    """A whole number >= 0 (a count that may be none)."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = -1
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 0, got {text!r}")
+    return value
+
+
 def add_plan(sub) -> None:
     p = sub.add_parser(
         "plan",
@@ -1028,7 +1174,7 @@ def add_fit(sub) -> None:
     )
     f.add_argument(
         "--replications",
-        type=int,
+        type=_count,
         default=5,
         metavar="R",
         help="runs of the fitted campaign for the report's validation (default 5; 0: none)",
@@ -1076,8 +1222,18 @@ COMMANDS = [
 ]
 
 
+class _Parser(argparse.ArgumentParser):
+    """A parser whose errors are one line, as every other bad input's: ``dialer: run: argument
+    --seed: invalid int value: 'abc'`` (not the usage block first); ``--help`` is unchanged.
+    Subcommands' parsers are of the same class (argparse makes them so)."""
+
+    def error(self, message: str) -> NoReturn:
+        command = self.prog.partition(" ")[2]
+        raise InputError(f"{command}: {message}" if command else message)
+
+
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
+    p = _Parser(
         prog="dialer",
         description="Discrete-event simulator of outbound call-centre dialing (Genesys-style OCS).",
     )
@@ -1090,7 +1246,16 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    try:
+        args, extra = parser.parse_known_args(argv)
+        if extra:  # named with the command they were given to
+            parser.error(
+                f"{args.command + ': ' if args.command else ''}unrecognized arguments: "
+                + " ".join(extra)
+            )
+    except InputError as exc:
+        print(f"dialer: {exc}", file=sys.stderr)
+        return EXIT_INPUT
     if not getattr(args, "func", None):
         parser.print_help()
         return 0

@@ -216,3 +216,120 @@ def test_the_truth_is_never_read(records, tmp_path):
     again = to_yaml(fit_log(read_records([str(scrambled)], "dialer")))
     strip = lambda text: text.replace(str(scrambled), "X").replace(str(records), "X")  # noqa: E731
     assert strip(again) == strip(fitted)
+
+
+def _folder_copy(records: Path, into: Path, edit: dict[str, tuple[str, str]]) -> Path:
+    """A copy of the records folder with a header name replaced in some files."""
+    into.mkdir()
+    for name in ("calls.csv", "agent_states.csv", "campaign.yaml"):
+        text = (records / name).read_text()
+        if name in edit:
+            old, new = edit[name]
+            head, _, rest = text.partition("\n")
+            assert old in head.split(",")
+            text = ",".join(new if c == old else c for c in head.split(",")) + "\n" + rest
+        (into / name).write_text(text)
+    return into
+
+
+@pytest.mark.parametrize(
+    "name, old, new",
+    [
+        ("calls.csv", "dialed_at_s", "dialled_at_s"),
+        ("calls.csv", "cpd_verdict", "verdict"),
+        ("agent_states.csv", "state", "stat"),
+        ("agent_states.csv", "start_s", "start"),
+    ],
+)
+@pytest.mark.parametrize("given", ["folder", "files", "renamed files"])
+def test_a_results_folder_missing_a_column_names_it(
+    records, tmp_path, capsys, name, old, new, given
+):
+    folder = _folder_copy(records, tmp_path / "R", {name: (old, new)})
+    if given == "folder":
+        paths = [str(folder)]
+    else:
+        paths = [str(folder / "calls.csv"), str(folder / "agent_states.csv")]
+        if given == "renamed files":
+            paths = [str(Path(p).rename(folder / f"x-{Path(p).name}")) for p in paths]
+    bad = next(p for p in paths if p.endswith(name)) if given != "folder" else str(folder / name)
+    out = tmp_path / "x.yaml"
+    (line,) = fails(["fit", *paths, "--format", "dialer", "--out", str(out)], capsys)
+    assert line.startswith(f"dialer: {bad}: missing column {old}; "), line
+    assert not out.exists()
+
+
+def test_a_bad_date_in_a_csv_log_is_one_line_per_row(tmp_path, capsys):
+    log = _write(
+        tmp_path / "log.csv",
+        ["dialed_at", "status"],
+        [["2026-13-01 10:00:00", "person"], ["2026-01-01 10:00:00", "person"], ["", "busy"]]
+        + [["bad", "busy"]],
+    )
+    lines = fails(["fit", str(log), "--format", "csv", "--out", str(tmp_path / "x.yaml")], capsys)
+    assert lines == [
+        f'dialer: {log} row 2: dialed_at: expected a date and time "YYYY-MM-DD HH:MM:SS", '
+        "got '2026-13-01 10:00:00'",
+        f"dialer: {log} row 4: dialed_at: expected when the dial was placed, got nothing",
+        f'dialer: {log} row 5: dialed_at: expected a date and time "YYYY-MM-DD HH:MM:SS", '
+        "got 'bad'",
+    ]
+
+
+@pytest.mark.parametrize(
+    "fmt, found",
+    [
+        ('"%Q"', "got '%Q' ('Q' is a bad directive in format '%Q')"),
+        ('"%d/%m/%Y %"', "got '%d/%m/%Y %' (stray % in format '%d/%m/%Y %')"),
+        ("12", "got 12"),
+    ],
+)
+def test_a_bad_time_format_is_a_mapping_error(tmp_path, capsys, fmt, found):
+    log = _write(tmp_path / "log.csv", ["dialed_at", "status"], [["02/03/2026 09:00:00", "person"]])
+    mapping = tmp_path / "mapping.yaml"
+    mapping.write_text(f"time_format: {fmt}\n")
+    args = ["fit", str(log), "--format", "csv", "--mapping", str(mapping)]
+    (line,) = fails(args + ["--out", str(tmp_path / "x.yaml")], capsys)
+    assert line == (
+        f'dialer: {mapping}: time_format: expected a strptime format such as "%d/%m/%Y %H:%M:%S", '
+        + found
+    )
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (
+            ["--mode", "powr"],
+            "--mode: expected one of preview, progressive, power, predictive, optimized, adaptive, "
+            "threshold, power_ivr, progressive_ivr, got 'powr' (did you mean 'power'?)",
+        ),
+        (["--set", "dialing.ratoi=2"], "--set dialing.ratoi: unknown key (did you mean 'ratio'?)"),
+        (
+            ["--set", "cpd.amd_false_positive=abc"],
+            "--set cpd.amd_false_positive: expected a number in [0, 1], got 'abc'",
+        ),
+    ],
+)
+def test_a_bad_mode_or_key_is_named_with_its_option(records, tmp_path, capsys, args, message):
+    out = tmp_path / "x.yaml"
+    (line,) = fails(["fit", str(records), "--format", "dialer", "--out", str(out), *args], capsys)
+    assert line == f"dialer: {message}"
+    assert not out.exists()
+
+
+@pytest.mark.parametrize("fmt", ["vicidial", "csv"])
+def test_a_folder_for_a_format_that_reads_files(records, tmp_path, capsys, fmt):
+    out = str(tmp_path / "x.yaml")
+    (line,) = fails(["fit", str(records), "--format", fmt, "--out", out], capsys)
+    assert line.startswith(
+        f"dialer: {records}: expected a file, got a folder: --format {fmt} reads"
+    )
+    assert "it holds calls.csv: this project's results are read with --format dialer" in line
+    if fmt == "vicidial":
+        assert "vicidial_log (columns lead_id, call_date" in line
+    exports = tmp_path / "exports"
+    exports.mkdir()
+    (exports / "vicidial_log.csv").write_text("lead_id\n")
+    (line,) = fails(["fit", str(exports), "--format", fmt, "--out", out], capsys)
+    assert line.endswith("; it holds vicidial_log.csv: give those files")

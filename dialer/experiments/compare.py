@@ -78,7 +78,11 @@ def parse_modes(text: str | None) -> list[str]:
     modes = [m.strip() for m in text.split(",") if m.strip()]
     bad = [m for m in modes if m not in MODES]
     if bad or not modes:
-        raise InputError(f"--modes: expected modes among {', '.join(MODES)}, got {text!r}")
+        from dialer.schema import did_you_mean
+
+        hint = " (an agentless IVR mode)" if bad and bad[0] in IVR_MODES else ""
+        got = repr(bad[0]) + (hint or did_you_mean(bad[0], MODES)) if bad else repr(text)
+        raise InputError(f"--modes: expected modes among {', '.join(MODES)}, got {got}")
     return list(dict.fromkeys(modes))
 
 

@@ -167,9 +167,33 @@ def dist_yaml(d: Dist) -> Any:
     return {k: (_round(v) if isinstance(v, float) else v) for k, v in y.items()}
 
 
+def check_given(given: dict[str, Any] | None = None, mode: str | None = None) -> None:
+    """Each key the user sets (``--set``) and the mode (``--mode``) checked on its own, before
+    the fit: a bad one is a line naming the option and the key (did you mean...), not a fitted
+    campaign found invalid. What holds only with the other keys is checked on the fit."""
+    base = from_dict({})
+    checks = [("--set", key, value) for key, value in (given or {}).items()]
+    if mode is not None:
+        checks.insert(0, ("--mode", "dialing.mode", mode))
+    for option, key, value in checks:
+        try:
+            base.override({key: value})
+        except InputError as exc:
+            lines = []
+            for p in exc.problems:
+                where, _, what = p.partition(": ")
+                if where == key:
+                    lines.append(f"{option if option == '--mode' else f'--set {key}'}: {what}")
+                elif where.startswith(key + "."):  # a key inside the one set
+                    lines.append(f"--set {p}")
+            if lines:
+                raise InputError(lines) from None
+
+
 def fit_log(log: CallLog, given: dict[str, Any] | None = None, mode: str | None = None) -> Fit:
     """Fit a campaign to a call log. ``given``: dotted keys the user sets (``--set``), used by
     the fit too (e.g. ``cpd.amd_false_positive`` enters the share corrections)."""
+    check_given(given, mode)
     given = dict(given or {})
     if mode is not None:
         given["dialing.mode"] = mode
@@ -270,7 +294,7 @@ def fit_log(log: CallLog, given: dict[str, Any] | None = None, mode: str | None 
     try:
         campaign = from_dict(b.raw)
     except InputError as exc:
-        raise InputError(["the fitted campaign is not valid:"] + exc.problems) from None
+        raise InputError([f"the fitted campaign is not valid: {p}" for p in exc.problems]) from None
     header = _header(log, shares, b)
     return Fit(campaign, b.raw, b.comments, header, durations, shares, b.sources, b.notes, log)
 

@@ -37,7 +37,7 @@ from dialer.fit.log import (
     Dial,
     GroupTime,
 )
-from dialer.fit.table import Problems, Table, read_table, seconds, timestamp
+from dialer.fit.table import Problems, Table, not_a_folder, read_table, seconds, timestamp
 
 # field -> what it holds (docs and errors)
 FIELDS = {
@@ -90,6 +90,8 @@ def load_mapping(path: str | None, columns: dict[str, str], statuses: dict[str, 
                 raise InputError(f"{path}: {key}: unknown key{did_you_mean(key, MAPPING_KEYS)}")
             if key in ("columns", "statuses") and not isinstance(value, dict):
                 raise InputError(f"{path}: {key}: expected a mapping, got {show(value)}")
+            if key == "time_format" and value is not None:
+                _check_time_format(value, f"{path}: time_format")
             out[key] = (
                 value
                 if key not in ("columns", "statuses")
@@ -113,9 +115,22 @@ def load_mapping(path: str | None, columns: dict[str, str], statuses: dict[str, 
     return out
 
 
+def _check_time_format(fmt: Any, where: str) -> None:
+    """A strptime format that can read back a date it wrote: once, not on every row."""
+    expected = 'expected a strptime format such as "%d/%m/%Y %H:%M:%S"'
+    if not isinstance(fmt, str) or not fmt.strip():
+        raise InputError(f"{where}: {expected}, got {show(fmt)}")
+    sample = dt.datetime(2026, 3, 2, 9, 30, 15, tzinfo=dt.timezone.utc)
+    try:
+        dt.datetime.strptime(sample.strftime(fmt), fmt)
+    except ValueError as exc:
+        raise InputError(f"{where}: {expected}, got {show(fmt)} ({exc})") from None
+
+
 def read(paths: list[str], mapping: dict) -> CallLog:
     if len(paths) != 1:
         raise InputError(f"--format csv: expected one call log file, got {len(paths)}")
+    not_a_folder(paths[0], "--format csv reads one call log, a CSV file with a row per dial")
     t = read_table(paths[0])
     cols = {f: mapping["columns"].get(f, f) for f in FIELDS}
     missing = [f for f in REQUIRED if cols[f] not in t.columns]
@@ -197,9 +212,10 @@ def _read(t: Table, cols: dict[str, str], mapping: dict, site: str | None) -> Ca
             continue
         dialed = times.parse(cell("dialed_at"), f"{where}: {cols['dialed_at']}", problems)
         if dialed is None:
-            problems.add(
-                f"{where}: {cols['dialed_at']}: expected when the dial was placed, got nothing"
-            )
+            if not cell("dialed_at"):  # else parse has said what is wrong with it
+                problems.add(
+                    f"{where}: {cols['dialed_at']}: expected when the dial was placed, got nothing"
+                )
             continue
         answered = times.parse(cell("answered_at"), f"{where}: {cols['answered_at']}", problems)
         connected = times.parse(cell("connected_at"), f"{where}: {cols['connected_at']}", problems)

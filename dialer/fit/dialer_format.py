@@ -78,33 +78,56 @@ def find_files(paths: list[str]) -> tuple[str, str | None, str | None]:
     for p in paths:
         path = Path(p)
         if path.is_dir():
+            # a results folder's files are known by their names (a missing column is then
+            # named by read(), whatever the header holds)
             found = [path / "calls.csv", path / "agent_states.csv", path / "campaign.yaml"]
             if not found[0].is_file():
                 raise InputError(f"{p}: expected a results folder with calls.csv, found none")
-            items = [str(f) for f in found if f.is_file()]
-        elif path.is_file():
-            items = [p]
-        else:
+            calls = _one(calls, str(found[0]), "calls.csv")
+            if found[1].is_file():
+                states = _one(states, str(found[1]), "agent_states.csv")
+            if found[2].is_file():
+                settings = _one(settings, str(found[2]), "campaign settings file")
+            continue
+        if not path.is_file():
             raise InputError(f"{p}: no such file or folder")
-        for item in items:
-            name = os.path.basename(item)
-            if name.endswith((".yaml", ".yml")):
-                settings = _one(settings, item, "campaign settings file")
-                continue
-            header = read_header(item)
-            if "state" in header and "start_s" in header:
-                states = _one(states, item, "agent_states.csv")
-            elif "dialed_at_s" in header:
-                calls = _one(calls, item, "calls.csv")
-            else:
-                raise InputError(
-                    f"{item}: expected this project's calls.csv (columns "
-                    f"{', '.join(CALL_COLUMNS)}) or agent_states.csv (columns "
-                    f"{', '.join(STATE_COLUMNS)}), got columns {', '.join(header) or 'none'}"
-                )
+        name = os.path.basename(p)
+        if name.endswith((".yaml", ".yml")):
+            settings = _one(settings, p, "campaign settings file")
+            continue
+        header = read_header(p)
+        kind = _kind(name, header)
+        if kind == "states":
+            states = _one(states, p, "agent_states.csv")
+        elif kind == "calls":
+            calls = _one(calls, p, "calls.csv")
+        else:
+            raise InputError(
+                f"{p}: expected this project's calls.csv (columns "
+                f"{', '.join(CALL_COLUMNS)}) or agent_states.csv (columns "
+                f"{', '.join(STATE_COLUMNS)}), got columns {', '.join(header) or 'none'}"
+            )
     if calls is None:
         raise InputError("--format dialer: expected a calls.csv among the records, got none")
     return calls, states, settings
+
+
+def _kind(name: str, header: list[str]) -> str | None:
+    """calls.csv ("calls") or agent_states.csv ("states"): by the columns that mark each, else
+    by the file's name, else by the columns it has most of (so that read() names the missing
+    one); None for a file that is neither."""
+    if "state" in header and "start_s" in header:
+        return "states"
+    if "dialed_at_s" in header:
+        return "calls"
+    if name in ("calls.csv", "agent_states.csv"):
+        return "calls" if name == "calls.csv" else "states"
+    shares = {
+        "calls": len(set(header) & set(CALL_COLUMNS)) / len(CALL_COLUMNS),
+        "states": len(set(header) & set(STATE_COLUMNS)) / len(STATE_COLUMNS),
+    }
+    best = max(shares, key=lambda k: shares[k])
+    return best if shares[best] >= 0.5 else None
 
 
 def _one(current: str | None, new: str, what: str) -> str:

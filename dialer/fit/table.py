@@ -62,6 +62,22 @@ class Table:
         return [r[j] for r in self.rows]
 
 
+def not_a_folder(path: str, reads: str) -> None:
+    """A folder given where a format reads files: one line saying which files it reads
+    (``reads``) and what the folder holds."""
+    if not os.path.isdir(path):
+        return
+    inside = sorted(n for n in os.listdir(path) if n.lower().endswith(".csv"))
+    if "calls.csv" in inside:
+        hint = "; it holds calls.csv: this project's results are read with --format dialer"
+    elif inside:
+        more = ", ..." if len(inside) > 6 else ""
+        hint = f"; it holds {', '.join(inside[:6])}{more}: give those files"
+    else:
+        hint = "; it holds no CSV file"
+    raise InputError(f"{path}: expected a file, got a folder: {reads}{hint}")
+
+
 def read_table(path: str | os.PathLike) -> Table:
     shown = str(path)
     try:

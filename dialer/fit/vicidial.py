@@ -34,7 +34,7 @@ from dialer.fit.log import (
     Dial,
     GroupTime,
 )
-from dialer.fit.table import Problems, Table, read_table, seconds, timestamp
+from dialer.fit.table import Problems, Table, not_a_folder, read_table, seconds, timestamp
 
 LOG_COLUMNS = (
     "lead_id",
@@ -101,6 +101,12 @@ def read(paths: list[str], statuses: dict[str, str] | None = None) -> CallLog:
     """A CallLog from VICIdial exports; ``statuses``: CODE -> outcome given by the user."""
     tables: dict[str, Table] = {}
     for p in paths:
+        not_a_folder(
+            p,
+            "--format vicidial reads VICIdial's exports as CSV files: vicidial_log (columns "
+            f"{', '.join(LOG_COLUMNS)}) and, if any, vicidial_agent_log and "
+            "vicidial_statuses",
+        )
         t = read_table(p)
         kind = table_kind(t)
         if kind is None:
