@@ -408,7 +408,7 @@ def format_summary(result) -> str:
 
 
 def cmd_compare(args: argparse.Namespace) -> int:
-    from dialer.experiments.compare import compare, parse_modes, parse_variant
+    from dialer.experiments.compare import compare, nothing_ran, parse_modes, parse_variant
 
     variants = [parse_variant(v) for v in args.variant]
     modes = parse_modes(args.modes) if args.modes or not variants else None
@@ -445,7 +445,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
         from dialer.outputs import _clean
 
         print(json.dumps(_clean(c), indent=2))
-        return 0
+        return _failed_status(nothing_ran(c))
     if c.get("centre"):
         from dialer.centre_text import compare_text
 
@@ -454,7 +454,12 @@ def cmd_compare(args: argparse.Namespace) -> int:
         print(format_compare(c))
     if args.out:
         print(f"\nwrote {args.out}/compare.json, compare.csv, campaign.yaml, report.html")
-    return 0
+    return _failed_status(nothing_ran(c))
+
+
+def _failed_status(every_run_failed: bool) -> int:
+    """1 when no run came back (the output says why, with the first error), else 0."""
+    return 1 if every_run_failed else 0
 
 
 def _stopped(exc: BaseException) -> str:
@@ -697,7 +702,11 @@ def cmd_plan_centre(args: argparse.Namespace, centre) -> int:
     except (KeyboardInterrupt, ResultsUnwritable) as exc:
         return _stopped_runs(exc, "plan", args.out)
     return _plan_written(
-        args, lambda: write_staffing(result, args.out), result.to_json, format_staffing(result)
+        args,
+        lambda: write_staffing(result, args.out),
+        result.to_json,
+        format_staffing(result),
+        result.every_run_failed,
     )
 
 
@@ -722,14 +731,6 @@ def cmd_plan(args: argparse.Namespace) -> int:
         )
 
     modes = [m.strip() for m in args.modes.split(",") if m.strip()] if args.modes else None
-    from dialer.config import IVR_MODES, MODES
-
-    ivr = next((m for m in modes or [] if m in IVR_MODES), None)
-    if ivr:  # a mode, but not one whose agents plan can count
-        raise InputError(
-            f"--modes: '{ivr}' is an agentless IVR mode (plan sizes agent groups); expected "
-            f"modes among {', '.join(MODES)}"
-        )
     from dialer.experiments.store import ResultsUnwritable
 
     try:
@@ -750,11 +751,15 @@ def cmd_plan(args: argparse.Namespace) -> int:
     except (KeyboardInterrupt, ResultsUnwritable) as exc:
         return _stopped_runs(exc, "plan", args.out)
     return _plan_written(
-        args, lambda: write_plan(result, args.out), lambda: result.modes, format_plan(result)
+        args,
+        lambda: write_plan(result, args.out),
+        lambda: result.modes,
+        format_plan(result),
+        result.every_run_failed,
     )
 
 
-def _plan_written(args: argparse.Namespace, write, data, text: str) -> int:
+def _plan_written(args: argparse.Namespace, write, data, text: str, failed: bool) -> int:
     """A plan's files (with --out) and what it prints: the JSON of ``data()`` or ``text``."""
     if args.out:
         from dialer.reports.render import write_report
@@ -769,7 +774,7 @@ def _plan_written(args: argparse.Namespace, write, data, text: str) -> int:
         print(text)
         if args.out:
             print(f"\nwrote {args.out}/plan.json, campaign.yaml, report.html")
-    return 0
+    return _failed_status(failed)
 
 
 def _pair(option: str, text: str) -> tuple[str, str]:

@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from dialer.config import MODES, Campaign, dump_yaml, load_campaign
+from dialer.config import IVR_MODES, MODES, Campaign, dump_yaml, load_campaign
 from dialer.errors import InputError
 from dialer.version import __version__
 
@@ -151,6 +151,11 @@ class PlanResult:
     modes: dict[str, dict]
     recommendation: dict
     records: int | None = None  # the list's records as the runs counted them
+
+    @property
+    def every_run_failed(self) -> bool:
+        """No run came back for any mode: nothing could be judged."""
+        return bool(self.modes) and all(a.get("error") for a in self.modes.values())
 
     def to_json(self) -> dict:
         """plan.json: the per-mode answers with everything needed to read them."""
@@ -278,6 +283,11 @@ def run_plan(
 
         modes = [m for m in default_modes() if m in runnable]
     for m in modes:
+        if m in IVR_MODES:  # a mode, but not one whose agents plan can count
+            raise InputError(
+                f"--modes: '{m}' is an agentless IVR mode (plan sizes agent groups); expected "
+                f"modes among {', '.join(MODES)}"
+            )
         if m not in MODES:
             from dialer.schema import did_you_mean
 

@@ -343,6 +343,19 @@ def _interval(values: list[float]) -> dict:
     return {"n": iv["n"], "mean": iv["mean"], "ci_low": iv["ci_low"], "ci_high": iv["ci_high"]}
 
 
+def _runs_of(c: dict, mode: str) -> int:
+    """How many runs of ``mode`` came back with figures."""
+    n = next(
+        (r["n"] for r in c["table"] if r["mode"] == mode and r["metric"] == "compliance_ok"), 0
+    )
+    return n or 0
+
+
+def nothing_ran(c: dict) -> bool:
+    """Whether every run of every mode (or variant) failed: no figure to compare."""
+    return not any(_runs_of(c, m) for m in c["modes"])
+
+
 def verdict(c: dict) -> str:
     """The comparison in one or two plain sentences."""
 
@@ -354,7 +367,7 @@ def verdict(c: dict) -> str:
     best_by = c.get("best_by", BEST_BY)
     noun = "variant" if c.get("centre") else "mode"
     # a mode none of whose runs came back has no figures: it failed, it was not over the limit
-    ran = [m for m in c["modes"] if (get(c["table"], m, "compliance_ok", "n") or 0) > 0]
+    ran = [m for m in c["modes"] if _runs_of(c, m) > 0]
     failed = [m for m in c["modes"] if m not in ran]
     if not ran:
         errors = c.get("errors") or []

@@ -110,6 +110,15 @@ class StaffingResult:
     def probe(self, counts: dict[str, int]) -> Probe | None:
         return next((p for p in self.probes if p.counts == counts), None)
 
+    @property
+    def every_run_failed(self) -> bool:
+        """No run came back at any staffing tried: nothing could be judged."""
+        return (
+            self.counts is None
+            and bool(self.probes)
+            and all(p.errors == p.replications for p in self.probes)
+        )
+
     def to_json(self) -> dict:
         from dialer.experiments.store import versions
 
@@ -308,7 +317,7 @@ def recommend(r: StaffingResult) -> str:
     if r.centre.campaigns:
         goal.append(f"{r.finish:.0%} of every list worked with the abandon rate legal")
     within = f"within {r.deadline_s / 3600:g} h"
-    if r.counts is None and r.probes and all(p.errors == p.replications for p in r.probes):
+    if r.every_run_failed:
         # nothing came back: more agents would fail the same way
         first = next(p.error for p in r.probes if p.error)
         return f"Every run failed, so no staffing can be judged (the first error: {first})."
