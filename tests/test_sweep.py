@@ -319,7 +319,8 @@ BAD_SPECS = [
     ),
     (
         {**SMALL, "factors": {"agents.groups.team.count": [2, -1]}},
-        "cell 1 (agents.groups.team.count=-1): agents.groups.0.count: expected an integer >= 0, got -1",
+        "cell 1 (agents.groups.team.count=-1): agents.groups.0.count: expected an integer in "
+        "[0, 100000], got -1",
     ),
     (
         {**SMALL, "factors": {"population.human": [0.3, 0.5]}},
