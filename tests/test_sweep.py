@@ -500,6 +500,84 @@ def test_scheduler_without_dask_is_one_line(tmp_path, monkeypatch, capsys):
     assert not os.path.exists(tmp_path / "o" / "runs.csv")
 
 
+class NotAScheduler:
+    """A TCP server on a free port that is not a Dask scheduler: each connection gets
+    ``answer`` and is closed, or (``answer=None``) is held open, silent, until the server stops."""
+
+    def __init__(self, answer: bytes | None):
+        import socket
+        import threading
+
+        self.answer = answer
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen()
+        self.sock.settimeout(0.1)
+        self.address = f"tcp://127.0.0.1:{self.sock.getsockname()[1]}"
+        self.held: list = []
+        self.stopping = threading.Event()
+        self.thread = threading.Thread(target=self.serve, daemon=True)
+        self.thread.start()
+
+    def serve(self):
+        while not self.stopping.is_set():
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:  # the accept timed out: look at stopping again
+                continue
+            if self.answer is None:
+                self.held.append(conn)
+                continue
+            try:
+                conn.sendall(self.answer)
+            except OSError:
+                pass
+            conn.close()
+
+    def close(self):
+        self.stopping.set()
+        self.thread.join()
+        for conn in self.held:
+            conn.close()
+        self.sock.close()
+
+
+@pytest.mark.parametrize(
+    "answer, found",
+    [
+        # the length prefix of an HTTP reply read as a frame size: numpy cannot allocate 3 EiB
+        (b"HTTP/1.1 400 Bad Request\r\n\r\n", "(MemoryError: Unable to allocate"),
+        (b"\xff" * 64, "("),
+        (b"", "(distributed.CommClosedError: "),
+        (None, "(TimeoutError: no handshake within 1 s)"),  # accepts, then says nothing
+    ],
+    ids=["http", "garbage", "closes", "silent"],
+)
+def test_something_that_is_not_a_dask_scheduler_is_one_line(
+    tmp_path, monkeypatch, capsys, answer, found
+):
+    pytest.importorskip("distributed")
+    import dialer.experiments.pool
+    from dialer.cli import main
+
+    monkeypatch.setattr(dialer.experiments.pool, "SCHEDULER_TIMEOUT_S", 1.0)
+    path = write_spec(tmp_path, SMALL)
+    server = NotAScheduler(answer)
+    try:
+        code = main(
+            ["sweep", str(path), "--scheduler", server.address, "--out", str(tmp_path / "o")]
+        )
+    finally:
+        server.close()
+    err = capsys.readouterr().err
+    assert code == 2, err
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and "Traceback" not in err, err
+    head = f"dialer: --scheduler {server.address}: expected a Dask scheduler, cannot connect or handshake "
+    assert lines[0].startswith(head + found), lines[0]
+    assert not (tmp_path / "o").exists()
+
+
 def test_docs_describe_every_example_sweep_and_the_commands():
     text = (ROOT / "docs" / "experiments.md").read_text()
     missing = [p.name for p in EXAMPLES if f"experiments/{p.name}" not in text]
