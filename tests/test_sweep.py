@@ -17,6 +17,7 @@ from scipy import stats as sps
 
 import dialer
 from dialer.config import dump_yaml
+from dialer.errors import InputError
 from dialer.experiments.pool import Progress, replication_seed
 from dialer.experiments.sweeps import load_sweep, run_sweep, sweep_from_mapping
 
@@ -376,6 +377,62 @@ def test_bad_sweep_specs_are_one_line_exit_2(tmp_path, spec, message):
     assert r.stdout == "" and not (tmp_path / "out").exists()
 
 
+def test_every_problem_of_a_sweep_file_is_reported_at_once_in_file_order(tmp_path):
+    spec = {
+        "campaign": SMOKE,
+        "replicatoins": 3,
+        "set": {"horizon": 1200},
+        "factors": {
+            "dialing.ratoi": [1, 2],
+            "dialing.mode": ["progressive", "turbo"],
+            "agents.groups.team.count": [2, -1],
+        },
+        "metrics": ["ocupancy", "occupancy"],
+        "baseline": {"dialing.mode": "preview"},
+    }
+    path = write_spec(tmp_path, spec, "x.yaml")
+    r = dialer_cli("sweep", str(path), "--out", str(tmp_path / "out"))
+    assert r.returncode == 2 and "Traceback" not in r.stderr, r.stderr
+    expected = [
+        "replicatoins: unknown key (did you mean 'replications'?)",
+        "set.horizon: unknown campaign key",
+        "factors.dialing.ratoi: unknown campaign key (did you mean 'dialing.ratio'?)",
+        "cell 1 (dialing.ratoi=1, dialing.mode=progressive, agents.groups.team.count=-1): "
+        "agents.groups.0.count: expected an integer in [0, 100000], got -1",
+        "cell 2 (dialing.ratoi=1, dialing.mode=turbo, agents.groups.team.count=2): "
+        "dialing.mode: expected one of ",
+        "metrics: 'ocupancy' is not a summary metric (did you mean 'occupancy'?)",
+        "baseline.dialing.mode: expected one of the factor's values (progressive, turbo), "
+        "got 'preview'",
+    ]
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == len(expected), r.stderr
+    for line, want in zip(lines, expected):
+        assert line.startswith(f"dialer: {path}: {want}"), (line, want)
+    assert r.stdout == "" and not (tmp_path / "out").exists()
+    # the same lines from Python
+    with pytest.raises(InputError) as exc:
+        load_sweep(path)
+    assert [f"dialer: {p}" for p in exc.value.problems] == lines
+
+
+def test_an_unreadable_campaign_stops_the_cells_but_not_the_sweep_files_own_checks(tmp_path):
+    spec = {
+        "campaign": "nope.yaml",
+        "replications": 0,
+        "factors": {"dialing.mode": ["progressive", "turbo"]},
+        "baseline": {"dialing.ratio": 2},
+    }
+    path = write_spec(tmp_path, spec, "x.yaml")
+    with pytest.raises(InputError) as exc:
+        load_sweep(path)
+    problems = exc.value.problems
+    assert len(problems) == 3, problems
+    assert problems[0].startswith(f"{path}: campaign: ")
+    assert problems[1] == f"{path}: replications: expected an integer >= 1, got 0"
+    assert problems[2].startswith(f"{path}: baseline.dialing.ratio: not a factor of this sweep")
+
+
 def test_campaign_path_is_relative_to_the_sweep_file(tmp_path):
     sub = tmp_path / "experiments"
     sub.mkdir()
@@ -441,6 +498,84 @@ def test_scheduler_without_dask_is_one_line(tmp_path, monkeypatch, capsys):
         == "dialer: --scheduler: Dask is not installed (pip install 'dialer[dask]', the dask[distributed] extra)"
     )
     assert not os.path.exists(tmp_path / "o" / "runs.csv")
+
+
+class NotAScheduler:
+    """A TCP server on a free port that is not a Dask scheduler: each connection gets
+    ``answer`` and is closed, or (``answer=None``) is held open, silent, until the server stops."""
+
+    def __init__(self, answer: bytes | None):
+        import socket
+        import threading
+
+        self.answer = answer
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen()
+        self.sock.settimeout(0.1)
+        self.address = f"tcp://127.0.0.1:{self.sock.getsockname()[1]}"
+        self.held: list = []
+        self.stopping = threading.Event()
+        self.thread = threading.Thread(target=self.serve, daemon=True)
+        self.thread.start()
+
+    def serve(self):
+        while not self.stopping.is_set():
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:  # the accept timed out: look at stopping again
+                continue
+            if self.answer is None:
+                self.held.append(conn)
+                continue
+            try:
+                conn.sendall(self.answer)
+            except OSError:
+                pass
+            conn.close()
+
+    def close(self):
+        self.stopping.set()
+        self.thread.join()
+        for conn in self.held:
+            conn.close()
+        self.sock.close()
+
+
+@pytest.mark.parametrize(
+    "answer, found",
+    [
+        # the length prefix of an HTTP reply read as a frame size: numpy cannot allocate 3 EiB
+        (b"HTTP/1.1 400 Bad Request\r\n\r\n", "(MemoryError: Unable to allocate"),
+        (b"\xff" * 64, "("),
+        (b"", "(distributed.CommClosedError: "),
+        (None, "(TimeoutError: no handshake within 1 s)"),  # accepts, then says nothing
+    ],
+    ids=["http", "garbage", "closes", "silent"],
+)
+def test_something_that_is_not_a_dask_scheduler_is_one_line(
+    tmp_path, monkeypatch, capsys, answer, found
+):
+    pytest.importorskip("distributed")
+    import dialer.experiments.pool
+    from dialer.cli import main
+
+    monkeypatch.setattr(dialer.experiments.pool, "SCHEDULER_TIMEOUT_S", 1.0)
+    path = write_spec(tmp_path, SMALL)
+    server = NotAScheduler(answer)
+    try:
+        code = main(
+            ["sweep", str(path), "--scheduler", server.address, "--out", str(tmp_path / "o")]
+        )
+    finally:
+        server.close()
+    err = capsys.readouterr().err
+    assert code == 2, err
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and "Traceback" not in err, err
+    head = f"dialer: --scheduler {server.address}: expected a Dask scheduler, cannot connect or handshake "
+    assert lines[0].startswith(head + found), lines[0]
+    assert not (tmp_path / "o").exists()
 
 
 def test_docs_describe_every_example_sweep_and_the_commands():

@@ -72,9 +72,22 @@ def env_with(signal_after: str | None) -> dict:
     return env
 
 
+def default_sigint() -> None:
+    """In the child, before exec: SIGINT at its default. A test runner started with SIGINT
+    ignored (``pytest &`` from a script, some CI runners) passes the ignore on, Python then
+    installs no KeyboardInterrupt handler, and a sweep told to send itself SIGINT (rightly)
+    carries on as a shell's background job would."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def run_cli(args: list[str], signal_after: str | None = None) -> subprocess.CompletedProcess:
     return subprocess.run(
-        args, capture_output=True, text=True, cwd=ROOT, env=env_with(signal_after)
+        args,
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env=env_with(signal_after),
+        preexec_fn=default_sigint,
     )
 
 

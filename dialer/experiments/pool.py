@@ -235,6 +235,41 @@ def backend(workers: int | None = None, scheduler: Any = None) -> Iterator[Backe
         pool.shutdown(wait=True, cancel_futures=True)
 
 
+# How long connecting to a Dask scheduler (and its handshake) may take before --scheduler is
+# refused.
+SCHEDULER_TIMEOUT_S = 15.0
+
+
+def _first_line(exc: BaseException) -> str:
+    """The exception's class (the first public one: MemoryError for numpy's _ArrayMemoryError;
+    with its package unless built in: struct.error) and the first line of its message."""
+    cls = next((c for c in type(exc).__mro__ if not c.__qualname__.startswith("_")), type(exc))
+    package = cls.__module__.split(".")[0]
+    name = cls.__name__ if package == "builtins" else f"{package}.{cls.__name__}"
+    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+    return f"{name}: {lines[0]}" if lines else name
+
+
+def _handshake(address: str, timeout: float) -> None:
+    """Connect to ``address`` and exchange Dask's handshake once, all within about ``timeout``
+    seconds. A ``Client`` bounds only the connect: a server that accepts and then says nothing
+    would hold it for ever. Runs in a thread of its own, so a caller with an event loop of its
+    own running (a notebook) is no matter."""
+    import asyncio
+
+    from distributed.comm import connect
+
+    async def once() -> None:
+        try:
+            comm = await asyncio.wait_for(connect(address, timeout=timeout), timeout + 1)
+        except asyncio.TimeoutError:
+            raise TimeoutError(f"no handshake within {timeout:g} s") from None
+        await comm.close()
+
+    with cf.ThreadPoolExecutor(1) as pool:
+        pool.submit(asyncio.run, once()).result()
+
+
 @contextmanager
 def _dask_backend(scheduler: Any) -> Iterator[Backend]:
     try:
@@ -249,14 +284,23 @@ def _dask_backend(scheduler: Any) -> Iterator[Backend]:
             raise InputError(
                 f"--scheduler: expected an address such as tcp://host:8786, got {scheduler!r}"
             )
+        client = None
         try:
-            client = Client(scheduler, timeout="15s")
-        except (OSError, TimeoutError, ValueError) as exc:
-            raise InputError(f"--scheduler {scheduler}: cannot connect ({one_line(exc)})") from None
+            _handshake(scheduler, SCHEDULER_TIMEOUT_S)
+            client = Client(scheduler, timeout=f"{SCHEDULER_TIMEOUT_S}s")
+            nthreads = client.nthreads()
+        except Exception as exc:  # unreachable, or something else answers: garbage, HTTP, ...
+            if client is not None:
+                client.close()
+            raise InputError(
+                f"--scheduler {scheduler}: expected a Dask scheduler, cannot connect or "
+                f"handshake ({_first_line(exc)})"
+            ) from None
     else:
         client = scheduler
+        nthreads = client.nthreads()
     try:
-        slots = sum(client.nthreads().values()) or 1
+        slots = sum(nthreads.values()) or 1
         executor = client.get_executor(pure=False)
         address = getattr(client.scheduler, "address", None) or str(scheduler)
         yield Backend("dask", executor, slots, address, _stop=lambda: None)

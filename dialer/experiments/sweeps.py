@@ -45,7 +45,6 @@ from dialer.schema import (
     TimeOfDay,
     Timestamp,
     Zone,
-    build,
     did_you_mean,
     opt,
 )
@@ -381,6 +380,30 @@ def load_sweep(path: str | os.PathLike, max_runs: int | None = MAX_RUNS) -> Swee
 _SCENARIO_KEYS = ("agents", "dialing", "calling_list", "population", "queues", "campaigns")
 
 
+def _parse_fields(raw: dict) -> tuple[dict[str, Any], list[tuple[str, str]]]:
+    """Each field of :class:`SweepFile` parsed on its own (:data:`BAD` where it failed, the
+    default where it is absent), so that one bad key does not hide the others' problems; and
+    the problems as (top-level key, line)."""
+    names = [f.name for f in fields(SweepFile)]
+    found: list[tuple[str, str]] = []
+    for k in raw:
+        if k not in names:
+            found.append((str(k), f"{k}: unknown key" + did_you_mean(k, names)))
+    values: dict[str, Any] = {}
+    for f in fields(SweepFile):
+        problems = Problems()
+        if f.name in raw:
+            values[f.name] = f.metadata["spec"].parse(raw[f.name], f.name, problems)
+        elif f.default is not dataclasses.MISSING:
+            values[f.name] = f.default
+        elif f.default_factory is not dataclasses.MISSING:
+            values[f.name] = f.default_factory()
+        else:
+            values[f.name] = problems.say(f.name, "missing (required)")
+        found += [(f.name, p) for p in problems]
+    return values, found
+
+
 def sweep_from_mapping(
     raw: dict,
     source: str = "sweep",
@@ -390,6 +413,11 @@ def sweep_from_mapping(
 ) -> Sweep:
     """A sweep from plain data; ``campaign`` is a path (relative to ``base_dir``) or a Campaign.
 
+    Every problem found is raised together, one line each, in the order of the file's keys:
+    unknown keys, bad values, factor keys the campaign does not have, values a cell refuses,
+    metrics and the baseline. Only what depends on a failed part is left unchecked (no cells
+    without a readable campaign, say).
+
     A grid of more than ``max_runs`` runs (cells x replications) is refused before any cell is
     built; ``None`` allows any size.
     """
@@ -398,64 +426,101 @@ def sweep_from_mapping(
     campaign_obj = given if isinstance(given, (Campaign, Centre)) else None
     if campaign_obj is not None:
         raw["campaign"] = campaign_obj.name
-    problems = Problems()
-    spec = build(SweepFile, raw, "", problems)
-    if problems or spec is BAD:
-        raise InputError([f"{source}: {p}" for p in problems])
-    _check_size(spec, source, max_runs)
+    order = {str(k): i for i, k in enumerate(raw)}
+    found: list[tuple[int, str]] = []  # (position of the top-level key in the file, line)
 
-    if campaign_obj is not None:
-        base = campaign_obj
-    else:
-        path = Path(base_dir) / spec.campaign
+    def report(top: str, lines: list[str]) -> None:
+        found.extend((order.get(top, -1), f"{source}: {line}") for line in lines)
+
+    values, parsed = _parse_fields(raw)
+    for top, line in parsed:
+        report(top, [line])
+    factors = values["factors"]
+    factors_ok = factors is not BAD
+
+    too_big = None
+    if factors_ok and values["replications"] is not BAD:
+        too_big = _size_problem(factors, values["replications"], max_runs)
+        if too_big:
+            report("factors", [too_big])
+
+    base: Campaign | Centre | None = campaign_obj
+    if base is None and values["campaign"] is not BAD:
         try:
-            base = load(path)
+            base = load(Path(base_dir) / values["campaign"])
         except InputError as exc:
-            raise InputError([f"{source}: campaign: {p}" for p in exc.problems]) from None
+            report("campaign", [f"campaign: {p}" for p in exc.problems])
 
-    known = _leaf_keys(base.to_dict())
-    centre = isinstance(base, Centre)
-    for k in spec.set:
-        check_campaign_key(k, f"set.{k}", known, problems, centre)
-    seen: set[str] = set()
-    for axis in spec.factors:
-        for k in axis.keys:
-            check_campaign_key(k, f"factors.{k}", known, problems, centre)
-            if k in spec.set:
-                problems.say(f"factors.{k}", "also fixed in set (a key is either fixed or varied)")
-            if k in seen:
-                problems.say(f"factors.{k}", "given twice (once is enough)")
-            seen.add(k)
-    if problems:
-        raise InputError([f"{source}: {p}" for p in problems])
-
-    try:
-        fixed = base.override(spec.set) if spec.set else base
-    except InputError as exc:
-        raise InputError([f"{source}: set.{p}" for p in exc.problems]) from None
+    fixed: Campaign | Centre | None = None
+    good_keys: set[str] = set()
+    if base is not None:
+        known = _leaf_keys(base.to_dict())
+        centre = isinstance(base, Centre)
+        fixed_set: dict = {}
+        if values["set"] is not BAD:
+            keyed = Problems()
+            for k, v in values["set"].items():
+                if check_campaign_key(k, f"set.{k}", known, keyed, centre):
+                    fixed_set[k] = v
+            report("set", keyed)
+        if factors_ok:
+            keyed = Problems()
+            seen: set[str] = set()
+            for axis in factors:
+                for k in axis.keys:
+                    if check_campaign_key(k, f"factors.{k}", known, keyed, centre):
+                        good_keys.add(k)
+                    if values["set"] is not BAD and k in values["set"]:
+                        keyed.say(
+                            f"factors.{k}", "also fixed in set (a key is either fixed or varied)"
+                        )
+                    if k in seen:
+                        keyed.say(f"factors.{k}", "given twice (once is enough)")
+                    seen.add(k)
+            report("factors", keyed)
+        if values["set"] is not BAD:
+            try:
+                fixed = base.override(fixed_set) if fixed_set else base
+            except InputError as exc:
+                report("set", [f"set.{p}" for p in exc.problems])
 
     cells = []
-    reported: set[str] = set()
-    lines: list[str] = []
-    for index, levels in enumerate(itertools.product(*(a.levels for a in spec.factors))):
-        factors = {k: v for axis, lv in zip(spec.factors, levels) for k, v in zip(axis.keys, lv)}
-        try:
-            campaign = fixed.override(factors) if factors else fixed
-        except InputError as exc:
-            label = Cell(index, factors, fixed).label()
-            for p in exc.problems:
-                if p not in reported:
-                    reported.add(p)
-                    lines.append(f"{source}: cell {index} ({label}): {p}")
-            continue
-        cells.append(Cell(index, factors, campaign))
-    if lines:
+    if fixed is not None and factors_ok and not too_big:
+        reported: set[str] = set()
+        lines: list[str] = []
+        for index, levels in enumerate(itertools.product(*(a.levels for a in factors))):
+            cell_factors = {
+                k: v for axis, lv in zip(factors, levels) for k, v in zip(axis.keys, lv)
+            }
+            # a factor key already reported as unknown is left out, not reported again per cell
+            changes = {k: v for k, v in cell_factors.items() if k in good_keys}
+            try:
+                campaign = fixed.override(changes) if changes else fixed
+            except InputError as exc:
+                label = Cell(index, cell_factors, fixed).label()
+                for p in exc.problems:
+                    if p not in reported:
+                        reported.add(p)
+                        lines.append(f"cell {index} ({label}): {p}")
+                continue
+            cells.append(Cell(index, cell_factors, campaign))
         if len(lines) > 10:
-            lines = lines[:10] + [f"{source}: ... and {len(lines) - 10} more problems"]
-        raise InputError(lines)
+            lines = lines[:10] + [f"... and {len(lines) - 10} more problems"]
+        report("factors", lines)
 
-    metrics = _check_metrics(spec.metrics, source, fixed if isinstance(fixed, Centre) else None)
-    baseline = _check_baseline(spec.baseline, spec.factors, source)
+    metrics = values["metrics"]
+    if metrics is not BAD and base is not None:
+        of = fixed if fixed is not None else base
+        report("metrics", _metric_problems(metrics, of if isinstance(of, Centre) else None))
+    baseline: dict = {}
+    if factors_ok and values["baseline"] is not BAD:
+        baseline, lines = _baseline_problems(values["baseline"], factors)
+        report("baseline", lines)
+
+    if found:
+        raise InputError([line for _, line in sorted(found, key=lambda f: f[0])])
+    assert fixed is not None
+    spec = SweepFile(**values)
     name = spec.name or _default_name(source)
     resolved = {
         "name": name,
@@ -480,22 +545,23 @@ def sweep_from_mapping(
         spec.replications,
         tuple(spec.factors),
         tuple(cells),
-        metrics,
+        metrics or None,
         baseline,
     )
 
 
-def _check_size(spec: SweepFile, source: str, max_runs: int | None) -> None:
+def _size_problem(axes: tuple, replications: int, max_runs: int | None) -> str | None:
     cells = 1
-    for axis in spec.factors:
+    for axis in axes:
         cells *= len(axis.levels)
-    runs = cells * spec.replications
+    runs = cells * replications
     if max_runs is not None and runs > max_runs:
-        raise InputError(
-            f"{source}: {cells:,} cells x {spec.replications:,} "
-            f"replication{'s' if spec.replications != 1 else ''} = {runs:,} runs, "
+        return (
+            f"{cells:,} cells x {replications:,} "
+            f"replication{'s' if replications != 1 else ''} = {runs:,} runs, "
             f"more than {max_runs:,}; check the factors, or add --yes to run them all"
         )
+    return None
 
 
 def _default_name(source: str) -> str:
@@ -527,49 +593,41 @@ def summary_keys(centre: Centre | None = None) -> list[str]:
     return _SUMMARY_KEYS
 
 
-def _check_metrics(
-    metrics: tuple | None, source: str, centre: Centre | None = None
-) -> tuple | None:
+def _metric_problems(metrics: tuple | None, centre: Centre | None = None) -> list[str]:
+    """One line per metric that is not a numeric summary key (of ``centre``, if given)."""
     if not metrics:
-        return None
+        return []
     known = [k for k in summary_keys(centre) if k.split(".")[-1] not in TEXT_METRICS]
     problems = []
     for m in metrics:
         if m.split(".")[-1] in TEXT_METRICS:
-            problems.append(f"{source}: metrics: '{m}' is a text, not a number")
+            problems.append(f"metrics: '{m}' is a text, not a number")
         elif m not in known:
-            problems.append(
-                f"{source}: metrics: '{m}' is not a summary metric{did_you_mean(m, known)}"
-            )
-    if problems:
-        raise InputError(problems)
-    return metrics
+            problems.append(f"metrics: '{m}' is not a summary metric{did_you_mean(m, known)}")
+    return problems
 
 
-def _check_baseline(baseline: dict | None, axes: tuple, source: str) -> dict:
-    """The baseline as factor values; default: the first level of the first axis."""
+def _baseline_problems(baseline: dict | None, axes: tuple) -> tuple[dict, list[str]]:
+    """The baseline as factor values (default: the first level of the first axis), and one
+    line per problem with it (then the baseline is empty)."""
     if not axes:
         if baseline:
-            raise InputError(
-                f"{source}: baseline: the sweep has no factors to choose a baseline from"
-            )
-        return {}
+            return {}, ["baseline: the sweep has no factors to choose a baseline from"]
+        return {}, []
     if baseline is None:
         first = axes[0]
-        return dict(zip(first.keys, first.levels[0]))
+        return dict(zip(first.keys, first.levels[0])), []
     keys = [k for a in axes for k in a.keys]
     problems = []
     for k, v in baseline.items():
         if k not in keys:
-            problems.append(
-                f"{source}: baseline.{k}: not a factor of this sweep{did_you_mean(k, keys)}"
-            )
+            problems.append(f"baseline.{k}: not a factor of this sweep{did_you_mean(k, keys)}")
             continue
         axis = next(a for a in axes if k in a.keys)
         values = [lv[axis.keys.index(k)] for lv in axis.levels]
         if v not in values:
             problems.append(
-                f"{source}: baseline.{k}: expected one of the factor's values "
+                f"baseline.{k}: expected one of the factor's values "
                 f"({', '.join(_text(x) for x in values)}), got {show(v)}"
             )
     for axis in axes:
@@ -582,11 +640,11 @@ def _check_baseline(baseline: dict | None, axes: tuple, source: str) -> dict:
             ]
             if len(matches) != 1:
                 problems.append(
-                    f"{source}: baseline: {', '.join(named)} matches {len(matches)} levels "
+                    f"baseline: {', '.join(named)} matches {len(matches)} levels "
                     f"of the zip group {', '.join(axis.keys)} (expected one)"
                 )
     if problems:
-        raise InputError(problems)
+        return {}, problems
     # complete zip groups: naming one member selects the whole level
     out: dict[str, Any] = {}
     for axis in axes:
@@ -598,7 +656,7 @@ def _check_baseline(baseline: dict | None, axes: tuple, source: str) -> dict:
                 if all(lv[axis.keys.index(k)] == baseline[k] for k in named)
             )
             out.update(zip(axis.keys, lv))
-    return out
+    return out, []
 
 
 def read_sweep_files(sw: Sweep) -> None:
