@@ -467,24 +467,38 @@ def section(cls: type, doc: str = ""):
     return opt(Section(cls), factory=cls, doc=doc)
 
 
+def parse_fields(
+    cls: type, raw: dict, key: str, problems: Problems, defaults: bool = False
+) -> dict[str, Any]:
+    """Each field of section ``cls`` given in ``raw``, parsed on its own (:data:`BAD` where it
+    failed, or is required and missing), every problem recorded under dotted ``key``, unknown
+    keys too; with ``defaults`` the absent optional fields get their defaults, else they are
+    left out (the dataclass fills them)."""
+    names = [f.name for f in fields(cls)]
+    for k in raw:
+        if k not in names:
+            hint = did_you_mean(k, names) or _one_level_down(cls, k, key)
+            problems.say(join(key, k), "unknown key" + hint)
+    values: dict[str, Any] = {}
+    for f in fields(cls):
+        if f.name in raw:
+            values[f.name] = f.metadata["spec"].parse(raw[f.name], join(key, f.name), problems)
+        elif f.default is MISSING and f.default_factory is MISSING:
+            values[f.name] = problems.say(join(key, f.name), "missing (required)")
+        elif defaults:
+            factory = f.default_factory
+            values[f.name] = factory() if callable(factory) else f.default
+    return values
+
+
 def build(cls: type, raw: Any, key: str, problems: Problems) -> Any:
     """Build section ``cls`` from ``raw``, recording every problem under dotted ``key``."""
     if raw is None:
         raw = {}
     if not isinstance(raw, dict):
         return problems.add(key or "campaign", "a mapping", raw)
-    names = [f.name for f in fields(cls)]
     before = len(problems)
-    for k in raw:
-        if k not in names:
-            hint = did_you_mean(k, names) or _one_level_down(cls, k, key)
-            problems.say(join(key, k), "unknown key" + hint)
-    values = {}
-    for f in fields(cls):
-        if f.name in raw:
-            values[f.name] = f.metadata["spec"].parse(raw[f.name], join(key, f.name), problems)
-        elif f.default is MISSING and f.default_factory is MISSING:
-            problems.say(join(key, f.name), "missing (required)")
+    values = parse_fields(cls, raw, key, problems)
     if len(problems) > before:
         return BAD
     obj = cls(**values)

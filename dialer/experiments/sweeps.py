@@ -47,6 +47,7 @@ from dialer.schema import (
     Zone,
     did_you_mean,
     opt,
+    parse_fields,
 )
 
 DIST_PARAMS = ("dist", "value", "mean", "sd", "low", "high", "values")
@@ -380,30 +381,6 @@ def load_sweep(path: str | os.PathLike, max_runs: int | None = MAX_RUNS) -> Swee
 _SCENARIO_KEYS = ("agents", "dialing", "calling_list", "population", "queues", "campaigns")
 
 
-def _parse_fields(raw: dict) -> tuple[dict[str, Any], list[tuple[str, str]]]:
-    """Each field of :class:`SweepFile` parsed on its own (:data:`BAD` where it failed, the
-    default where it is absent), so that one bad key does not hide the others' problems; and
-    the problems as (top-level key, line)."""
-    names = [f.name for f in fields(SweepFile)]
-    found: list[tuple[str, str]] = []
-    for k in raw:
-        if k not in names:
-            found.append((str(k), f"{k}: unknown key" + did_you_mean(k, names)))
-    values: dict[str, Any] = {}
-    for f in fields(SweepFile):
-        problems = Problems()
-        if f.name in raw:
-            values[f.name] = f.metadata["spec"].parse(raw[f.name], f.name, problems)
-        elif f.default is not dataclasses.MISSING:
-            values[f.name] = f.default
-        elif f.default_factory is not dataclasses.MISSING:
-            values[f.name] = f.default_factory()
-        else:
-            values[f.name] = problems.say(f.name, "missing (required)")
-        found += [(f.name, p) for p in problems]
-    return values, found
-
-
 def sweep_from_mapping(
     raw: dict,
     source: str = "sweep",
@@ -432,9 +409,11 @@ def sweep_from_mapping(
     def report(top: str, lines: list[str]) -> None:
         found.extend((order.get(top, -1), f"{source}: {line}") for line in lines)
 
-    values, parsed = _parse_fields(raw)
-    for top, line in parsed:
-        report(top, [line])
+    # each field on its own, so that one bad key does not hide the others' problems
+    parsed = Problems()
+    values = parse_fields(SweepFile, raw, "", parsed, defaults=True)
+    for line in parsed:  # "factors.dialing.ratoi: ..." belongs with factors
+        report(line.split(":", 1)[0].split(".", 1)[0], [line])
     factors = values["factors"]
     factors_ok = factors is not BAD
 
