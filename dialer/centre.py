@@ -340,6 +340,11 @@ def _file_fields(cls: type, node: Any, folder: str) -> None:
             _file_fields(inner.cls, value, folder)
 
 
+def _campaign_path(base: str | os.PathLike, name: str) -> Path:
+    """A centre entry's ``campaign: FILE``, relative to the centre file's folder ``base``."""
+    return Path(base) / os.path.expanduser(name)
+
+
 def inline(raw: dict, base: str | os.PathLike) -> dict:
     """The centre mapping with every ``campaign: FILE`` entry read in (the entry's keys over
     the file's, the file's relative paths made absolute), so that dotted keys can reach into it."""
@@ -350,7 +355,7 @@ def inline(raw: dict, base: str | os.PathLike) -> dict:
     for i, item in enumerate(entries):
         if not isinstance(item, dict) or not isinstance(item.get("campaign"), str):
             continue
-        path = Path(base) / os.path.expanduser(item["campaign"])
+        path = _campaign_path(base, item["campaign"])
         try:
             text = read_mapping(path)
         except InputError as exc:
@@ -623,6 +628,30 @@ def campaigns_of(scenario: Scenario) -> list[Campaign]:
     if isinstance(scenario, Campaign):
         return [scenario]
     return [effective(scenario, e) for e in scenario.campaigns]
+
+
+def files_read(path: str, scenario: Scenario) -> list[tuple[str, str]]:
+    """Every file a command on ``scenario`` (read from ``path``) reads, as (what, path): the
+    campaign or centre file, for a centre the campaign files it names, every campaign's
+    calling list and DNC list."""
+    from dialer.lists.listfile import shown_path
+
+    centre = isinstance(scenario, Centre)
+    found = [(f"the {'centre' if centre else 'campaign'} file {path}", path)]
+    if centre:
+        entries = read_mapping(path).get("campaigns")
+        for item in entries if isinstance(entries, list) else []:
+            if isinstance(item, dict) and isinstance(item.get("campaign"), str):
+                file = str(_campaign_path(os.path.dirname(path), item["campaign"]))
+                found.append((f"the campaign file {file} of centre {path}", file))
+    for c in campaigns_of(scenario):
+        of = f" of campaign '{c.name}'" if centre else ""
+        if c.calling_list.file:
+            shown = shown_path(c.calling_list.file)
+            found.append((f"the calling list {shown}{of} (calling_list.file)", c.calling_list.file))
+        if c.dnc.file:
+            found.append((f"the DNC list {shown_path(c.dnc.file)}{of} (dnc.file)", c.dnc.file))
+    return found
 
 
 def read_list_files(scenario: Scenario) -> None:

@@ -100,43 +100,17 @@ def _writable(option: str, path: str) -> str:
     return path
 
 
-RUN_FILES = (
-    "summary.json",
-    "calls.csv",
-    "agent_states.csv",
-    "campaign.yaml",
-    "series.json",
-    "report.html",
-)
+def _run_files() -> tuple[str, ...]:
+    """The files ``run --out`` writes (imported when asked: the records module is not light)."""
+    from dialer.records.files import AGENT_STATES, CALLS
+
+    return ("summary.json", CALLS, AGENT_STATES, "campaign.yaml", "series.json", "report.html")
 
 
 def _inputs(path: str, scenario) -> list[tuple[str, str]]:
-    """Every file a command on ``scenario`` (read from ``path``) reads, as (what, path): the
-    campaign or centre file, every campaign's calling list and DNC list and, for a centre, the
-    campaign files it names."""
-    from dialer.centre import Centre, campaigns_of
-    from dialer.lists.listfile import shown_path
+    from dialer.centre import files_read
 
-    centre = isinstance(scenario, Centre)
-    found = [(f"the {'centre' if centre else 'campaign'} file {path}", path)]
-    if centre:
-        import os
-
-        from dialer.config import read_mapping
-
-        entries = read_mapping(path).get("campaigns")
-        for item in entries if isinstance(entries, list) else []:
-            if isinstance(item, dict) and isinstance(item.get("campaign"), str):
-                file = os.path.join(os.path.dirname(path), os.path.expanduser(item["campaign"]))
-                found.append((f"the campaign file {file} of centre {path}", file))
-    for c in campaigns_of(scenario):
-        of = f" of campaign '{c.name}'" if centre else ""
-        if c.calling_list.file:
-            shown = shown_path(c.calling_list.file)
-            found.append((f"the calling list {shown}{of} (calling_list.file)", c.calling_list.file))
-        if c.dnc.file:
-            found.append((f"the DNC list {shown_path(c.dnc.file)}{of} (dnc.file)", c.dnc.file))
-    return found
+    return files_read(path, scenario)
 
 
 def _check_out(args: argparse.Namespace, scenario, names: tuple[str, ...]) -> None:
@@ -173,7 +147,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     own = [] if centre else [campaign]
     check_written(
-        (written_in("--out", args.out, RUN_FILES) if args.out else [])
+        (written_in("--out", args.out, _run_files()) if args.out else [])
         + (written_file("--list-out", args.list_out) if args.list_out else [])
         + (written_file("--dnc-out", args.dnc_out) if args.dnc_out else []),
         _inputs(args.campaign, campaign),
@@ -785,19 +759,19 @@ def _pair(option: str, text: str) -> tuple[str, str]:
 
 
 FIT_FILES = ("fit.json", "campaign.yaml", "report.html")
-# the files of a results folder --format dialer reads (dialer.fit.dialer_format.find_files)
-RECORD_FILES = ("calls.csv", "agent_states.csv", "campaign.yaml")
 
 
 def _fit_inputs(args: argparse.Namespace) -> list[tuple[str, str]]:
     """The files ``dialer fit`` reads: the records (a folder's record files too), the mapping."""
     import os
 
+    from dialer.fit.dialer_format import FOLDER_FILES
+
     found = []
     for p in args.records:
         found.append((f"the records {p}", p))
         if os.path.isdir(p):
-            names = (os.path.join(p, n) for n in RECORD_FILES)
+            names = (os.path.join(p, n) for n in FOLDER_FILES)
             found += [(f"the records {f}", f) for f in names if os.path.isfile(f)]
     if args.mapping:
         found.append((f"the mapping {args.mapping}", args.mapping))

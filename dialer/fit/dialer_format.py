@@ -39,6 +39,7 @@ from dialer.fit.log import (
     Sample,
 )
 from dialer.fit.table import Problems, Table, read_table, seconds
+from dialer.records import files as record_files
 
 CALL_COLUMNS = (
     "record_id",
@@ -72,6 +73,10 @@ def group_of(agent_id: str) -> str:
     return name if dash and number.isdigit() and name else agent_id
 
 
+# what a results folder (dialer run --out) holds that --format dialer reads, in find_files' order
+FOLDER_FILES = (record_files.CALLS, record_files.AGENT_STATES, "campaign.yaml")
+
+
 def find_files(paths: list[str]) -> tuple[str, str | None, str | None]:
     """(calls.csv, agent_states.csv or None, campaign.yaml or None) among folders and files."""
     calls = states = settings = None
@@ -80,7 +85,7 @@ def find_files(paths: list[str]) -> tuple[str, str | None, str | None]:
         if path.is_dir():
             # a results folder's files are known by their names (a missing column is then
             # named by read(), whatever the header holds)
-            found = [path / "calls.csv", path / "agent_states.csv", path / "campaign.yaml"]
+            found = [path / name for name in FOLDER_FILES]
             if not found[0].is_file():
                 raise InputError(f"{p}: expected a results folder with calls.csv, found none")
             calls = _one(calls, str(found[0]), "calls.csv")
